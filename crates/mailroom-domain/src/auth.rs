@@ -1,0 +1,57 @@
+//! Roles and the authorisation decisions that depend only on them.
+
+use crate::item::string_enum;
+use crate::DomainError;
+
+string_enum!(
+    /// A user's role within one tenant.
+    Role { Admin = "admin", Staff = "staff", Employee = "employee" }
+);
+
+/// What a user may ask to do. Checked in one place: [`allowed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Read any item in the tenant.
+    ReadAllItems,
+    /// Read items addressed to oneself or one's department.
+    ReadOwnItems,
+    RegisterItems,
+    HandleItems,
+    ReadDirectory,
+    ManageDirectory,
+    ImportDirectory,
+    ManageUsers,
+    VerifyCustody,
+}
+
+pub fn allowed(role: Role, p: Permission) -> bool {
+    use Permission as P;
+    match role {
+        Role::Admin => true,
+        Role::Staff => !matches!(p, P::ManageUsers | P::ManageDirectory | P::ImportDirectory),
+        Role::Employee => matches!(p, P::ReadOwnItems | P::ReadDirectory),
+    }
+}
+
+pub fn require(role: Role, p: Permission) -> Result<(), DomainError> {
+    if allowed(role, p) {
+        Ok(())
+    } else {
+        Err(DomainError::new(crate::ErrorCode::Forbidden, "your role does not allow this"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matrix() {
+        assert!(allowed(Role::Admin, Permission::ManageUsers));
+        assert!(allowed(Role::Staff, Permission::RegisterItems));
+        assert!(!allowed(Role::Staff, Permission::ManageDirectory));
+        assert!(!allowed(Role::Employee, Permission::RegisterItems));
+        assert!(!allowed(Role::Employee, Permission::ReadAllItems));
+        assert!(allowed(Role::Employee, Permission::ReadOwnItems));
+    }
+}

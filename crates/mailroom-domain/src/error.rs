@@ -1,0 +1,64 @@
+use std::fmt;
+
+/// Stable machine-readable error codes. They appear in problem+json bodies and CLI output,
+/// so existing values must never change meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    Validation,
+    NotFound,
+    InvalidTransition,
+    Conflict,
+    Unauthorized,
+    Forbidden,
+    UnknownRecipient,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    IdempotencyMismatch,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Validation => "validation_failed",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::InvalidTransition => "invalid_transition",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::UnknownRecipient => "unknown_recipient",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::IdempotencyMismatch => "idempotency_key_reused",
+            ErrorCode::Internal => "internal_error",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error found by the domain rules: always the caller's fault, never an internal failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DomainError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The offending field, when one input field is to blame.
+    pub field: Option<String>,
+}
+
+impl DomainError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        DomainError { code, message: message.into(), field: None }
+    }
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        DomainError { code: ErrorCode::Validation, message: message.into(), field: Some(field.to_string()) }
+    }
+    pub fn not_found(what: &str) -> Self {
+        DomainError::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+}

@@ -1,0 +1,161 @@
+// The `Store` implementation shared by both backends. Included into `sqlite` and `postgres`
+// after `common.rs`; each backend supplies `Backend`, `BACKEND_NAME`, `read` and `write`.
+
+#[async_trait::async_trait]
+impl crate::Store for Backend {
+    fn backend(&self) -> &'static str {
+        BACKEND_NAME
+    }
+
+    async fn create_tenant(&self, t: &Tenant) -> Result<()> {
+        let t = t.clone();
+        self.write(move |c| Box::pin(async move { create_tenant(c, &t).await })).await
+    }
+    async fn tenant(&self, id: TenantId) -> Result<Option<Tenant>> {
+        self.read(move |c| Box::pin(tenant(c, id))).await
+    }
+    async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>> {
+        let slug = slug.to_string();
+        self.read(move |c| Box::pin(async move { tenant_by_slug(c, &slug).await })).await
+    }
+    async fn list_tenants(&self) -> Result<Vec<Tenant>> {
+        self.read(move |c| Box::pin(list_tenants(c))).await
+    }
+
+    async fn create_site(&self, s: &Site) -> Result<()> {
+        let s = s.clone();
+        self.write(move |c| Box::pin(async move { create_site(c, &s).await })).await
+    }
+    async fn list_sites(&self, t: TenantId) -> Result<Vec<Site>> {
+        self.read(move |c| Box::pin(list_sites(c, t))).await
+    }
+    async fn create_location(&self, l: &Location) -> Result<()> {
+        let l = l.clone();
+        self.write(move |c| Box::pin(async move { create_location(c, &l).await })).await
+    }
+    async fn location(&self, t: TenantId, id: LocationId) -> Result<Option<Location>> {
+        self.read(move |c| Box::pin(location(c, t, id))).await
+    }
+    async fn list_locations(&self, t: TenantId) -> Result<Vec<Location>> {
+        self.read(move |c| Box::pin(list_locations(c, t))).await
+    }
+
+    async fn upsert_department(&self, d: &Department) -> Result<()> {
+        let d = d.clone();
+        self.write(move |c| Box::pin(async move { upsert_department(c, &d).await })).await
+    }
+    async fn department(&self, t: TenantId, id: DepartmentId) -> Result<Option<Department>> {
+        self.read(move |c| Box::pin(department(c, t, id))).await
+    }
+    async fn department_by_code(&self, t: TenantId, code: &str) -> Result<Option<Department>> {
+        let code = code.to_string();
+        self.read(move |c| Box::pin(async move { department_by_code(c, t, &code).await })).await
+    }
+    async fn list_departments(&self, t: TenantId) -> Result<Vec<Department>> {
+        self.read(move |c| Box::pin(list_departments(c, t))).await
+    }
+    async fn delete_department(&self, t: TenantId, id: DepartmentId) -> Result<()> {
+        self.write(move |c| Box::pin(delete_department(c, t, id))).await
+    }
+
+    async fn upsert_person(&self, p: &Person) -> Result<()> {
+        let p = p.clone();
+        self.write(move |c| Box::pin(async move { upsert_person(c, &p).await })).await
+    }
+    async fn person(&self, t: TenantId, id: PersonId) -> Result<Option<Person>> {
+        self.read(move |c| Box::pin(person(c, t, id))).await
+    }
+    async fn person_by_employee_no(&self, t: TenantId, no: &str) -> Result<Option<Person>> {
+        let no = no.to_string();
+        self.read(move |c| Box::pin(async move { person_by_employee_no(c, t, &no).await })).await
+    }
+    async fn search_people(&self, t: TenantId, q: &str, after: Option<PersonId>, limit: i64) -> Result<Vec<Person>> {
+        let q = q.to_string();
+        self.read(move |c| Box::pin(async move { search_people(c, t, &q, after, limit).await })).await
+    }
+    async fn count_people(&self, t: TenantId) -> Result<i64> {
+        self.read(move |c| Box::pin(count_people(c, t))).await
+    }
+    async fn import_directory(&self, t: TenantId, import: DirectoryImport) -> Result<()> {
+        self.write(move |c| Box::pin(async move { import_directory(c, t, &import).await })).await
+    }
+
+    async fn create_user(&self, u: &User) -> Result<()> {
+        let u = u.clone();
+        self.write(move |c| Box::pin(async move { create_user(c, &u).await })).await
+    }
+    async fn user(&self, t: TenantId, id: UserId) -> Result<Option<User>> {
+        self.read(move |c| Box::pin(user(c, t, id))).await
+    }
+    async fn user_by_login(&self, t: TenantId, login: &str) -> Result<Option<User>> {
+        let login = login.to_string();
+        self.read(move |c| Box::pin(async move { user_by_login(c, t, &login).await })).await
+    }
+
+    async fn create_token(&self, tok: &ApiToken) -> Result<()> {
+        let tok = tok.clone();
+        self.write(move |c| Box::pin(async move { create_token(c, &tok).await })).await
+    }
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>> {
+        let hash = hash.to_string();
+        self.read(move |c| Box::pin(async move { token_by_hash(c, &hash).await })).await
+    }
+
+    async fn create_session(&self, s: &WebSession) -> Result<()> {
+        let s = s.clone();
+        self.write(move |c| Box::pin(async move { create_session(c, &s).await })).await
+    }
+    async fn session(&self, id_hash: &str) -> Result<Option<WebSession>> {
+        let h = id_hash.to_string();
+        self.read(move |c| Box::pin(async move { session(c, &h).await })).await
+    }
+    async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        let h = id_hash.to_string();
+        self.write(move |c| Box::pin(async move { delete_session(c, &h).await })).await
+    }
+
+    async fn attachment(&self, t: TenantId, id: AttachmentId) -> Result<Option<Attachment>> {
+        self.read(move |c| Box::pin(attachment(c, t, id))).await
+    }
+
+    async fn register_item(&self, ins: ItemInsert, actor: &Actor, event: EventDraft) -> Result<Registered> {
+        let actor = actor.clone();
+        self.write(move |c| Box::pin(async move { register_item(c, &ins, &actor, &event).await })).await
+    }
+    async fn change_item(&self, t: TenantId, id: ItemId, change: ItemChange, actor: &Actor, event: EventDraft) -> Result<Item> {
+        let actor = actor.clone();
+        self.write(move |c| Box::pin(async move { change_item(c, t, id, &change, &actor, &event).await })).await
+    }
+    async fn append_event(&self, t: TenantId, actor: &Actor, event: EventDraft) -> Result<CustodyEvent> {
+        let actor = actor.clone();
+        self.write(move |c| Box::pin(async move { append_event(c, t, &actor, &event).await })).await
+    }
+    async fn item(&self, t: TenantId, id: ItemId) -> Result<Option<Item>> {
+        self.read(move |c| Box::pin(item(c, t, id))).await
+    }
+    async fn list_items(&self, t: TenantId, f: &ItemFilter) -> Result<Vec<Item>> {
+        let f = f.clone();
+        self.read(move |c| Box::pin(async move { list_items(c, t, &f).await })).await
+    }
+    async fn item_events(&self, t: TenantId, id: ItemId) -> Result<Vec<CustodyEvent>> {
+        self.read(move |c| Box::pin(item_events(c, t, id))).await
+    }
+    async fn handover(&self, t: TenantId, id: ItemId) -> Result<Option<HandoverRecord>> {
+        self.read(move |c| Box::pin(handover(c, t, id))).await
+    }
+    async fn count_items(&self, t: TenantId) -> Result<i64> {
+        self.read(move |c| Box::pin(count_items(c, t))).await
+    }
+
+    async fn custody_head(&self, t: TenantId) -> Result<(i64, String)> {
+        self.read(move |c| Box::pin(custody_head(c, t))).await
+    }
+    async fn custody_events(&self, t: TenantId, after_seq: i64, limit: i64) -> Result<Vec<CustodyEvent>> {
+        self.read(move |c| Box::pin(custody_events(c, t, after_seq, limit))).await
+    }
+
+    async fn bulk_register(&self, items: Vec<Item>, actor: &Actor) -> Result<()> {
+        let actor = actor.clone();
+        self.write(move |c| Box::pin(async move { bulk_register(c, &items, &actor).await })).await
+    }
+}

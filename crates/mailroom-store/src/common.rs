@@ -1,0 +1,736 @@
+// Shared SQL for both backends. Included into `sqlite` and `postgres`, each of which defines
+// `Db`, `Conn`, `FOR_UPDATE` before the `include!`. Placeholders are always `$1, $2, …` in
+// ascending order of appearance, which both backends bind identically.
+
+use crate::models::*;
+use crate::rows::*;
+use crate::{DirectoryImport, Result, StoreError};
+use chrono::Utc;
+use mailroom_domain::custody::{self, Actor, CustodyEvent, EventDraft};
+use mailroom_domain::ids::*;
+use sqlx::Row;
+
+pub(crate) async fn create_tenant(c: &mut Conn, t: &Tenant) -> Result<()> {
+    sqlx::query("INSERT INTO tenant (id, slug, name, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(t.id.0)
+        .bind(&t.slug)
+        .bind(&t.name)
+        .bind(t.created_at)
+        .execute(&mut *c)
+        .await
+        .map_err(db_err)?;
+    sqlx::query("INSERT INTO custody_head (tenant_id, seq, hash) VALUES ($1, 0, $2)")
+        .bind(t.id.0)
+        .bind(custody::GENESIS)
+        .execute(&mut *c)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn tenant(c: &mut Conn, id: TenantId) -> Result<Option<Tenant>> {
+    let r: Option<TenantRow> = sqlx::query_as("SELECT id, slug, name, created_at FROM tenant WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(r.map(Into::into))
+}
+
+pub(crate) async fn tenant_by_slug(c: &mut Conn, slug: &str) -> Result<Option<Tenant>> {
+    let r: Option<TenantRow> = sqlx::query_as("SELECT id, slug, name, created_at FROM tenant WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(r.map(Into::into))
+}
+
+pub(crate) async fn list_tenants(c: &mut Conn) -> Result<Vec<Tenant>> {
+    let r: Vec<TenantRow> =
+        sqlx::query_as("SELECT id, slug, name, created_at FROM tenant ORDER BY slug").fetch_all(&mut *c).await?;
+    Ok(r.into_iter().map(Into::into).collect())
+}
+
+pub(crate) async fn create_site(c: &mut Conn, s: &Site) -> Result<()> {
+    sqlx::query("INSERT INTO site (id, tenant_id, name, address, timezone) VALUES ($1, $2, $3, $4, $5)")
+        .bind(s.id.0)
+        .bind(s.tenant_id.0)
+        .bind(&s.name)
+        .bind(&s.address)
+        .bind(&s.timezone)
+        .execute(&mut *c)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn list_sites(c: &mut Conn, t: TenantId) -> Result<Vec<Site>> {
+    let r: Vec<SiteRow> =
+        sqlx::query_as("SELECT id, tenant_id, name, address, timezone FROM site WHERE tenant_id = $1 ORDER BY name")
+            .bind(t.0)
+            .fetch_all(&mut *c)
+            .await?;
+    Ok(r.into_iter().map(Into::into).collect())
+}
+
+pub(crate) async fn create_location(c: &mut Conn, l: &Location) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO location (id, tenant_id, site_id, code, name, kind, security_level) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(l.id.0)
+    .bind(l.tenant_id.0)
+    .bind(l.site_id.0)
+    .bind(&l.code)
+    .bind(&l.name)
+    .bind(&l.kind)
+    .bind(l.security_level)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+const LOCATION_COLUMNS: &str = "id, tenant_id, site_id, code, name, kind, security_level";
+
+pub(crate) async fn location(c: &mut Conn, t: TenantId, id: LocationId) -> Result<Option<Location>> {
+    let r: Option<LocationRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {LOCATION_COLUMNS} FROM location WHERE tenant_id = $1 AND id = $2")))
+            .bind(t.0)
+            .bind(id.0)
+            .fetch_optional(&mut *c)
+            .await?;
+    Ok(r.map(Into::into))
+}
+
+pub(crate) async fn list_locations(c: &mut Conn, t: TenantId) -> Result<Vec<Location>> {
+    let r: Vec<LocationRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {LOCATION_COLUMNS} FROM location WHERE tenant_id = $1 ORDER BY code")))
+            .bind(t.0)
+            .fetch_all(&mut *c)
+            .await?;
+    Ok(r.into_iter().map(Into::into).collect())
+}
+
+const DEPARTMENT_COLUMNS: &str = "id, tenant_id, parent_id, code, name, name_en, kind, key_contact_id, email";
+
+pub(crate) async fn upsert_department(c: &mut Conn, d: &Department) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO department (id, tenant_id, parent_id, code, name, name_en, kind, key_contact_id, email) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (id) DO UPDATE SET parent_id = excluded.parent_id, code = excluded.code, name = excluded.name, \
+         name_en = excluded.name_en, kind = excluded.kind, key_contact_id = excluded.key_contact_id, email = excluded.email",
+    )
+    .bind(d.id.0)
+    .bind(d.tenant_id.0)
+    .bind(d.parent_id.map(|i| i.0))
+    .bind(&d.code)
+    .bind(&d.name)
+    .bind(&d.name_en)
+    .bind(&d.kind)
+    .bind(d.key_contact_id.map(|i| i.0))
+    .bind(&d.email)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn department(c: &mut Conn, t: TenantId, id: DepartmentId) -> Result<Option<Department>> {
+    let r: Option<DepartmentRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {DEPARTMENT_COLUMNS} FROM department WHERE tenant_id = $1 AND id = $2")))
+            .bind(t.0)
+            .bind(id.0)
+            .fetch_optional(&mut *c)
+            .await?;
+    Ok(r.map(Into::into))
+}
+
+pub(crate) async fn department_by_code(c: &mut Conn, t: TenantId, code: &str) -> Result<Option<Department>> {
+    let r: Option<DepartmentRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {DEPARTMENT_COLUMNS} FROM department WHERE tenant_id = $1 AND code = $2")))
+            .bind(t.0)
+            .bind(code)
+            .fetch_optional(&mut *c)
+            .await?;
+    Ok(r.map(Into::into))
+}
+
+pub(crate) async fn list_departments(c: &mut Conn, t: TenantId) -> Result<Vec<Department>> {
+    let r: Vec<DepartmentRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {DEPARTMENT_COLUMNS} FROM department WHERE tenant_id = $1 ORDER BY code")))
+            .bind(t.0)
+            .fetch_all(&mut *c)
+            .await?;
+    Ok(r.into_iter().map(Into::into).collect())
+}
+
+pub(crate) async fn delete_department(c: &mut Conn, t: TenantId, id: DepartmentId) -> Result<()> {
+    let used: i64 = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM person WHERE tenant_id = $1 AND department_id = $2) + \
+         (SELECT COUNT(*) FROM item WHERE tenant_id = $3 AND recipient_department_id = $4) + \
+         (SELECT COUNT(*) FROM department WHERE tenant_id = $5 AND parent_id = $6)",
+    )
+    .bind(t.0)
+    .bind(id.0)
+    .bind(t.0)
+    .bind(id.0)
+    .bind(t.0)
+    .bind(id.0)
+    .fetch_one(&mut *c)
+    .await?
+    .try_get(0)?;
+    if used > 0 {
+        return Err(StoreError::Duplicate("department is still in use by people, teams or items".into()));
+    }
+    let done = sqlx::query("DELETE FROM department WHERE tenant_id = $1 AND id = $2")
+        .bind(t.0)
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+const PERSON_COLUMNS: &str =
+    "id, tenant_id, name, name_latin, aliases, employee_no, department_id, email, phone, active, forwarding";
+
+pub(crate) async fn upsert_person(c: &mut Conn, p: &Person) -> Result<()> {
+    let aliases = serde_json::to_string(&p.aliases).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO person (id, tenant_id, name, name_latin, aliases, employee_no, department_id, email, phone, active, \
+         forwarding, search_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_latin = excluded.name_latin, aliases = excluded.aliases, \
+         employee_no = excluded.employee_no, department_id = excluded.department_id, email = excluded.email, \
+         phone = excluded.phone, active = excluded.active, forwarding = excluded.forwarding, search_key = excluded.search_key",
+    )
+    .bind(p.id.0)
+    .bind(p.tenant_id.0)
+    .bind(&p.name)
+    .bind(&p.name_latin)
+    .bind(aliases)
+    .bind(&p.employee_no)
+    .bind(p.department_id.map(|i| i.0))
+    .bind(&p.email)
+    .bind(&p.phone)
+    .bind(p.active)
+    .bind(&p.forwarding)
+    .bind(person_search_key(p))
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn person(c: &mut Conn, t: TenantId, id: PersonId) -> Result<Option<Person>> {
+    let r: Option<PersonRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {PERSON_COLUMNS} FROM person WHERE tenant_id = $1 AND id = $2")))
+            .bind(t.0)
+            .bind(id.0)
+            .fetch_optional(&mut *c)
+            .await?;
+    r.map(TryInto::try_into).transpose()
+}
+
+pub(crate) async fn person_by_employee_no(c: &mut Conn, t: TenantId, no: &str) -> Result<Option<Person>> {
+    let r: Option<PersonRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {PERSON_COLUMNS} FROM person WHERE tenant_id = $1 AND employee_no = $2")))
+            .bind(t.0)
+            .bind(no)
+            .fetch_optional(&mut *c)
+            .await?;
+    r.map(TryInto::try_into).transpose()
+}
+
+pub(crate) async fn search_people(
+    c: &mut Conn,
+    t: TenantId,
+    q: &str,
+    after: Option<PersonId>,
+    limit: i64,
+) -> Result<Vec<Person>> {
+    let after = after.map(|a| a.0).unwrap_or(uuid::Uuid::nil());
+    let r: Vec<PersonRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {PERSON_COLUMNS} FROM person WHERE tenant_id = $1 AND search_key LIKE $2 ESCAPE '\\' AND id > $3 \
+         ORDER BY id LIMIT $4"
+    )))
+    .bind(t.0)
+    .bind(like_pattern(q))
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await?;
+    r.into_iter().map(TryInto::try_into).collect()
+}
+
+pub(crate) async fn count_people(c: &mut Conn, t: TenantId) -> Result<i64> {
+    Ok(sqlx::query("SELECT COUNT(*) FROM person WHERE tenant_id = $1").bind(t.0).fetch_one(&mut *c).await?.try_get(0)?)
+}
+
+pub(crate) async fn import_directory(c: &mut Conn, _t: TenantId, import: &DirectoryImport) -> Result<()> {
+    for d in &import.departments {
+        upsert_department(c, d).await?;
+    }
+    for p in &import.people {
+        upsert_person(c, p).await?;
+    }
+    Ok(())
+}
+
+const USER_COLUMNS: &str = "id, tenant_id, login, display_name, password_hash, role, person_id, active, created_at";
+
+pub(crate) async fn create_user(c: &mut Conn, u: &User) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO app_user (id, tenant_id, login, display_name, password_hash, role, person_id, active, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(u.id.0)
+    .bind(u.tenant_id.0)
+    .bind(&u.login)
+    .bind(&u.display_name)
+    .bind(&u.password_hash)
+    .bind(u.role.as_str())
+    .bind(u.person_id.map(|i| i.0))
+    .bind(u.active)
+    .bind(u.created_at)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn user(c: &mut Conn, t: TenantId, id: UserId) -> Result<Option<User>> {
+    let r: Option<UserRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM app_user WHERE tenant_id = $1 AND id = $2")))
+            .bind(t.0)
+            .bind(id.0)
+            .fetch_optional(&mut *c)
+            .await?;
+    r.map(TryInto::try_into).transpose()
+}
+
+pub(crate) async fn user_by_login(c: &mut Conn, t: TenantId, login: &str) -> Result<Option<User>> {
+    let r: Option<UserRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM app_user WHERE tenant_id = $1 AND login = $2")))
+            .bind(t.0)
+            .bind(login)
+            .fetch_optional(&mut *c)
+            .await?;
+    r.map(TryInto::try_into).transpose()
+}
+
+pub(crate) async fn create_token(c: &mut Conn, tok: &ApiToken) -> Result<()> {
+    sqlx::query("INSERT INTO api_token (id, tenant_id, user_id, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(tok.id.0)
+        .bind(tok.tenant_id.0)
+        .bind(tok.user_id.0)
+        .bind(&tok.token_hash)
+        .bind(tok.created_at)
+        .execute(&mut *c)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn token_by_hash(c: &mut Conn, hash: &str) -> Result<Option<ApiToken>> {
+    let r: Option<TokenRow> = sqlx::query_as(
+        "SELECT id, tenant_id, user_id, token_hash, created_at, revoked_at FROM api_token WHERE token_hash = $1",
+    )
+    .bind(hash)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(r.map(Into::into))
+}
+
+pub(crate) async fn create_session(c: &mut Conn, s: &WebSession) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO web_session (id_hash, tenant_id, user_id, csrf_token, lang, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&s.id_hash)
+    .bind(s.tenant_id.0)
+    .bind(s.user_id.0)
+    .bind(&s.csrf_token)
+    .bind(&s.lang)
+    .bind(s.expires_at)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn session(c: &mut Conn, id_hash: &str) -> Result<Option<WebSession>> {
+    let r: Option<SessionRow> = sqlx::query_as(
+        "SELECT id_hash, tenant_id, user_id, csrf_token, lang, expires_at FROM web_session WHERE id_hash = $1",
+    )
+    .bind(id_hash)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(r.map(Into::into))
+}
+
+pub(crate) async fn delete_session(c: &mut Conn, id_hash: &str) -> Result<()> {
+    sqlx::query("DELETE FROM web_session WHERE id_hash = $1").bind(id_hash).execute(&mut *c).await?;
+    Ok(())
+}
+
+pub(crate) async fn attachment(c: &mut Conn, t: TenantId, id: AttachmentId) -> Result<Option<Attachment>> {
+    let r: Option<AttachmentRow> = sqlx::query_as(
+        "SELECT id, tenant_id, sha256, media_type, data, created_at FROM attachment WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(t.0)
+    .bind(id.0)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(r.map(Into::into))
+}
+
+async fn insert_attachment(c: &mut Conn, a: &Attachment) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO attachment (id, tenant_id, sha256, media_type, size, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(a.id.0)
+    .bind(a.tenant_id.0)
+    .bind(&a.sha256)
+    .bind(&a.media_type)
+    .bind(a.data.len() as i64)
+    .bind(&a.data)
+    .bind(a.created_at)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// Appends one custody event after the tenant's chain head (locking the head on PostgreSQL).
+pub(crate) async fn append_event(c: &mut Conn, t: TenantId, actor: &Actor, draft: &EventDraft) -> Result<CustodyEvent> {
+    let head = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT seq, hash FROM custody_head WHERE tenant_id = $1{FOR_UPDATE}")))
+        .bind(t.0)
+        .fetch_optional(&mut *c)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let seq: i64 = head.try_get(0)?;
+    let prev: String = head.try_get(1)?;
+    let ev = custody::seal(t, seq + 1, &prev, actor, draft, Utc::now());
+    insert_event(c, &ev).await?;
+    sqlx::query("UPDATE custody_head SET seq = $1, hash = $2 WHERE tenant_id = $3")
+        .bind(ev.seq)
+        .bind(&ev.hash)
+        .bind(t.0)
+        .execute(&mut *c)
+        .await?;
+    Ok(ev)
+}
+
+async fn insert_event(c: &mut Conn, ev: &CustodyEvent) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO custody_event (id, tenant_id, seq, item_id, kind, actor_id, actor_name, source, request_id, \
+         location_id, at, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(ev.id.0)
+    .bind(ev.tenant_id.0)
+    .bind(ev.seq)
+    .bind(ev.item_id.map(|i| i.0))
+    .bind(&ev.kind)
+    .bind(ev.actor_id.map(|i| i.0))
+    .bind(&ev.actor_name)
+    .bind(&ev.source)
+    .bind(&ev.request_id)
+    .bind(ev.location_id.map(|i| i.0))
+    .bind(ev.at)
+    .bind(&ev.details)
+    .bind(&ev.prev_hash)
+    .bind(&ev.hash)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+async fn insert_item(c: &mut Conn, i: &Item) -> Result<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO item ({ITEM_COLUMNS}, search_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+         $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
+    )))
+    .bind(i.id.0)
+    .bind(i.tenant_id.0)
+    .bind(i.site_id.map(|s| s.0))
+    .bind(&i.reference)
+    .bind(i.kind.as_str())
+    .bind(i.category.as_str())
+    .bind(i.priority.as_str())
+    .bind(i.confidentiality.as_str())
+    .bind(&i.carrier)
+    .bind(&i.tracking_number)
+    .bind(&i.sender_name)
+    .bind(&i.sender_org)
+    .bind(&i.sender_address)
+    .bind(&i.sender_country)
+    .bind(i.recipient_person_id.map(|p| p.0))
+    .bind(i.recipient_department_id.map(|d| d.0))
+    .bind(&i.recipient_name)
+    .bind(i.condition.as_str())
+    .bind(&i.damage_description)
+    .bind(&i.notes)
+    .bind(&i.seal_number)
+    .bind(i.status.as_str())
+    .bind(i.location_id.map(|l| l.0))
+    .bind(i.created_at)
+    .bind(i.updated_at)
+    .bind(i.version)
+    .bind(item_search_text(i))
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn item(c: &mut Conn, t: TenantId, id: ItemId) -> Result<Option<Item>> {
+    let r: Option<ItemRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {ITEM_COLUMNS} FROM item WHERE tenant_id = $1 AND id = $2")))
+        .bind(t.0)
+        .bind(id.0)
+        .fetch_optional(&mut *c)
+        .await?;
+    r.map(TryInto::try_into).transpose()
+}
+
+async fn item_by_tracking(c: &mut Conn, t: TenantId, tracking: &str) -> Result<Option<Item>> {
+    let r: Option<ItemRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {ITEM_COLUMNS} FROM item WHERE tenant_id = $1 AND tracking_number = $2")))
+            .bind(t.0)
+            .bind(tracking)
+            .fetch_optional(&mut *c)
+            .await?;
+    r.map(TryInto::try_into).transpose()
+}
+
+/// Registers an item (see [`crate::Store::register_item`]). Runs inside the caller's transaction.
+pub(crate) async fn register_item(c: &mut Conn, ins: &ItemInsert, actor: &Actor, draft: &EventDraft) -> Result<Registered> {
+    let t = ins.item.tenant_id;
+    if let Some((key, hash)) = &ins.idempotency {
+        let prev = sqlx::query("SELECT request_hash, item_id, created FROM idempotency_key WHERE tenant_id = $1 AND key = $2")
+            .bind(t.0)
+            .bind(key)
+            .fetch_optional(&mut *c)
+            .await?;
+        if let Some(row) = prev {
+            let prev_hash: String = row.try_get(0)?;
+            if &prev_hash != hash {
+                return Err(StoreError::Domain(mailroom_domain::DomainError::new(
+                    mailroom_domain::ErrorCode::IdempotencyMismatch,
+                    "this Idempotency-Key was already used for a different request",
+                )));
+            }
+            let id: uuid::Uuid = row.try_get(1)?;
+            let created: bool = row.try_get(2)?;
+            let item = item(c, t, id.into()).await?.ok_or(StoreError::NotFound)?;
+            return Ok(Registered { item, created });
+        }
+    }
+    let existing = match &ins.item.tracking_number {
+        Some(tn) => item_by_tracking(c, t, tn).await?,
+        None => None,
+    };
+    let reg = match existing {
+        Some(item) => Registered { item, created: false },
+        None => {
+            insert_item(c, &ins.item).await?;
+            append_event(c, t, actor, draft).await?;
+            Registered { item: ins.item.clone(), created: true }
+        }
+    };
+    if let Some((key, hash)) = &ins.idempotency {
+        sqlx::query(
+            "INSERT INTO idempotency_key (tenant_id, key, request_hash, item_id, created, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(t.0)
+        .bind(key)
+        .bind(hash)
+        .bind(reg.item.id.0)
+        .bind(reg.created)
+        .bind(Utc::now())
+        .execute(&mut *c)
+        .await
+        .map_err(db_err)?;
+    }
+    Ok(reg)
+}
+
+/// Applies a state change with its custody event. Runs inside the caller's transaction.
+pub(crate) async fn change_item(
+    c: &mut Conn,
+    t: TenantId,
+    id: ItemId,
+    change: &ItemChange,
+    actor: &Actor,
+    draft: &EventDraft,
+) -> Result<Item> {
+    let now = custody::storage_time(Utc::now());
+    let done = sqlx::query(
+        "UPDATE item SET status = $1, location_id = $2, updated_at = $3, version = version + 1 \
+         WHERE tenant_id = $4 AND id = $5 AND version = $6",
+    )
+    .bind(change.status.as_str())
+    .bind(change.location_id.map(|l| l.0))
+    .bind(now)
+    .bind(t.0)
+    .bind(id.0)
+    .bind(change.expected_version)
+    .execute(&mut *c)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(match item(c, t, id).await? {
+            Some(_) => StoreError::Stale,
+            None => StoreError::NotFound,
+        });
+    }
+    if let Some((h, sig)) = &change.handover {
+        insert_attachment(c, sig).await?;
+        sqlx::query(
+            "INSERT INTO handover (item_id, tenant_id, action, taken_by, taken_by_person_id, place, id_type, id_last_digits, \
+             signature_id, at, staff_user_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(id.0)
+        .bind(t.0)
+        .bind(&h.action)
+        .bind(&h.handover.taken_by)
+        .bind(h.handover.taken_by_person.map(|p| p.0))
+        .bind(&h.handover.place)
+        .bind(h.handover.id_type.map(|i| i.as_str()))
+        .bind(&h.handover.id_last_digits)
+        .bind(sig.id.0)
+        .bind(h.at)
+        .bind(h.staff_user_id.map(|u| u.0))
+        .execute(&mut *c)
+        .await
+        .map_err(db_err)?;
+    }
+    append_event(c, t, actor, draft).await?;
+    item(c, t, id).await?.ok_or(StoreError::NotFound)
+}
+
+pub(crate) async fn list_items(c: &mut Conn, t: TenantId, f: &ItemFilter) -> Result<Vec<Item>> {
+    // Built from fixed fragments only; every user value is a bound parameter.
+    let mut sql = format!("SELECT {ITEM_COLUMNS} FROM item WHERE tenant_id = $1");
+    let mut n = 1;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    let mine_sql = match &f.mine {
+        Some((_, Some(_))) => {
+            let (a, b) = (next(), next());
+            format!(" AND (recipient_person_id = ${a} OR recipient_department_id = ${b})")
+        }
+        Some((_, None)) => format!(" AND recipient_person_id = ${}", next()),
+        None => String::new(),
+    };
+    sql.push_str(&mine_sql);
+    if f.status.is_some() {
+        sql.push_str(&format!(" AND status = ${}", next()));
+    }
+    if f.tracking_number.is_some() {
+        sql.push_str(&format!(" AND tracking_number = ${}", next()));
+    }
+    if f.reference.is_some() {
+        sql.push_str(&format!(" AND reference = ${}", next()));
+    }
+    if f.q.is_some() {
+        sql.push_str(&format!(" AND search_text LIKE ${} ESCAPE '\\'", next()));
+    }
+    if f.before.is_some() {
+        sql.push_str(&format!(" AND id < ${}", next()));
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", next()));
+    let mut q = sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql)).bind(t.0);
+    if let Some((p, d)) = &f.mine {
+        q = q.bind(p.0);
+        if let Some(d) = d {
+            q = q.bind(d.0);
+        }
+    }
+    if let Some(s) = f.status {
+        q = q.bind(s.as_str());
+    }
+    if let Some(tn) = &f.tracking_number {
+        q = q.bind(tn);
+    }
+    if let Some(r) = &f.reference {
+        q = q.bind(r);
+    }
+    if let Some(text) = &f.q {
+        q = q.bind(like_pattern(text));
+    }
+    if let Some(b) = f.before {
+        q = q.bind(b.0);
+    }
+    q = q.bind(f.limit);
+    let rows = q.fetch_all(&mut *c).await?;
+    rows.into_iter().map(TryInto::try_into).collect()
+}
+
+const EVENT_COLUMNS: &str =
+    "id, tenant_id, seq, item_id, kind, actor_id, actor_name, source, request_id, location_id, at, details, prev_hash, hash";
+
+pub(crate) async fn item_events(c: &mut Conn, t: TenantId, id: ItemId) -> Result<Vec<CustodyEvent>> {
+    let r: Vec<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {EVENT_COLUMNS} FROM custody_event WHERE tenant_id = $1 AND item_id = $2 ORDER BY seq"
+    )))
+    .bind(t.0)
+    .bind(id.0)
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(r.into_iter().map(Into::into).collect())
+}
+
+pub(crate) async fn handover(c: &mut Conn, t: TenantId, id: ItemId) -> Result<Option<HandoverRecord>> {
+    let r: Option<HandoverRow> = sqlx::query_as(
+        "SELECT item_id, action, taken_by, taken_by_person_id, place, id_type, id_last_digits, signature_id, at, \
+         staff_user_id FROM handover WHERE tenant_id = $1 AND item_id = $2",
+    )
+    .bind(t.0)
+    .bind(id.0)
+    .fetch_optional(&mut *c)
+    .await?;
+    r.map(TryInto::try_into).transpose()
+}
+
+pub(crate) async fn count_items(c: &mut Conn, t: TenantId) -> Result<i64> {
+    Ok(sqlx::query("SELECT COUNT(*) FROM item WHERE tenant_id = $1").bind(t.0).fetch_one(&mut *c).await?.try_get(0)?)
+}
+
+pub(crate) async fn custody_head(c: &mut Conn, t: TenantId) -> Result<(i64, String)> {
+    let r = sqlx::query("SELECT seq, hash FROM custody_head WHERE tenant_id = $1")
+        .bind(t.0)
+        .fetch_optional(&mut *c)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok((r.try_get(0)?, r.try_get(1)?))
+}
+
+pub(crate) async fn custody_events(c: &mut Conn, t: TenantId, after_seq: i64, limit: i64) -> Result<Vec<CustodyEvent>> {
+    let r: Vec<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {EVENT_COLUMNS} FROM custody_event WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+    )))
+    .bind(t.0)
+    .bind(after_seq)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(r.into_iter().map(Into::into).collect())
+}
+
+/// Bulk load: inserts items and their `registered` events. Runs inside the caller's transaction.
+pub(crate) async fn bulk_register(c: &mut Conn, items: &[Item], actor: &Actor) -> Result<()> {
+    for i in items {
+        insert_item(c, i).await?;
+        let draft = EventDraft {
+            item_id: Some(i.id),
+            kind: "registered".into(),
+            location_id: None,
+            details: serde_json::json!({"reference": i.reference, "bulk": true}),
+        };
+        append_event(c, i.tenant_id, actor, &draft).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! Persistence for the mailroom: one [`Store`] trait and two implementations,
+//! SQLite (default, embedded, with group commit) and PostgreSQL (scale-out).
+//! Backend differences stay inside this crate.
+
+pub mod models;
+mod postgres;
+mod rows;
+mod sqlite;
+
+use async_trait::async_trait;
+use mailroom_domain::DomainError;
+use mailroom_domain::custody::{Actor, CustodyEvent, EventDraft};
+use mailroom_domain::ids::*;
+pub use models::*;
+use std::sync::Arc;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A rule was broken (e.g. idempotency key reused for another request).
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("not found")]
+    NotFound,
+    /// The row changed since it was read (optimistic concurrency).
+    #[error("the record was changed by someone else; reload and try again")]
+    Stale,
+    /// A unique constraint was hit; carries the constraint or column hint.
+    #[error("duplicate value: {0}")]
+    Duplicate(String),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the write queue is closed")]
+    WriterGone,
+    #[error("invalid database URL: {0}")]
+    BadUrl(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Directory import: everything or nothing.
+#[derive(Debug, Clone, Default)]
+pub struct DirectoryImport {
+    pub departments: Vec<Department>,
+    pub people: Vec<Person>,
+}
+
+/// The persistence port. Every method that touches tenant data takes the tenant.
+/// Methods that change items also append a custody event in the same transaction.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> &'static str;
+
+    async fn create_tenant(&self, t: &Tenant) -> Result<()>;
+    async fn tenant(&self, id: TenantId) -> Result<Option<Tenant>>;
+    async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>>;
+    async fn list_tenants(&self) -> Result<Vec<Tenant>>;
+
+    async fn create_site(&self, s: &Site) -> Result<()>;
+    async fn list_sites(&self, t: TenantId) -> Result<Vec<Site>>;
+    async fn create_location(&self, l: &Location) -> Result<()>;
+    async fn location(&self, t: TenantId, id: LocationId) -> Result<Option<Location>>;
+    async fn list_locations(&self, t: TenantId) -> Result<Vec<Location>>;
+
+    async fn upsert_department(&self, d: &Department) -> Result<()>;
+    async fn department(&self, t: TenantId, id: DepartmentId) -> Result<Option<Department>>;
+    async fn department_by_code(&self, t: TenantId, code: &str) -> Result<Option<Department>>;
+    async fn list_departments(&self, t: TenantId) -> Result<Vec<Department>>;
+    async fn delete_department(&self, t: TenantId, id: DepartmentId) -> Result<()>;
+
+    async fn upsert_person(&self, p: &Person) -> Result<()>;
+    async fn person(&self, t: TenantId, id: PersonId) -> Result<Option<Person>>;
+    async fn person_by_employee_no(&self, t: TenantId, no: &str) -> Result<Option<Person>>;
+    /// People whose names, aliases, employee number or e-mail contain `q` (case-insensitive),
+    /// ordered by id, after the cursor.
+    async fn search_people(&self, t: TenantId, q: &str, after: Option<PersonId>, limit: i64) -> Result<Vec<Person>>;
+    async fn count_people(&self, t: TenantId) -> Result<i64>;
+    /// Imports departments and people in one transaction (upsert by code / employee number).
+    async fn import_directory(&self, t: TenantId, import: DirectoryImport) -> Result<()>;
+
+    async fn create_user(&self, u: &User) -> Result<()>;
+    async fn user(&self, t: TenantId, id: UserId) -> Result<Option<User>>;
+    async fn user_by_login(&self, t: TenantId, login: &str) -> Result<Option<User>>;
+
+    async fn create_token(&self, tok: &ApiToken) -> Result<()>;
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>>;
+
+    async fn create_session(&self, s: &WebSession) -> Result<()>;
+    async fn session(&self, id_hash: &str) -> Result<Option<WebSession>>;
+    async fn delete_session(&self, id_hash: &str) -> Result<()>;
+
+    async fn attachment(&self, t: TenantId, id: AttachmentId) -> Result<Option<Attachment>>;
+
+    /// Registers an item and its `registered` custody event, unless the tracking number or the
+    /// idempotency key is already known, in which case the existing item is returned.
+    async fn register_item(&self, ins: ItemInsert, actor: &Actor, event: EventDraft) -> Result<Registered>;
+    /// Applies a state change (and handover) with its custody event, if the version still matches.
+    async fn change_item(&self, t: TenantId, id: ItemId, change: ItemChange, actor: &Actor, event: EventDraft) -> Result<Item>;
+    /// Appends a custody event that changes no item (e.g. an access record).
+    async fn append_event(&self, t: TenantId, actor: &Actor, event: EventDraft) -> Result<CustodyEvent>;
+    async fn item(&self, t: TenantId, id: ItemId) -> Result<Option<Item>>;
+    async fn list_items(&self, t: TenantId, f: &ItemFilter) -> Result<Vec<Item>>;
+    async fn item_events(&self, t: TenantId, id: ItemId) -> Result<Vec<CustodyEvent>>;
+    async fn handover(&self, t: TenantId, id: ItemId) -> Result<Option<HandoverRecord>>;
+    async fn count_items(&self, t: TenantId) -> Result<i64>;
+
+    /// The tenant's chain head: number of events and last hash.
+    async fn custody_head(&self, t: TenantId) -> Result<(i64, String)>;
+    /// Events with `seq > after_seq`, in order.
+    async fn custody_events(&self, t: TenantId, after_seq: i64, limit: i64) -> Result<Vec<CustodyEvent>>;
+
+    /// Bulk-loads items with their custody events in large transactions (demo and benchmarks).
+    async fn bulk_register(&self, items: Vec<Item>, actor: &Actor) -> Result<()>;
+}
+
+/// Opens a store from a URL: `sqlite://PATH` (created if missing) or `postgres://…`.
+/// Runs the migrations.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::open(url).await?))
+    } else {
+        Err(StoreError::BadUrl(format!("{url}: use sqlite://PATH or postgres://…")))
+    }
+}

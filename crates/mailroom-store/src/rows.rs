@@ -1,0 +1,419 @@
+//! Row shapes shared by both backends, and their conversion into models.
+
+use crate::models::*;
+use crate::{Result, StoreError};
+use chrono::{DateTime, Utc};
+use mailroom_domain::auth::Role;
+use mailroom_domain::custody::CustodyEvent;
+use mailroom_domain::item::{Category, Condition, Confidentiality, Handover, IdType, ItemKind, Priority, Status};
+use uuid::Uuid;
+
+fn parse<T>(what: &str, v: &str, f: impl Fn(&str) -> Option<T>) -> Result<T> {
+    f(v).ok_or_else(|| StoreError::Corrupt(format!("{what} {v:?}")))
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TenantRow {
+    id: Uuid,
+    slug: String,
+    name: String,
+    created_at: DateTime<Utc>,
+}
+impl From<TenantRow> for Tenant {
+    fn from(r: TenantRow) -> Self {
+        Tenant { id: r.id.into(), slug: r.slug, name: r.name, created_at: r.created_at }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SiteRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    name: String,
+    address: Option<String>,
+    timezone: String,
+}
+impl From<SiteRow> for Site {
+    fn from(r: SiteRow) -> Self {
+        Site { id: r.id.into(), tenant_id: r.tenant_id.into(), name: r.name, address: r.address, timezone: r.timezone }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct LocationRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    site_id: Uuid,
+    code: String,
+    name: String,
+    kind: String,
+    security_level: i64,
+}
+impl From<LocationRow> for Location {
+    fn from(r: LocationRow) -> Self {
+        Location {
+            id: r.id.into(),
+            tenant_id: r.tenant_id.into(),
+            site_id: r.site_id.into(),
+            code: r.code,
+            name: r.name,
+            kind: r.kind,
+            security_level: r.security_level,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DepartmentRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    parent_id: Option<Uuid>,
+    code: String,
+    name: String,
+    name_en: Option<String>,
+    kind: String,
+    key_contact_id: Option<Uuid>,
+    email: Option<String>,
+}
+impl From<DepartmentRow> for Department {
+    fn from(r: DepartmentRow) -> Self {
+        Department {
+            id: r.id.into(),
+            tenant_id: r.tenant_id.into(),
+            parent_id: r.parent_id.map(Into::into),
+            code: r.code,
+            name: r.name,
+            name_en: r.name_en,
+            kind: r.kind,
+            key_contact_id: r.key_contact_id.map(Into::into),
+            email: r.email,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PersonRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    name: String,
+    name_latin: Option<String>,
+    aliases: String,
+    employee_no: Option<String>,
+    department_id: Option<Uuid>,
+    email: Option<String>,
+    phone: Option<String>,
+    active: bool,
+    forwarding: Option<String>,
+}
+impl TryFrom<PersonRow> for Person {
+    type Error = StoreError;
+    fn try_from(r: PersonRow) -> Result<Self> {
+        let aliases: Vec<String> =
+            serde_json::from_str(&r.aliases).map_err(|e| StoreError::Corrupt(format!("person aliases: {e}")))?;
+        Ok(Person {
+            id: r.id.into(),
+            tenant_id: r.tenant_id.into(),
+            name: r.name,
+            name_latin: r.name_latin,
+            aliases,
+            employee_no: r.employee_no,
+            department_id: r.department_id.map(Into::into),
+            email: r.email,
+            phone: r.phone,
+            active: r.active,
+            forwarding: r.forwarding,
+        })
+    }
+}
+
+pub(crate) fn person_search_key(p: &Person) -> String {
+    let mut parts: Vec<&str> = vec![&p.name];
+    if let Some(l) = &p.name_latin {
+        parts.push(l);
+    }
+    parts.extend(p.aliases.iter().map(String::as_str));
+    if let Some(n) = &p.employee_no {
+        parts.push(n);
+    }
+    if let Some(e) = &p.email {
+        parts.push(e);
+    }
+    mailroom_domain::text::search_key(&parts)
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    login: String,
+    display_name: String,
+    password_hash: Option<String>,
+    role: String,
+    person_id: Option<Uuid>,
+    active: bool,
+    created_at: DateTime<Utc>,
+}
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<Self> {
+        Ok(User {
+            id: r.id.into(),
+            tenant_id: r.tenant_id.into(),
+            login: r.login,
+            display_name: r.display_name,
+            password_hash: r.password_hash,
+            role: parse("role", &r.role, Role::parse)?,
+            person_id: r.person_id.map(Into::into),
+            active: r.active,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TokenRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    token_hash: String,
+    created_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+impl From<TokenRow> for ApiToken {
+    fn from(r: TokenRow) -> Self {
+        ApiToken {
+            id: r.id.into(),
+            tenant_id: r.tenant_id.into(),
+            user_id: r.user_id.into(),
+            token_hash: r.token_hash,
+            created_at: r.created_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    id_hash: String,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    csrf_token: String,
+    lang: String,
+    expires_at: DateTime<Utc>,
+}
+impl From<SessionRow> for WebSession {
+    fn from(r: SessionRow) -> Self {
+        WebSession {
+            id_hash: r.id_hash,
+            tenant_id: r.tenant_id.into(),
+            user_id: r.user_id.into(),
+            csrf_token: r.csrf_token,
+            lang: r.lang,
+            expires_at: r.expires_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AttachmentRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    sha256: String,
+    media_type: String,
+    data: Vec<u8>,
+    created_at: DateTime<Utc>,
+}
+impl From<AttachmentRow> for Attachment {
+    fn from(r: AttachmentRow) -> Self {
+        Attachment {
+            id: r.id.into(),
+            tenant_id: r.tenant_id.into(),
+            sha256: r.sha256,
+            media_type: r.media_type,
+            data: r.data,
+            created_at: r.created_at,
+        }
+    }
+}
+
+pub(crate) const ITEM_COLUMNS: &str = "id, tenant_id, site_id, reference, kind, category, priority, confidentiality, carrier, \
+    tracking_number, sender_name, sender_org, sender_address, sender_country, recipient_person_id, \
+    recipient_department_id, recipient_name, condition, damage_description, notes, seal_number, status, location_id, \
+    created_at, updated_at, version";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ItemRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    site_id: Option<Uuid>,
+    reference: String,
+    kind: String,
+    category: String,
+    priority: String,
+    confidentiality: String,
+    carrier: Option<String>,
+    tracking_number: Option<String>,
+    sender_name: Option<String>,
+    sender_org: Option<String>,
+    sender_address: Option<String>,
+    sender_country: Option<String>,
+    recipient_person_id: Option<Uuid>,
+    recipient_department_id: Option<Uuid>,
+    recipient_name: String,
+    condition: String,
+    damage_description: Option<String>,
+    notes: Option<String>,
+    seal_number: Option<String>,
+    status: String,
+    location_id: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    version: i64,
+}
+impl TryFrom<ItemRow> for Item {
+    type Error = StoreError;
+    fn try_from(r: ItemRow) -> Result<Self> {
+        Ok(Item {
+            id: r.id.into(),
+            tenant_id: r.tenant_id.into(),
+            site_id: r.site_id.map(Into::into),
+            reference: r.reference,
+            kind: parse("kind", &r.kind, ItemKind::parse)?,
+            category: parse("category", &r.category, Category::parse)?,
+            priority: parse("priority", &r.priority, Priority::parse)?,
+            confidentiality: parse("confidentiality", &r.confidentiality, Confidentiality::parse)?,
+            carrier: r.carrier,
+            tracking_number: r.tracking_number,
+            sender_name: r.sender_name,
+            sender_org: r.sender_org,
+            sender_address: r.sender_address,
+            sender_country: r.sender_country,
+            recipient_person_id: r.recipient_person_id.map(Into::into),
+            recipient_department_id: r.recipient_department_id.map(Into::into),
+            recipient_name: r.recipient_name,
+            condition: parse("condition", &r.condition, Condition::parse)?,
+            damage_description: r.damage_description,
+            notes: r.notes,
+            seal_number: r.seal_number,
+            status: parse("status", &r.status, Status::parse)?,
+            location_id: r.location_id.map(Into::into),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            version: r.version,
+        })
+    }
+}
+
+pub(crate) fn item_search_text(i: &Item) -> String {
+    let parts: Vec<&str> = [
+        Some(i.reference.as_str()),
+        i.tracking_number.as_deref(),
+        i.sender_name.as_deref(),
+        i.sender_org.as_deref(),
+        Some(i.recipient_name.as_str()),
+        i.notes.as_deref(),
+        i.carrier.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    mailroom_domain::text::search_key(&parts)
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct HandoverRow {
+    item_id: Uuid,
+    action: String,
+    taken_by: String,
+    taken_by_person_id: Option<Uuid>,
+    place: Option<String>,
+    id_type: Option<String>,
+    id_last_digits: Option<String>,
+    signature_id: Uuid,
+    at: DateTime<Utc>,
+    staff_user_id: Option<Uuid>,
+}
+impl TryFrom<HandoverRow> for HandoverRecord {
+    type Error = StoreError;
+    fn try_from(r: HandoverRow) -> Result<Self> {
+        let id_type = match r.id_type {
+            Some(t) => Some(parse("id_type", &t, IdType::parse)?),
+            None => None,
+        };
+        Ok(HandoverRecord {
+            item_id: r.item_id.into(),
+            action: r.action,
+            handover: Handover {
+                taken_by: r.taken_by,
+                taken_by_person: r.taken_by_person_id.map(Into::into),
+                place: r.place,
+                id_type,
+                id_last_digits: r.id_last_digits,
+            },
+            signature_id: r.signature_id.into(),
+            at: r.at,
+            staff_user_id: r.staff_user_id.map(Into::into),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    seq: i64,
+    item_id: Option<Uuid>,
+    kind: String,
+    actor_id: Option<Uuid>,
+    actor_name: String,
+    source: String,
+    request_id: String,
+    location_id: Option<Uuid>,
+    at: DateTime<Utc>,
+    details: String,
+    prev_hash: String,
+    hash: String,
+}
+impl From<EventRow> for CustodyEvent {
+    fn from(r: EventRow) -> Self {
+        CustodyEvent {
+            id: r.id.into(),
+            tenant_id: r.tenant_id.into(),
+            seq: r.seq,
+            item_id: r.item_id.map(Into::into),
+            kind: r.kind,
+            actor_id: r.actor_id.map(Into::into),
+            actor_name: r.actor_name,
+            source: r.source,
+            request_id: r.request_id,
+            location_id: r.location_id.map(Into::into),
+            at: r.at,
+            details: r.details,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
+    }
+}
+
+/// Maps sqlx errors: unique violations become [`StoreError::Duplicate`].
+pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(d) = &e
+        && d.is_unique_violation()
+    {
+        return StoreError::Duplicate(d.constraint().map(str::to_string).unwrap_or_else(|| d.message().to_string()));
+    }
+    StoreError::Db(e)
+}
+
+/// Escapes LIKE wildcards in user text (escape character `\`).
+pub(crate) fn like_pattern(q: &str) -> String {
+    let mut s = String::from("%");
+    for c in q.trim().chars().flat_map(char::to_lowercase) {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('%');
+    s
+}
