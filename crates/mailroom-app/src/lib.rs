@@ -1,1 +1,79 @@
+//! Use cases of the mailroom. Each use case validates with the domain, checks permissions,
+//! and makes one store call that writes the change and its custody event in one transaction.
 
+pub mod auth;
+pub mod demo;
+pub mod directory;
+mod error;
+pub mod import;
+pub mod items;
+pub mod verify;
+
+pub use error::{AppError, AppResult, RowError};
+pub use mailroom_store as store;
+
+use mailroom_domain::auth::Role;
+use mailroom_domain::custody::Actor;
+use mailroom_domain::ids::{DepartmentId, PersonId, TenantId, UserId};
+use mailroom_store::Store;
+use std::sync::Arc;
+
+/// The application: every use case hangs off this.
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>) -> App {
+        App { store }
+    }
+
+    /// Opens the store at `url` (running migrations) and builds the app.
+    pub async fn open(url: &str) -> AppResult<App> {
+        Ok(App::new(mailroom_store::open(url).await?))
+    }
+}
+
+/// An authenticated caller within one tenant.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub login: String,
+    pub display_name: String,
+    pub role: Role,
+    /// The directory entry of the user, for "my mail".
+    pub person_id: Option<PersonId>,
+    pub department_id: Option<DepartmentId>,
+}
+
+/// Where a request came from: feeds the custody log.
+#[derive(Debug, Clone, Default)]
+pub struct RequestCtx {
+    pub source: String,
+    pub request_id: String,
+}
+
+impl Principal {
+    pub fn actor(&self, ctx: &RequestCtx) -> Actor {
+        Actor {
+            user_id: Some(self.user_id),
+            name: self.login.clone(),
+            source: ctx.source.clone(),
+            request_id: ctx.request_id.clone(),
+        }
+    }
+}
+
+/// Random bytes from the operating system.
+pub(crate) fn random_bytes<const N: usize>() -> AppResult<[u8; N]> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
+    Ok(b)
+}
+
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    mailroom_domain::custody::hex(&sha2::Sha256::digest(data))
+}
