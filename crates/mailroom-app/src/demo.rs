@@ -315,3 +315,71 @@ impl App {
         Ok(())
     }
 }
+
+impl App {
+    /// Loads `n` synthetic received items (with their custody events) into a tenant, in large
+    /// transactions. For benchmarks and capacity tests; the tenant needs people in its directory.
+    pub async fn seed_bulk(&self, tenant_slug: &str, n: u64) -> AppResult<u64> {
+        use mailroom_domain::custody::{Actor, storage_time};
+        use mailroom_domain::ids::ItemId;
+        use mailroom_domain::item::*;
+        let t = self.store.tenant_by_slug(tenant_slug).await?.ok_or_else(|| crate::AppError::not_found("tenant"))?;
+        let mut people = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.store.search_people(t.id, "", after, 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            people.extend(page);
+        }
+        if people.is_empty() {
+            return Err(mailroom_domain::DomainError::invalid("tenant", "the organisation has no people to address items to").into());
+        }
+        let actor = Actor::system("seed", "seed-bulk");
+        let batch = 5000u64;
+        let mut done = 0u64;
+        let salt = u64::from_le_bytes(crate::random_bytes::<8>()?);
+        while done < n {
+            let k = batch.min(n - done);
+            let mut items = Vec::with_capacity(k as usize);
+            for j in 0..k {
+                let i = done + j;
+                let person = &people[(i as usize * 31) % people.len()];
+                let now = storage_time(chrono::Utc::now());
+                let bits = (salt.wrapping_add(i.wrapping_mul(0x9E37_79B9_7F4A_7C15))) & ((1 << 40) - 1);
+                let item = mailroom_store::Item {
+                    id: ItemId::new(),
+                    tenant_id: t.id,
+                    site_id: None,
+                    reference: mailroom_domain::reference::from_bits(bits),
+                    kind: ItemKind::Parcel,
+                    category: Category::General,
+                    priority: Priority::Normal,
+                    confidentiality: Confidentiality::Internal,
+                    carrier: Some("sf-express".into()),
+                    tracking_number: Some(format!("SFB{:012X}{:06}", salt & 0xFFFF_FFFF_FFFF, i)),
+                    sender_name: Some(format!("Sender {}", i % 997)),
+                    sender_org: None,
+                    sender_address: None,
+                    sender_country: Some("CN".into()),
+                    recipient_person_id: Some(person.id),
+                    recipient_department_id: None,
+                    recipient_name: person.name.clone(),
+                    condition: Condition::Intact,
+                    damage_description: None,
+                    notes: None,
+                    seal_number: None,
+                    status: Status::Received,
+                    location_id: None,
+                    created_at: now,
+                    updated_at: now,
+                    version: 1,
+                };
+                items.push(item);
+            }
+            self.store.bulk_register(items, &actor).await?;
+            done += k;
+        }
+        Ok(done)
+    }
+}

@@ -39,6 +39,7 @@ pub struct EventDraft {
 
 /// An event as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustodyEvent {
     pub id: EventId,
     pub tenant_id: TenantId,

@@ -7,6 +7,7 @@ use mailroom_domain::item::{Category, Condition, Confidentiality, Handover, Item
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tenant {
     pub id: TenantId,
     pub slug: String,
@@ -15,6 +16,7 @@ pub struct Tenant {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Site {
     pub id: SiteId,
     pub tenant_id: TenantId,
@@ -24,6 +26,7 @@ pub struct Site {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Location {
     pub id: LocationId,
     pub tenant_id: TenantId,
@@ -37,6 +40,7 @@ pub struct Location {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Department {
     pub id: DepartmentId,
     pub tenant_id: TenantId,
@@ -52,6 +56,7 @@ pub struct Department {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Person {
     pub id: PersonId,
     pub tenant_id: TenantId,
@@ -70,6 +75,7 @@ pub struct Person {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: UserId,
     pub tenant_id: TenantId,
@@ -114,6 +120,7 @@ pub struct Attachment {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Item {
     pub id: ItemId,
     pub tenant_id: TenantId,
@@ -146,6 +153,7 @@ pub struct Item {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HandoverRecord {
     pub item_id: ItemId,
     pub action: String,

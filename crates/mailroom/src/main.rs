@@ -1,1 +1,269 @@
-fn main() {}
+//! `mailroom`: the server and its command-line tools.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use mailroom_app::import::ImportKind;
+use mailroom_app::{App, AppError};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+const DEFAULT_DB: &str = "sqlite://mailroom.db";
+
+#[derive(Parser)]
+#[command(name = "mailroom", version, about = "Mailroom management: inbound mail, custody and directory")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct DbArg {
+    /// Database URL: sqlite://PATH (created if missing) or postgres://USER@HOST/DB.
+    #[arg(long, env = "MAILROOM_DB", default_value = DEFAULT_DB)]
+    db: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (API, console, health and metrics). Migrations run on start.
+    Serve {
+        #[command(flatten)]
+        db: DbArg,
+        /// Address to listen on.
+        #[arg(long, env = "MAILROOM_ADDR", default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Seed the demo organisations (idempotent) and print their logins.
+        #[arg(long)]
+        demo: bool,
+        /// Mark cookies Secure (set when served over HTTPS).
+        #[arg(long, env = "MAILROOM_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Create or upgrade the database schema.
+    Migrate {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Import a CSV file into a tenant's directory: all rows or none.
+    Import {
+        kind: ImportWhat,
+        file: std::path::PathBuf,
+        #[arg(long)]
+        tenant: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Check every tenant's custody log; exit 0 when intact, 1 naming the first broken link.
+    Verify {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Load N synthetic items into the demo organisation (for benchmarks).
+    Seed {
+        #[arg(long)]
+        items: u64,
+        #[arg(long, default_value = "demo")]
+        tenant: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ImportWhat {
+    People,
+    Departments,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user and print it (it is stored hashed and shown only once).
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        user: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("MAILROOM_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let json = std::env::var("MAILROOM_LOG_FORMAT").map(|v| v == "json").unwrap_or(false);
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        b.json().init();
+    } else {
+        b.with_ansi(std::io::stderr().is_terminal()).init();
+    }
+}
+
+fn describe(e: &AppError) -> String {
+    match e {
+        AppError::Rows(rows) => {
+            let mut s = format!("{} invalid rows; nothing was imported:", rows.len());
+            for r in rows {
+                s.push_str(&format!("\n  line {}: {}", r.line, r.reason));
+            }
+            s
+        }
+        other => other.to_string(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if matches!(cli.command, Command::Serve { .. }) {
+        init_logging();
+    }
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn open(db: &DbArg) -> Result<App> {
+    App::open(&db.db).await.map_err(|e| anyhow::anyhow!(describe(&e))).with_context(|| format!("cannot open {}", db.db))
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Serve { db, addr, demo, secure_cookies } => serve(db, addr, demo, secure_cookies).await,
+        Command::Migrate { db } => {
+            open(&db).await?;
+            println!("database is up to date ({})", db.db);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { kind, file, tenant, db } => import(kind, file, tenant, db).await,
+        Command::Token { command: TokenCommand::Create { tenant, user, db } } => {
+            let app = open(&db).await?;
+            let token = app.create_token(&tenant, &user).await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { db } => {
+            let app = open(&db).await?;
+            let verdicts = app.verify_custody().await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            let mut ok = true;
+            for v in &verdicts {
+                match &v.broken {
+                    None => println!("ok      {}: {} custody events, chain intact", v.tenant, v.events),
+                    Some(b) => {
+                        ok = false;
+                        println!("BROKEN  {}: {b}", v.tenant);
+                    }
+                }
+            }
+            if ok {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("custody log verification failed");
+                Ok(ExitCode::from(1))
+            }
+        }
+        Command::Seed { items, tenant, db } => {
+            let app = open(&db).await?;
+            let start = std::time::Instant::now();
+            let n = app.seed_bulk(&tenant, items).await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            println!("loaded {n} items into {tenant} in {:.1}s", start.elapsed().as_secs_f64());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn import(kind: ImportWhat, file: std::path::PathBuf, tenant: String, db: DbArg) -> Result<ExitCode> {
+    let data = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let app = open(&db).await?;
+    let t = app
+        .store
+        .tenant_by_slug(&tenant)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.to_string()))?
+        .with_context(|| format!("no organisation with slug {tenant:?}"))?;
+    let bar = if std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(0);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} rows") {
+            b.set_style(style.progress_chars("=> "));
+        }
+        b.set_message("checking");
+        Some(b)
+    } else {
+        None
+    };
+    let progress = |done: u64, total: u64| {
+        if let Some(b) = &bar {
+            b.set_length(total);
+            b.set_position(done);
+        }
+    };
+    let kind = match kind {
+        ImportWhat::People => ImportKind::People,
+        ImportWhat::Departments => ImportKind::Departments,
+    };
+    let result = app.import_csv(t.id, kind, &data, &progress).await;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    match result {
+        Ok(r) => {
+            println!("imported {}: {} created, {} updated", file.display(), r.created, r.updated);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => bail!("{}: {}", file.display(), describe(&e)),
+    }
+}
+
+async fn serve(db: DbArg, addr: String, demo: bool, secure_cookies: bool) -> Result<ExitCode> {
+    let app = open(&db).await?;
+    if demo {
+        let created = app.seed_demo().await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
+        tracing::info!(created, "demo data ready");
+    }
+    let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    println!("mailroom listening on http://{local}/ (database: {})", db.db);
+    if demo {
+        println!("demo logins (password {}):", mailroom_app::demo::DEMO_PASSWORD);
+        for (tenant, login, role) in mailroom_app::demo::DEMO_LOGINS {
+            println!("  organisation {tenant:<14} login {login:<9} ({role})");
+        }
+    }
+    let mut state = mailroom_web::AppState::new(app);
+    state.secure_cookies = secure_cookies;
+    mailroom_web::serve(state, listener, shutdown_signal()).await?;
+    tracing::info!("shut down cleanly");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

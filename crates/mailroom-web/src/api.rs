@@ -1,0 +1,429 @@
+//! The JSON API, `/api/v1`. Every handler is described for OpenAPI with `#[utoipa::path]`.
+
+use crate::AppState;
+use crate::context::Caller;
+use crate::extract::{CsvBody, JsonBody, Q};
+use crate::problem::{ApiError, Problem};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use mailroom_app::directory::{DepartmentInput, LocationInput, PersonInput};
+use mailroom_app::import::{ImportKind, ImportReport};
+use mailroom_app::items::{ListQuery, RegisterItemInput, TransitionInput};
+use mailroom_app::store::{Department, HandoverRecord, Item, Location, Person, Site};
+use mailroom_app::AppError;
+use mailroom_domain::custody::CustodyEvent;
+use mailroom_domain::ids::{DepartmentId, ItemId, PersonId};
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn parse_id<T: FromStr>(raw: &str, what: &str, rid: &str) -> ApiResult<T> {
+    raw.parse().map_err(|_| ApiError::new(AppError::not_found(what), rid))
+}
+
+/// A page of items.
+#[derive(Serialize, ToSchema)]
+pub struct ItemList {
+    pub items: Vec<Item>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PersonList {
+    pub items: Vec<Person>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DepartmentList {
+    pub items: Vec<Department>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SiteList {
+    pub items: Vec<Site>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LocationList {
+    pub items: Vec<Location>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventList {
+    pub items: Vec<CustodyEvent>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ItemQuery {
+    /// Exact tracking number or reference code (scanner lookup).
+    pub tracking: Option<String>,
+    /// Free text over sender, recipient, tracking number, reference and notes.
+    pub q: Option<String>,
+    pub status: Option<String>,
+    /// Only the caller's own and department's mail.
+    pub mine: Option<bool>,
+    pub cursor: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PeopleQuery {
+    /// Part of a name (any script), pinyin, alias, employee number or e-mail.
+    pub q: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SiteInput {
+    pub name: String,
+    pub address: Option<String>,
+}
+
+/// Who the caller is.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub tenant_id: String,
+    pub user_id: String,
+    pub login: String,
+    pub display_name: String,
+    pub role: mailroom_domain::auth::Role,
+    pub person_id: Option<PersonId>,
+    pub department_id: Option<DepartmentId>,
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/items", post(create_item).get(list_items))
+        .route("/api/v1/me/items", get(my_items))
+        .route("/api/v1/items/{id}", get(get_item))
+        .route("/api/v1/items/{id}/transitions", post(transition_item))
+        .route("/api/v1/items/{id}/events", get(item_events))
+        .route("/api/v1/items/{id}/handover", get(item_handover))
+        .route("/api/v1/items/{id}/signature", get(item_signature))
+        .route("/api/v1/people", get(list_people).post(create_person))
+        .route("/api/v1/people/import", post(import_people))
+        .route("/api/v1/people/{id}", get(get_person).put(update_person))
+        .route("/api/v1/departments", get(list_departments).post(create_department))
+        .route("/api/v1/departments/import", post(import_departments))
+        .route("/api/v1/departments/{id}", get(get_department).put(update_department).delete(delete_department))
+        .route("/api/v1/sites", get(list_sites).post(create_site))
+        .route("/api/v1/locations", get(list_locations).post(create_location))
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses((status = 200, body = Me), (status = 401, body = Problem)), security(("bearer" = [])))]
+async fn me(c: Caller) -> Json<Me> {
+    let p = c.principal;
+    Json(Me {
+        tenant_id: p.tenant_id.to_string(),
+        user_id: p.user_id.to_string(),
+        login: p.login,
+        display_name: p.display_name,
+        role: p.role,
+        person_id: p.person_id,
+        department_id: p.department_id,
+    })
+}
+
+/// Register an inbound item. Answers 201 with the new item, or 200 with the existing item when the
+/// tracking number (or the `Idempotency-Key`) was already registered in this organisation.
+#[utoipa::path(post, path = "/api/v1/items", tag = "items", request_body = RegisterItemInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key for retries")),
+    responses((status = 201, body = Item), (status = 200, body = Item), (status = 422, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn create_item(State(s): State<AppState>, c: Caller, headers: HeaderMap, body: JsonBody<RegisterItemInput>) -> ApiResult<Response> {
+    let key = headers.get("idempotency-key").map(|v| v.to_str().map(str::to_string));
+    let idem = match key {
+        None => None,
+        Some(Ok(k)) => Some((k, mailroom_domain::custody::hex(&sha256(&body.raw)))),
+        Some(Err(_)) => return Err(crate::problem::bad_input("Idempotency-Key", "Idempotency-Key must be ASCII", &c.ctx.request_id)),
+    };
+    let reg = s.app.register_item(&c.principal, &c.ctx, &body.value, idem).await.map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
+    if reg.created {
+        s.metrics.intake();
+    }
+    let status = if reg.created { StatusCode::CREATED } else { StatusCode::OK };
+    let mut r = (status, Json(&reg.item)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/items/{}", reg.item.id)) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(r)
+}
+
+fn sha256(b: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(b).to_vec()
+}
+
+/// List and search items, newest first. `tracking` looks up one tracking number or reference code.
+/// Employees only see their own and their department's mail.
+#[utoipa::path(get, path = "/api/v1/items", tag = "items", params(ItemQuery),
+    responses((status = 200, body = ItemList), (status = 422, body = Problem)), security(("bearer" = [])))]
+async fn list_items(State(s): State<AppState>, c: Caller, Q(q): Q<ItemQuery>) -> ApiResult<Json<ItemList>> {
+    let page = s
+        .app
+        .list_items(
+            &c.principal,
+            &ListQuery { q: q.q, tracking: q.tracking, status: q.status, mine: q.mine.unwrap_or(false), cursor: q.cursor, limit: q.limit },
+        )
+        .await
+        .map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
+    Ok(Json(ItemList { items: page.items, next_cursor: page.next_cursor }))
+}
+
+/// "My mail": the caller's own and department's items.
+#[utoipa::path(get, path = "/api/v1/me/items", tag = "items", params(ItemQuery),
+    responses((status = 200, body = ItemList)), security(("bearer" = [])))]
+async fn my_items(State(s): State<AppState>, c: Caller, Q(q): Q<ItemQuery>) -> ApiResult<Json<ItemList>> {
+    let page = s
+        .app
+        .list_items(&c.principal, &ListQuery { q: q.q, tracking: q.tracking, status: q.status, mine: true, cursor: q.cursor, limit: q.limit })
+        .await
+        .map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
+    Ok(Json(ItemList { items: page.items, next_cursor: page.next_cursor }))
+}
+
+#[utoipa::path(get, path = "/api/v1/items/{id}", tag = "items", params(("id" = String, Path)),
+    responses((status = 200, body = Item), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn get_item(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Json<Item>> {
+    let rid = &c.ctx.request_id;
+    let id: ItemId = parse_id(&id, "item", rid)?;
+    s.app.item(&c.principal, id).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// Apply a lifecycle action. Invalid transitions answer 409 `invalid_transition`.
+/// `deliver` and `pick_up` need `handover` and `signature`.
+#[utoipa::path(post, path = "/api/v1/items/{id}/transitions", tag = "items", params(("id" = String, Path)),
+    request_body = TransitionInput,
+    responses((status = 200, body = Item), (status = 409, body = Problem), (status = 422, body = Problem),
+        (status = 404, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem)),
+    security(("bearer" = [])))]
+async fn transition_item(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    body: JsonBody<TransitionInput>,
+) -> ApiResult<Json<Item>> {
+    let rid = &c.ctx.request_id;
+    let id: ItemId = parse_id(&id, "item", rid)?;
+    s.app.transition(&c.principal, &c.ctx, id, &body.value).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// The item's custody timeline, oldest first.
+#[utoipa::path(get, path = "/api/v1/items/{id}/events", tag = "items", params(("id" = String, Path)),
+    responses((status = 200, body = EventList), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn item_events(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Json<EventList>> {
+    let rid = &c.ctx.request_id;
+    let id: ItemId = parse_id(&id, "item", rid)?;
+    let items = s.app.item_events(&c.principal, id).await.map_err(|e| ApiError::new(e, rid))?;
+    Ok(Json(EventList { items, next_cursor: None }))
+}
+
+#[utoipa::path(get, path = "/api/v1/items/{id}/handover", tag = "items", params(("id" = String, Path)),
+    responses((status = 200, body = HandoverRecord), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn item_handover(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Json<HandoverRecord>> {
+    let rid = &c.ctx.request_id;
+    let id: ItemId = parse_id(&id, "item", rid)?;
+    s.app
+        .item_handover(&c.principal, id)
+        .await
+        .map_err(|e| ApiError::new(e, rid))?
+        .map(Json)
+        .ok_or_else(|| ApiError::new(AppError::not_found("handover"), rid))
+}
+
+/// The handover signature image (PNG or SVG).
+#[utoipa::path(get, path = "/api/v1/items/{id}/signature", tag = "items", params(("id" = String, Path)),
+    responses((status = 200, content_type = "image/png"), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn item_signature(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+    let rid = &c.ctx.request_id;
+    let id: ItemId = parse_id(&id, "item", rid)?;
+    let a = s.app.item_signature(&c.principal, id).await.map_err(|e| ApiError::new(e, rid))?;
+    Ok(crate::attachment_response(a))
+}
+
+#[utoipa::path(get, path = "/api/v1/people", tag = "directory", params(PeopleQuery),
+    responses((status = 200, body = PersonList)), security(("bearer" = [])))]
+async fn list_people(State(s): State<AppState>, c: Caller, Q(q): Q<PeopleQuery>) -> ApiResult<Json<PersonList>> {
+    let rid = &c.ctx.request_id;
+    let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(cur) => Some(cur.parse::<PersonId>().map_err(|_| crate::problem::bad_input("cursor", "cursor is not valid", rid))?),
+        None => None,
+    };
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let mut items = s
+        .app
+        .search_people(&c.principal, q.q.as_deref().unwrap_or(""), after, limit + 1)
+        .await
+        .map_err(|e| ApiError::new(e, rid))?;
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|p| p.id.to_string())
+    } else {
+        None
+    };
+    Ok(Json(PersonList { items, next_cursor }))
+}
+
+#[utoipa::path(post, path = "/api/v1/people", tag = "directory", request_body = PersonInput,
+    responses((status = 201, body = Person), (status = 422, body = Problem), (status = 409, body = Problem)), security(("bearer" = [])))]
+async fn create_person(State(s): State<AppState>, c: Caller, body: JsonBody<PersonInput>) -> ApiResult<(StatusCode, Json<Person>)> {
+    let rid = &c.ctx.request_id;
+    s.app.create_person(&c.principal, &body.value).await.map(|p| (StatusCode::CREATED, Json(p))).map_err(|e| ApiError::new(e, rid))
+}
+
+#[utoipa::path(get, path = "/api/v1/people/{id}", tag = "directory", params(("id" = String, Path)),
+    responses((status = 200, body = Person), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn get_person(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Json<Person>> {
+    let rid = &c.ctx.request_id;
+    let id: PersonId = parse_id(&id, "person", rid)?;
+    s.app.person(&c.principal, id).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+#[utoipa::path(put, path = "/api/v1/people/{id}", tag = "directory", params(("id" = String, Path)), request_body = PersonInput,
+    responses((status = 200, body = Person), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+async fn update_person(State(s): State<AppState>, c: Caller, Path(id): Path<String>, body: JsonBody<PersonInput>) -> ApiResult<Json<Person>> {
+    let rid = &c.ctx.request_id;
+    let id: PersonId = parse_id(&id, "person", rid)?;
+    s.app.update_person(&c.principal, id, &body.value).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+async fn import(s: &AppState, c: &Caller, kind: ImportKind, data: &[u8]) -> ApiResult<Json<ImportReport>> {
+    let rid = &c.ctx.request_id;
+    mailroom_domain::auth::require(c.principal.role, mailroom_domain::auth::Permission::ImportDirectory)
+        .map_err(|e| ApiError::new(e, rid))?;
+    s.app.import_csv(c.principal.tenant_id, kind, data, &|_, _| {}).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// Bulk import people from CSV (UTF-8). Columns: name, name_latin, aliases (`;`-separated),
+/// employee_no, department (code), email, phone, active, forwarding. All rows or none.
+#[utoipa::path(post, path = "/api/v1/people/import", tag = "directory", request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportReport), (status = 422, body = Problem)), security(("bearer" = [])))]
+async fn import_people(State(s): State<AppState>, c: Caller, CsvBody(data): CsvBody) -> ApiResult<Json<ImportReport>> {
+    import(&s, &c, ImportKind::People, &data).await
+}
+
+/// Bulk import departments and teams from CSV. Columns: code, name, name_en, kind, parent, email.
+#[utoipa::path(post, path = "/api/v1/departments/import", tag = "directory", request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportReport), (status = 422, body = Problem)), security(("bearer" = [])))]
+async fn import_departments(State(s): State<AppState>, c: Caller, CsvBody(data): CsvBody) -> ApiResult<Json<ImportReport>> {
+    import(&s, &c, ImportKind::Departments, &data).await
+}
+
+#[utoipa::path(get, path = "/api/v1/departments", tag = "directory",
+    responses((status = 200, body = DepartmentList)), security(("bearer" = [])))]
+async fn list_departments(State(s): State<AppState>, c: Caller) -> ApiResult<Json<DepartmentList>> {
+    let items = s.app.list_departments(&c.principal).await.map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
+    Ok(Json(DepartmentList { items, next_cursor: None }))
+}
+
+#[utoipa::path(post, path = "/api/v1/departments", tag = "directory", request_body = DepartmentInput,
+    responses((status = 201, body = Department), (status = 422, body = Problem), (status = 409, body = Problem)), security(("bearer" = [])))]
+async fn create_department(State(s): State<AppState>, c: Caller, body: JsonBody<DepartmentInput>) -> ApiResult<(StatusCode, Json<Department>)> {
+    let rid = &c.ctx.request_id;
+    s.app.create_department(&c.principal, &body.value).await.map(|d| (StatusCode::CREATED, Json(d))).map_err(|e| ApiError::new(e, rid))
+}
+
+#[utoipa::path(get, path = "/api/v1/departments/{id}", tag = "directory", params(("id" = String, Path)),
+    responses((status = 200, body = Department), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn get_department(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Json<Department>> {
+    let rid = &c.ctx.request_id;
+    let id: DepartmentId = parse_id(&id, "department", rid)?;
+    s.app.department(&c.principal, id).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+#[utoipa::path(put, path = "/api/v1/departments/{id}", tag = "directory", params(("id" = String, Path)), request_body = DepartmentInput,
+    responses((status = 200, body = Department), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+async fn update_department(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    body: JsonBody<DepartmentInput>,
+) -> ApiResult<Json<Department>> {
+    let rid = &c.ctx.request_id;
+    let id: DepartmentId = parse_id(&id, "department", rid)?;
+    s.app.update_department(&c.principal, id, &body.value).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// Delete a department that no person, team or item refers to (409 otherwise).
+#[utoipa::path(delete, path = "/api/v1/departments/{id}", tag = "directory", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)), security(("bearer" = [])))]
+async fn delete_department(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let rid = &c.ctx.request_id;
+    let id: DepartmentId = parse_id(&id, "department", rid)?;
+    s.app.delete_department(&c.principal, id).await.map(|_| StatusCode::NO_CONTENT).map_err(|e| ApiError::new(e, rid))
+}
+
+#[utoipa::path(get, path = "/api/v1/sites", tag = "directory", responses((status = 200, body = SiteList)), security(("bearer" = [])))]
+async fn list_sites(State(s): State<AppState>, c: Caller) -> ApiResult<Json<SiteList>> {
+    let items = s.app.list_sites(&c.principal).await.map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
+    Ok(Json(SiteList { items, next_cursor: None }))
+}
+
+#[utoipa::path(post, path = "/api/v1/sites", tag = "directory", request_body = SiteInput,
+    responses((status = 201, body = Site), (status = 422, body = Problem)), security(("bearer" = [])))]
+async fn create_site(State(s): State<AppState>, c: Caller, body: JsonBody<SiteInput>) -> ApiResult<(StatusCode, Json<Site>)> {
+    let rid = &c.ctx.request_id;
+    s.app
+        .create_site(&c.principal, &body.value.name, body.value.address.as_deref())
+        .await
+        .map(|x| (StatusCode::CREATED, Json(x)))
+        .map_err(|e| ApiError::new(e, rid))
+}
+
+#[utoipa::path(get, path = "/api/v1/locations", tag = "directory", responses((status = 200, body = LocationList)), security(("bearer" = [])))]
+async fn list_locations(State(s): State<AppState>, c: Caller) -> ApiResult<Json<LocationList>> {
+    let items = s.app.list_locations(&c.principal).await.map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
+    Ok(Json(LocationList { items, next_cursor: None }))
+}
+
+#[utoipa::path(post, path = "/api/v1/locations", tag = "directory", request_body = LocationInput,
+    responses((status = 201, body = Location), (status = 422, body = Problem)), security(("bearer" = [])))]
+async fn create_location(State(s): State<AppState>, c: Caller, body: JsonBody<LocationInput>) -> ApiResult<(StatusCode, Json<Location>)> {
+    let rid = &c.ctx.request_id;
+    s.app.create_location(&c.principal, &body.value).await.map(|x| (StatusCode::CREATED, Json(x))).map_err(|e| ApiError::new(e, rid))
+}
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "mailroom API", description = "Inbound mail, directory and custody for on-site mailrooms. Errors are RFC 9457 problem+json with a stable `code`."),
+    paths(me, create_item, list_items, my_items, get_item, transition_item, item_events, item_handover, item_signature,
+        list_people, create_person, get_person, update_person, import_people,
+        list_departments, create_department, get_department, update_department, delete_department, import_departments,
+        list_sites, create_site, list_locations, create_location),
+    components(schemas(Problem, mailroom_app::RowError)),
+    modifiers(&BearerAuth),
+    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller"))
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document as pretty JSON (what `/api/v1/openapi.json` serves and docs/openapi.json holds).
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+}

@@ -1,0 +1,1 @@
+//! The message catalogue placeholder, replaced by the console work.
