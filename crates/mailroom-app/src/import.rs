@@ -240,6 +240,21 @@ impl App {
             errors.sort_by_key(|e| e.line);
             return Err(AppError::Rows(errors));
         }
+        // Parents before their teams, whatever the order in the file.
+        let mut ordered = Vec::with_capacity(import.departments.len());
+        let mut pending = std::mem::take(&mut import.departments);
+        while !pending.is_empty() {
+            let before = pending.len();
+            let waiting: HashSet<DepartmentId> = pending.iter().map(|d| d.id).collect();
+            let (ready, rest): (Vec<_>, Vec<_>) =
+                pending.into_iter().partition(|d| d.parent_id.is_none_or(|p| !waiting.contains(&p)));
+            pending = rest;
+            ordered.extend(ready);
+            if pending.len() == before {
+                return Err(AppError::Rows(vec![RowError { line: 1, reason: "departments form a cycle of parents".into() }]));
+            }
+        }
+        import.departments = ordered;
         if import.departments.is_empty() && import.people.is_empty() {
             return Err(AppError::Rows(vec![RowError { line: 2, reason: "the file has no rows".into() }]));
         }

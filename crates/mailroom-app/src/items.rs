@@ -336,8 +336,9 @@ impl App {
                 })
             }
         };
-        let t = Transition::validate(action, input.location_id, input.note.as_deref(), handover, input.signature.is_some())?;
+        // The state machine first: "not now" is more useful than "fill in these fields".
         let to = next_status(item.status, action)?;
+        let t = Transition::validate(action, input.location_id, input.note.as_deref(), handover, input.signature.is_some())?;
         let location = match t.location {
             Some(lid) => {
                 let loc = self

@@ -402,6 +402,14 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     {
         return StoreError::Duplicate(d.constraint().map(str::to_string).unwrap_or_else(|| d.message().to_string()));
     }
+    if let sqlx::Error::Database(d) = &e
+        && d.is_foreign_key_violation()
+    {
+        return StoreError::Domain(mailroom_domain::DomainError::invalid(
+            "reference",
+            "the record refers to something that does not exist in this organisation",
+        ));
+    }
     StoreError::Db(e)
 }
 

@@ -14,12 +14,39 @@ pub const JSON_LIMIT: usize = 1024 * 1024;
 /// Largest CSV file accepted by the import routes.
 pub const CSV_LIMIT: usize = 32 * 1024 * 1024;
 
+/// Reads the body up to `limit` bytes. A larger body is drained (up to a bound) before the 413 is
+/// sent, so that clients still writing their upload read the answer instead of a reset connection.
 async fn read_body(req: Request, limit: usize) -> Result<(Vec<u8>, String), ApiError> {
+    use futures_util::StreamExt;
     let rid = request_id(req.headers());
-    let bytes = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| {
-        ApiError::new(AppError::new(ErrorCode::PayloadTooLarge, format!("the request body is larger than {limit} bytes")), &rid)
-    })?;
-    Ok((bytes.to_vec(), rid))
+    let too_large =
+        || ApiError::new(AppError::new(ErrorCode::PayloadTooLarge, format!("the request body is larger than {limit} bytes")), &rid);
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let drain_cap = limit.saturating_mul(8);
+    if declared.is_some_and(|n| n > drain_cap) {
+        return Err(too_large());
+    }
+    let mut stream = req.into_body().into_data_stream();
+    let mut buf = Vec::with_capacity(declared.unwrap_or(0).min(limit));
+    let mut total = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| crate::problem::bad_input("body", "the request body could not be read", &rid))?;
+        total += chunk.len();
+        if total > drain_cap {
+            break;
+        }
+        if total <= limit {
+            buf.extend_from_slice(&chunk);
+        }
+    }
+    if total > limit {
+        return Err(too_large());
+    }
+    Ok((buf, rid))
 }
 
 /// A JSON body, with its raw bytes (for idempotency fingerprints).

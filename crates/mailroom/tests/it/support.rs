@@ -1,0 +1,376 @@
+//! Test support: fresh databases on both backends, an in-process server on 127.0.0.1:0,
+//! a typed HTTP client, and the real binary for CLI and crash tests.
+
+use mailroom_app::{App, Principal, RequestCtx};
+use mailroom_domain::auth::Role;
+use serde_json::Value;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs the test body once per backend.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::support::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::support::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+pub fn pg_admin_url() -> String {
+    std::env::var("MAILROOM_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// A fresh, empty database. SQLite files live in a temp dir; PostgreSQL databases are dropped
+/// by [`TestDb::cleanup`].
+pub struct TestDb {
+    pub url: String,
+    pub backend: Backend,
+    pg_name: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    /// `None` when PostgreSQL is not reachable and we are not in CI (where that is a failure).
+    pub async fn new(backend: Backend) -> Option<TestDb> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                Some(TestDb { url, backend, pg_name: None, _dir: Some(dir) })
+            }
+            Backend::Postgres => {
+                use sqlx::Connection;
+                let admin = pg_admin_url();
+                let mut conn = match sqlx::PgConnection::connect(&admin).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        if std::env::var("CI").map(|v| v == "true").unwrap_or(false) {
+                            panic!("PostgreSQL is required in CI but unreachable at {admin}: {e}");
+                        }
+                        eprintln!("SKIPPED: PostgreSQL unreachable at {admin}: {e}");
+                        return None;
+                    }
+                };
+                let name = format!("mr_it_{}", uuid::Uuid::now_v7().simple());
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create database");
+                let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
+                Some(TestDb { url: format!("{base}/{name}"), backend, pg_name: Some(name), _dir: None })
+            }
+        }
+    }
+
+    pub async fn cleanup(self) {
+        if let Some(name) = &self.pg_name {
+            use sqlx::Connection;
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&pg_admin_url()).await {
+                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                    .execute(&mut conn)
+                    .await;
+            }
+        }
+    }
+
+    /// Runs raw SQL against the database, bypassing the application (tamper tests).
+    pub async fn exec(&self, sql: &str) -> Result<(), String> {
+        use sqlx::Connection;
+        match self.backend {
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url).await.map_err(|e| e.to_string())?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut c).await.map(|_| ()).map_err(|e| e.to_string())
+            }
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.url).await.map_err(|e| e.to_string())?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut c).await.map(|_| ()).map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// The first column of the first row of a query, as i64.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        use sqlx::{Connection, Row};
+        match self.backend {
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url).await.expect("connect");
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(&mut c).await.expect("query").get::<i64, _>(0)
+            }
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.url).await.expect("connect");
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(&mut c).await.expect("query").get::<i64, _>(0)
+            }
+        }
+    }
+}
+
+/// A tenant with a site, locations, a department, people and one user per role.
+pub struct Fixture {
+    pub app: App,
+    pub tenant: mailroom_app::store::Tenant,
+    pub admin: Principal,
+    pub staff: Principal,
+    pub employee: Principal,
+    pub dept: mailroom_app::store::Department,
+    pub person: mailroom_app::store::Person,
+    pub other_person: mailroom_app::store::Person,
+    pub shelf: mailroom_app::store::Location,
+    pub secure: mailroom_app::store::Location,
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub fn ctx() -> RequestCtx {
+    RequestCtx { source: "127.0.0.1".into(), request_id: "test".into() }
+}
+
+impl Fixture {
+    pub async fn new(app: App, slug: &str) -> Fixture {
+        use mailroom_app::directory::{DepartmentInput, LocationInput, PersonInput};
+        let tenant = app.create_tenant(slug, &format!("Tenant {slug}")).await.expect("tenant");
+        let admin_user = app.create_user(tenant.id, "admin", "Admin", PASSWORD, Role::Admin, None).await.expect("admin");
+        let admin = Principal {
+            tenant_id: tenant.id,
+            user_id: admin_user.id,
+            login: "admin".into(),
+            display_name: "Admin".into(),
+            role: Role::Admin,
+            person_id: None,
+            department_id: None,
+        };
+        let site = app.create_site(&admin, "HQ", Some("上海")).await.expect("site");
+        let shelf = app
+            .create_location(&admin, &LocationInput { site_id: site.id, code: "S1".into(), name: "Shelf".into(), kind: None, security_level: Some(0) })
+            .await
+            .expect("shelf");
+        let secure = app
+            .create_location(
+                &admin,
+                &LocationInput { site_id: site.id, code: "SEC".into(), name: "Secure".into(), kind: Some("secure_room".into()), security_level: Some(3) },
+            )
+            .await
+            .expect("secure");
+        let dept = app
+            .create_department(
+                &admin,
+                &DepartmentInput {
+                    code: "FIN".into(),
+                    name: "财务部".into(),
+                    name_en: Some("Finance".into()),
+                    kind: None,
+                    parent_id: None,
+                    key_contact_id: None,
+                    email: None,
+                },
+            )
+            .await
+            .expect("dept");
+        let person = app
+            .create_person(
+                &admin,
+                &PersonInput {
+                    name: "张伟杰".into(),
+                    name_latin: Some("Zhang Weijie".into()),
+                    aliases: vec!["WJ".into()],
+                    employee_no: Some("E1".into()),
+                    department_id: Some(dept.id),
+                    email: Some("wj@example.cn".into()),
+                    phone: None,
+                    active: None,
+                    forwarding: None,
+                },
+            )
+            .await
+            .expect("person");
+        let other_person = app
+            .create_person(
+                &admin,
+                &PersonInput {
+                    name: "Emily Carter".into(),
+                    name_latin: None,
+                    aliases: vec![],
+                    employee_no: Some("E2".into()),
+                    department_id: None,
+                    email: None,
+                    phone: None,
+                    active: None,
+                    forwarding: None,
+                },
+            )
+            .await
+            .expect("other person");
+        let staff_user = app.create_user(tenant.id, "clerk", "Clerk", PASSWORD, Role::Staff, None).await.expect("clerk");
+        let emp_user =
+            app.create_user(tenant.id, "employee", "Emp", PASSWORD, Role::Employee, Some(person.id)).await.expect("employee");
+        let staff = Principal { user_id: staff_user.id, login: "clerk".into(), role: Role::Staff, ..admin.clone() };
+        let employee = Principal {
+            user_id: emp_user.id,
+            login: "employee".into(),
+            role: Role::Employee,
+            person_id: Some(person.id),
+            department_id: Some(dept.id),
+            ..admin.clone()
+        };
+        Fixture { app, tenant, admin, staff, employee, dept, person, other_person, shelf, secure }
+    }
+}
+
+/// The app and HTTP server on a fresh database.
+pub struct TestServer {
+    pub db: TestDb,
+    pub app: App,
+    pub base: String,
+    pub fx: Fixture,
+    pub http: reqwest::Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    pub async fn start(backend: Backend) -> Option<TestServer> {
+        let db = TestDb::new(backend).await?;
+        let app = App::open(&db.url).await.expect("open app");
+        let fx = Fixture::new(app.clone(), "acme").await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let state = mailroom_web::AppState::new(app.clone());
+        tokio::spawn(async move {
+            let _ = mailroom_web::serve(state, listener, async {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        Some(TestServer { db, app, base, fx, http, shutdown: Some(tx) })
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.db.cleanup().await;
+    }
+
+    pub async fn token(&self, login: &str) -> String {
+        self.app.create_token(&self.fx.tenant.slug, login).await.expect("token")
+    }
+
+    pub fn client(&self, token: &str) -> Client {
+        Client { http: self.http.clone(), base: self.base.clone(), token: Some(token.to_string()) }
+    }
+
+    pub fn anonymous(&self) -> Client {
+        Client { http: self.http.clone(), base: self.base.clone(), token: None }
+    }
+}
+
+/// A typed client for the JSON API.
+#[derive(Clone)]
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: Option<String>,
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "status; body: {}", self.text);
+        assert!(self.content_type.starts_with("application/problem+json"), "content type {}", self.content_type);
+        assert_eq!(self.code(), code, "code; body: {}", self.text);
+        assert!(self.body["request_id"].is_string());
+    }
+}
+
+impl Client {
+    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let mut r = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = &self.token {
+            r = r.bearer_auth(t);
+        }
+        r
+    }
+
+    pub async fn send(&self, r: reqwest::RequestBuilder) -> Resp {
+        let res = r.send().await.expect("request");
+        let status = res.status().as_u16();
+        let content_type =
+            res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let text = res.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp { status, content_type, body, text }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(self.req(reqwest::Method::GET, path)).await
+    }
+    pub async fn post(&self, path: &str, body: &Value) -> Resp {
+        self.send(self.req(reqwest::Method::POST, path).json(body)).await
+    }
+    pub async fn post_with(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> Resp {
+        let mut r = self.req(reqwest::Method::POST, path).json(body);
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        self.send(r).await
+    }
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Resp {
+        self.send(self.req(reqwest::Method::POST, path).header("content-type", content_type).body(body)).await
+    }
+    pub async fn put(&self, path: &str, body: &Value) -> Resp {
+        self.send(self.req(reqwest::Method::PUT, path).json(body)).await
+    }
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.send(self.req(reqwest::Method::DELETE, path)).await
+    }
+}
+
+/// The compiled `mailroom` binary.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_mailroom"))
+}
+
+/// Runs the CLI and returns (exit code, stdout, stderr).
+pub fn cli(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(bin()).args(args).env_remove("MAILROOM_DB").output().expect("run mailroom");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A 1×1 PNG as a data URL (a valid signature).
+pub fn png_signature() -> String {
+    use base64::Engine;
+    let png: &[u8] = &[
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+        0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49,
+        0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x60, 0x60, 0x60, 0x00, 0x00, 0x00, 0x05, 0x00, 0x01, 0xa5, 0xf6, 0x45,
+        0x40, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    ];
+    format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png))
+}
+
