@@ -118,6 +118,15 @@ impl crate::Store for Backend {
         self.read(move |c| Box::pin(attachment(c, t, id))).await
     }
 
+    async fn idempotent_response(&self, t: TenantId, key: &str) -> Result<Option<(String, i64, String)>> {
+        let key = key.to_string();
+        self.read(move |c| Box::pin(async move { idempotent_response(c, t, &key).await })).await
+    }
+    async fn save_idempotent_response(&self, t: TenantId, key: &str, request_hash: &str, status: i64, body: &str) -> Result<()> {
+        let (key, hash, body) = (key.to_string(), request_hash.to_string(), body.to_string());
+        self.write(move |c| Box::pin(async move { save_idempotent_response(c, t, &key, &hash, status, &body).await })).await
+    }
+
     async fn register_item(&self, ins: ItemInsert, actor: &Actor, event: EventDraft) -> Result<Registered> {
         let actor = actor.clone();
         self.write(move |c| Box::pin(async move { register_item(c, &ins, &actor, &event).await })).await

@@ -384,6 +384,41 @@ pub(crate) async fn attachment(c: &mut Conn, t: TenantId, id: AttachmentId) -> R
     Ok(r.map(Into::into))
 }
 
+pub(crate) async fn idempotent_response(c: &mut Conn, t: TenantId, key: &str) -> Result<Option<(String, i64, String)>> {
+    let r = sqlx::query("SELECT request_hash, status, body FROM http_idempotency WHERE tenant_id = $1 AND key = $2")
+        .bind(t.0)
+        .bind(key)
+        .fetch_optional(&mut *c)
+        .await?;
+    match r {
+        Some(r) => Ok(Some((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))),
+        None => Ok(None),
+    }
+}
+
+pub(crate) async fn save_idempotent_response(
+    c: &mut Conn,
+    t: TenantId,
+    key: &str,
+    hash: &str,
+    status: i64,
+    body: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO http_idempotency (tenant_id, key, request_hash, status, body, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (tenant_id, key) DO NOTHING",
+    )
+    .bind(t.0)
+    .bind(key)
+    .bind(hash)
+    .bind(status)
+    .bind(body)
+    .bind(Utc::now())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
 async fn insert_attachment(c: &mut Conn, a: &Attachment) -> Result<()> {
     sqlx::query(
         "INSERT INTO attachment (id, tenant_id, sha256, media_type, size, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",

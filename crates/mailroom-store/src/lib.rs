@@ -97,6 +97,11 @@ pub trait Store: Send + Sync + 'static {
 
     async fn attachment(&self, t: TenantId, id: AttachmentId) -> Result<Option<Attachment>>;
 
+    /// A stored answer to a creating request: (request hash, status, body).
+    async fn idempotent_response(&self, t: TenantId, key: &str) -> Result<Option<(String, i64, String)>>;
+    /// Stores the answer to a creating request; the first answer for a key wins.
+    async fn save_idempotent_response(&self, t: TenantId, key: &str, request_hash: &str, status: i64, body: &str) -> Result<()>;
+
     /// Registers an item and its `registered` custody event, unless the tracking number or the
     /// idempotency key is already known, in which case the existing item is returned.
     async fn register_item(&self, ins: ItemInsert, actor: &Actor, event: EventDraft) -> Result<Registered>;

@@ -166,6 +166,53 @@ async fn create_item(State(s): State<AppState>, c: Caller, headers: HeaderMap, b
     Ok(r)
 }
 
+/// Runs a creating handler at most once per `Idempotency-Key`: a retry with the same key and body
+/// gets the first answer again; the same key with a different request is refused.
+async fn create_once<T: Serialize>(
+    s: &AppState,
+    c: &Caller,
+    headers: &HeaderMap,
+    route: &str,
+    raw: &[u8],
+    create: impl std::future::Future<Output = Result<T, AppError>>,
+) -> ApiResult<Response> {
+    let rid = &c.ctx.request_id;
+    let json = |status: StatusCode, body: String| {
+        let mut r = (status, body).into_response();
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        r
+    };
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => match v.to_str() {
+            Ok(k) if !k.is_empty() && k.len() <= 200 => Some(k.to_string()),
+            _ => return Err(crate::problem::bad_input("Idempotency-Key", "Idempotency-Key must be 1-200 ASCII characters", rid)),
+        },
+    };
+    let t = c.principal.tenant_id;
+    let mut fingerprint = route.as_bytes().to_vec();
+    fingerprint.push(0);
+    fingerprint.extend_from_slice(raw);
+    let hash = mailroom_domain::custody::hex(&sha256(&fingerprint));
+    if let Some(key) = &key
+        && let Some((prev_hash, status, body)) = s.app.store.idempotent_response(t, key).await.map_err(|e| ApiError::new(e, rid))?
+    {
+        if prev_hash != hash {
+            return Err(ApiError::new(
+                AppError::new(mailroom_domain::ErrorCode::IdempotencyMismatch, "this Idempotency-Key was already used for a different request"),
+                rid,
+            ));
+        }
+        return Ok(json(StatusCode::from_u16(status as u16).unwrap_or(StatusCode::CREATED), body));
+    }
+    let value = create.await.map_err(|e| ApiError::new(e, rid))?;
+    let body = serde_json::to_string(&value).map_err(|e| ApiError::new(AppError::Internal(e.to_string()), rid))?;
+    if let Some(key) = &key {
+        s.app.store.save_idempotent_response(t, key, &hash, 201, &body).await.map_err(|e| ApiError::new(e, rid))?;
+    }
+    Ok(json(StatusCode::CREATED, body))
+}
+
 fn sha256(b: &[u8]) -> Vec<u8> {
     use sha2::Digest;
     sha2::Sha256::digest(b).to_vec()
@@ -282,10 +329,10 @@ async fn list_people(State(s): State<AppState>, c: Caller, Q(q): Q<PeopleQuery>)
 }
 
 #[utoipa::path(post, path = "/api/v1/people", tag = "directory", request_body = PersonInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key for retries")),
     responses((status = 201, body = Person), (status = 422, body = Problem), (status = 409, body = Problem)), security(("bearer" = [])))]
-async fn create_person(State(s): State<AppState>, c: Caller, body: JsonBody<PersonInput>) -> ApiResult<(StatusCode, Json<Person>)> {
-    let rid = &c.ctx.request_id;
-    s.app.create_person(&c.principal, &body.value).await.map(|p| (StatusCode::CREATED, Json(p))).map_err(|e| ApiError::new(e, rid))
+async fn create_person(State(s): State<AppState>, c: Caller, headers: HeaderMap, body: JsonBody<PersonInput>) -> ApiResult<Response> {
+    create_once(&s, &c, &headers, "people", &body.raw, s.app.create_person(&c.principal, &body.value)).await
 }
 
 #[utoipa::path(get, path = "/api/v1/people/{id}", tag = "directory", params(("id" = String, Path)),
@@ -334,10 +381,15 @@ async fn list_departments(State(s): State<AppState>, c: Caller) -> ApiResult<Jso
 }
 
 #[utoipa::path(post, path = "/api/v1/departments", tag = "directory", request_body = DepartmentInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key for retries")),
     responses((status = 201, body = Department), (status = 422, body = Problem), (status = 409, body = Problem)), security(("bearer" = [])))]
-async fn create_department(State(s): State<AppState>, c: Caller, body: JsonBody<DepartmentInput>) -> ApiResult<(StatusCode, Json<Department>)> {
-    let rid = &c.ctx.request_id;
-    s.app.create_department(&c.principal, &body.value).await.map(|d| (StatusCode::CREATED, Json(d))).map_err(|e| ApiError::new(e, rid))
+async fn create_department(
+    State(s): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    body: JsonBody<DepartmentInput>,
+) -> ApiResult<Response> {
+    create_once(&s, &c, &headers, "departments", &body.raw, s.app.create_department(&c.principal, &body.value)).await
 }
 
 #[utoipa::path(get, path = "/api/v1/departments/{id}", tag = "directory", params(("id" = String, Path)),
@@ -377,14 +429,11 @@ async fn list_sites(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Site
 }
 
 #[utoipa::path(post, path = "/api/v1/sites", tag = "directory", request_body = SiteInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key for retries")),
     responses((status = 201, body = Site), (status = 422, body = Problem)), security(("bearer" = [])))]
-async fn create_site(State(s): State<AppState>, c: Caller, body: JsonBody<SiteInput>) -> ApiResult<(StatusCode, Json<Site>)> {
-    let rid = &c.ctx.request_id;
-    s.app
-        .create_site(&c.principal, &body.value.name, body.value.address.as_deref())
-        .await
-        .map(|x| (StatusCode::CREATED, Json(x)))
-        .map_err(|e| ApiError::new(e, rid))
+async fn create_site(State(s): State<AppState>, c: Caller, headers: HeaderMap, body: JsonBody<SiteInput>) -> ApiResult<Response> {
+    let created = s.app.create_site(&c.principal, &body.value.name, body.value.address.as_deref());
+    create_once(&s, &c, &headers, "sites", &body.raw, created).await
 }
 
 #[utoipa::path(get, path = "/api/v1/locations", tag = "directory", responses((status = 200, body = LocationList)), security(("bearer" = [])))]
@@ -394,10 +443,10 @@ async fn list_locations(State(s): State<AppState>, c: Caller) -> ApiResult<Json<
 }
 
 #[utoipa::path(post, path = "/api/v1/locations", tag = "directory", request_body = LocationInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key for retries")),
     responses((status = 201, body = Location), (status = 422, body = Problem)), security(("bearer" = [])))]
-async fn create_location(State(s): State<AppState>, c: Caller, body: JsonBody<LocationInput>) -> ApiResult<(StatusCode, Json<Location>)> {
-    let rid = &c.ctx.request_id;
-    s.app.create_location(&c.principal, &body.value).await.map(|x| (StatusCode::CREATED, Json(x))).map_err(|e| ApiError::new(e, rid))
+async fn create_location(State(s): State<AppState>, c: Caller, headers: HeaderMap, body: JsonBody<LocationInput>) -> ApiResult<Response> {
+    create_once(&s, &c, &headers, "locations", &body.raw, s.app.create_location(&c.principal, &body.value)).await
 }
 
 struct BearerAuth;

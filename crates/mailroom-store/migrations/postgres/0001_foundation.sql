@@ -194,3 +194,14 @@ FOR EACH ROW EXECUTE FUNCTION custody_event_append_only();
 
 CREATE TRIGGER custody_event_no_truncate BEFORE TRUNCATE ON custody_event
 FOR EACH STATEMENT EXECUTE FUNCTION custody_event_append_only();
+
+-- Replayable answers to creating POSTs other than item intake (which is idempotent in its own transaction).
+CREATE TABLE http_idempotency (
+    tenant_id UUID NOT NULL REFERENCES tenant(id),
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status BIGINT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (tenant_id, key)
+);

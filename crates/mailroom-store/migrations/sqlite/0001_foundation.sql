@@ -192,3 +192,14 @@ CREATE TRIGGER custody_event_no_delete BEFORE DELETE ON custody_event
 BEGIN
     SELECT RAISE(ABORT, 'custody events are append-only');
 END;
+
+-- Replayable answers to creating POSTs other than item intake (which is idempotent in its own transaction).
+CREATE TABLE http_idempotency (
+    tenant_id BLOB NOT NULL REFERENCES tenant(id),
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, key)
+);

@@ -209,6 +209,14 @@ async fn directory_crud_and_import(b: Backend) {
     assert_eq!(d.body["code"], "CS");
     let did = d.body["id"].as_str().unwrap().to_string();
     admin.post("/api/v1/departments", &json!({"code": "CS", "name": "dup"})).await.assert_problem(409, "conflict");
+    // Idempotency-Key on other creating POSTs: a retry replays the first answer.
+    let k = [("Idempotency-Key", "dept-legal-1")];
+    let legal = json!({"code": "LEGAL", "name": "法务部"});
+    let l1 = admin.post_with("/api/v1/departments", &legal, &k).await;
+    let l2 = admin.post_with("/api/v1/departments", &legal, &k).await;
+    assert_eq!((l1.status, l2.status), (201, 201), "{}", l2.text);
+    assert_eq!(l1.body["id"], l2.body["id"]);
+    admin.post_with("/api/v1/people", &json!({"name": "x"}), &k).await.assert_problem(422, "idempotency_key_reused");
     let team = admin
         .post("/api/v1/departments", &json!({"code": "CS-VIP", "name": "VIP组", "kind": "team", "parent_id": did}))
         .await;
