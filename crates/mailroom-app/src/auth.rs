@@ -71,7 +71,9 @@ impl App {
     ) -> AppResult<User> {
         let login = mailroom_domain::text::required("login", login, 64)?.to_lowercase();
         if password.chars().count() < 8 {
-            return Err(mailroom_domain::DomainError::invalid("password", "password must have at least 8 characters").into());
+            return Err(
+                mailroom_domain::DomainError::invalid("password", "password must have at least 8 characters").into()
+            );
         }
         let u = User {
             id: UserId::new(),
@@ -91,7 +93,8 @@ impl App {
     /// Creates an API token for a user; returns the secret, shown once.
     pub async fn create_token(&self, tenant_slug: &str, login: &str) -> AppResult<String> {
         let t = self.store.tenant_by_slug(tenant_slug).await?.ok_or_else(|| AppError::not_found("tenant"))?;
-        let u = self.store.user_by_login(t.id, &login.to_lowercase()).await?.ok_or_else(|| AppError::not_found("user"))?;
+        let u =
+            self.store.user_by_login(t.id, &login.to_lowercase()).await?.ok_or_else(|| AppError::not_found("user"))?;
         let secret = format!("mr_{}", hex(&random_bytes::<32>()?));
         let tok = ApiToken {
             id: TokenId::new(),
@@ -116,11 +119,18 @@ impl App {
     }
 
     /// Password login; returns the session secret for the cookie and the session.
-    pub async fn login(&self, tenant_slug: &str, login: &str, password: &str, lang: &str) -> AppResult<(String, WebSession)> {
+    pub async fn login(
+        &self,
+        tenant_slug: &str,
+        login: &str,
+        password: &str,
+        lang: &str,
+    ) -> AppResult<(String, WebSession)> {
         let t = self.store.tenant_by_slug(tenant_slug.trim()).await?.ok_or_else(invalid_login)?;
         let u = self.store.user_by_login(t.id, &login.trim().to_lowercase()).await?;
         // Verify against a dummy hash for unknown users so timing does not reveal logins.
-        const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1nqEGrUh4IMvh2Wx2gS+5Vy6vnsJqTxVdjqVe8xYzHQ";
+        const DUMMY: &str =
+            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1nqEGrUh4IMvh2Wx2gS+5Vy6vnsJqTxVdjqVe8xYzHQ";
         let hash = u.as_ref().and_then(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY.to_string());
         let ok = verify_password(&hash, password).await;
         let u = match u {

@@ -23,19 +23,68 @@ pub const DEMO_LOGINS: &[(&str, &str, &str)] = &[
 ];
 
 const SURNAMES: &[(&str, &str)] = &[
-    ("张", "Zhang"), ("王", "Wang"), ("李", "Li"), ("刘", "Liu"), ("陈", "Chen"), ("杨", "Yang"), ("赵", "Zhao"),
-    ("黄", "Huang"), ("周", "Zhou"), ("吴", "Wu"), ("徐", "Xu"), ("孙", "Sun"), ("胡", "Hu"), ("朱", "Zhu"),
-    ("高", "Gao"), ("林", "Lin"), ("何", "He"), ("郭", "Guo"), ("马", "Ma"), ("罗", "Luo"),
+    ("张", "Zhang"),
+    ("王", "Wang"),
+    ("李", "Li"),
+    ("刘", "Liu"),
+    ("陈", "Chen"),
+    ("杨", "Yang"),
+    ("赵", "Zhao"),
+    ("黄", "Huang"),
+    ("周", "Zhou"),
+    ("吴", "Wu"),
+    ("徐", "Xu"),
+    ("孙", "Sun"),
+    ("胡", "Hu"),
+    ("朱", "Zhu"),
+    ("高", "Gao"),
+    ("林", "Lin"),
+    ("何", "He"),
+    ("郭", "Guo"),
+    ("马", "Ma"),
+    ("罗", "Luo"),
 ];
 const GIVEN: &[(&str, &str)] = &[
-    ("伟杰", "Weijie"), ("芳", "Fang"), ("娜", "Na"), ("敏", "Min"), ("静", "Jing"), ("秀英", "Xiuying"),
-    ("丽", "Li"), ("强", "Qiang"), ("磊", "Lei"), ("军", "Jun"), ("洋", "Yang"), ("勇", "Yong"), ("艳", "Yan"),
-    ("杰", "Jie"), ("娟", "Juan"), ("涛", "Tao"), ("明", "Ming"), ("超", "Chao"), ("秀兰", "Xiulan"), ("霞", "Xia"),
-    ("平", "Ping"), ("刚", "Gang"), ("建华", "Jianhua"), ("晓东", "Xiaodong"),
+    ("伟杰", "Weijie"),
+    ("芳", "Fang"),
+    ("娜", "Na"),
+    ("敏", "Min"),
+    ("静", "Jing"),
+    ("秀英", "Xiuying"),
+    ("丽", "Li"),
+    ("强", "Qiang"),
+    ("磊", "Lei"),
+    ("军", "Jun"),
+    ("洋", "Yang"),
+    ("勇", "Yong"),
+    ("艳", "Yan"),
+    ("杰", "Jie"),
+    ("娟", "Juan"),
+    ("涛", "Tao"),
+    ("明", "Ming"),
+    ("超", "Chao"),
+    ("秀兰", "Xiulan"),
+    ("霞", "Xia"),
+    ("平", "Ping"),
+    ("刚", "Gang"),
+    ("建华", "Jianhua"),
+    ("晓东", "Xiaodong"),
 ];
 const WESTERN: &[&str] = &[
-    "Emily Carter", "James O'Brien", "Sophie Müller", "Lucas Martin", "Olivia Brown", "Daniel Kim", "Hannah Schmidt",
-    "Noah Williams", "Chloé Dubois", "Mateo García", "Yuki Tanaka", "Priya Sharma", "Ahmed Hassan", "Anna Kowalska",
+    "Emily Carter",
+    "James O'Brien",
+    "Sophie Müller",
+    "Lucas Martin",
+    "Olivia Brown",
+    "Daniel Kim",
+    "Hannah Schmidt",
+    "Noah Williams",
+    "Chloé Dubois",
+    "Mateo García",
+    "Yuki Tanaka",
+    "Priya Sharma",
+    "Ahmed Hassan",
+    "Anna Kowalska",
 ];
 
 const SIGNATURE_SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"300\" height=\"100\"><path d=\"M10 70 C 40 10, 65 10, 95 70 S 150 130, 180 60 S 250 20, 290 50\" stroke=\"#123\" fill=\"none\" stroke-width=\"3\"/></svg>";
@@ -53,7 +102,10 @@ struct TenantSpec {
 const COMPANY: TenantSpec = TenantSpec {
     slug: "demo",
     name: "上海明远科技有限公司 Shanghai Mingyuan Technology Co., Ltd.",
-    sites: &[("浦东总部 Pudong HQ", "上海市浦东新区世纪大道100号"), ("徐汇研发中心 Xuhui R&D Centre", "上海市徐汇区漕溪北路88号")],
+    sites: &[
+        ("浦东总部 Pudong HQ", "上海市浦东新区世纪大道100号"),
+        ("徐汇研发中心 Xuhui R&D Centre", "上海市徐汇区漕溪北路88号"),
+    ],
     departments: &[
         ("FIN", "财务部", "Finance", None),
         ("CS", "客户服务部", "Customer Service", None),
@@ -111,7 +163,8 @@ impl App {
 
     async fn seed_tenant(&self, spec: &TenantSpec) -> AppResult<()> {
         let tenant = self.create_tenant(spec.slug, spec.name).await?;
-        let admin_user = self.create_user(tenant.id, "admin", "管理员 Administrator", DEMO_PASSWORD, Role::Admin, None).await?;
+        let admin_user =
+            self.create_user(tenant.id, "admin", "管理员 Administrator", DEMO_PASSWORD, Role::Admin, None).await?;
         let admin = Principal {
             tenant_id: tenant.id,
             user_id: admin_user.id,
@@ -138,7 +191,13 @@ impl App {
                 let l = self
                     .create_location(
                         &admin,
-                        &LocationInput { site_id: site.id, code, name: lname, kind: Some(kind.into()), security_level: Some(level) },
+                        &LocationInput {
+                            site_id: site.id,
+                            code,
+                            name: lname,
+                            kind: Some(kind.into()),
+                            security_level: Some(level),
+                        },
                     )
                     .await?;
                 locations.push((l.id, level));
@@ -168,12 +227,17 @@ impl App {
             let dept = depts[i % depts.len()].1;
             let (name, latin, email_local) = if i % 7 == 6 {
                 let w = WESTERN[(i / 7) % WESTERN.len()];
-                let local = w.to_lowercase().replace(['\'', ' '], ".").replace('ü', "u").replace('é', "e").replace('í', "i");
+                let local =
+                    w.to_lowercase().replace(['\'', ' '], ".").replace('ü', "u").replace('é', "e").replace('í', "i");
                 (w.to_string(), None, format!("{local}{i}"))
             } else {
                 let (s, sp) = SURNAMES[i % SURNAMES.len()];
                 let (g, gp) = GIVEN[(i / SURNAMES.len() + i) % GIVEN.len()];
-                (format!("{s}{g}"), Some(format!("{sp} {gp}")), format!("{}.{}{i}", gp.to_lowercase(), sp.to_lowercase()))
+                (
+                    format!("{s}{g}"),
+                    Some(format!("{sp} {gp}")),
+                    format!("{}.{}{i}", gp.to_lowercase(), sp.to_lowercase()),
+                )
             };
             let left = i % 41 == 40;
             let p = self
@@ -188,7 +252,8 @@ impl App {
                         email: Some(format!("{email_local}@{}", spec.email_domain)),
                         phone: Some(format!("+86 138 {:04} {:04}", 1000 + i, 2000 + i * 3)),
                         active: Some(!left),
-                        forwarding: left.then(|| "已离职，邮件转交部门负责人 Left: forward to the department head".to_string()),
+                        forwarding: left
+                            .then(|| "已离职，邮件转交部门负责人 Left: forward to the department head".to_string()),
                     },
                 )
                 .await?;
@@ -196,9 +261,10 @@ impl App {
         }
         // Department key contacts.
         for (code, id) in &depts {
-            if let (Some(d), Some(kc)) =
-                (self.store.department(tenant.id, *id).await?, people.iter().find(|p| p.department_id == Some(*id) && p.active))
-            {
+            if let (Some(d), Some(kc)) = (
+                self.store.department(tenant.id, *id).await?,
+                people.iter().find(|p| p.department_id == Some(*id) && p.active),
+            ) {
                 let mut d = d;
                 d.key_contact_id = Some(kc.id);
                 self.store.upsert_department(&d).await?;
@@ -207,7 +273,8 @@ impl App {
         }
         let employee_person = people.first().map(|p| p.id);
         self.create_user(tenant.id, "clerk", "收发室 Mailroom clerk", DEMO_PASSWORD, Role::Staff, None).await?;
-        self.create_user(tenant.id, "employee", "员工 Employee", DEMO_PASSWORD, Role::Employee, employee_person).await?;
+        self.create_user(tenant.id, "employee", "员工 Employee", DEMO_PASSWORD, Role::Employee, employee_person)
+            .await?;
         self.seed_items(&admin, &ctx, spec, &people, &depts, &locations, employee_person).await
     }
 
@@ -223,7 +290,8 @@ impl App {
         employee: Option<PersonId>,
     ) -> AppResult<()> {
         let kinds = ["letter", "parcel", "document", "parcel", "package", "letter"];
-        let carriers = [("sf-express", "SF"), ("ems", "EA"), ("jd", "JD"), ("ups", "1Z"), ("dhl", "JJD"), ("yto", "YT")];
+        let carriers =
+            [("sf-express", "SF"), ("ems", "EA"), ("jd", "JD"), ("ups", "1Z"), ("dhl", "JJD"), ("yto", "YT")];
         let paths: &[&[&str]] = &[
             &[],
             &["store"],
@@ -236,10 +304,8 @@ impl App {
             &["store", "return_to_sender"],
             &["store", "forward"],
         ];
-        let sig = format!(
-            "data:image/svg+xml;base64,{}",
-            base64::engine::general_purpose::STANDARD.encode(SIGNATURE_SVG)
-        );
+        let sig =
+            format!("data:image/svg+xml;base64,{}", base64::engine::general_purpose::STANDARD.encode(SIGNATURE_SVG));
         let open_locs: Vec<LocationId> = locations.iter().filter(|(_, l)| *l == 0).map(|(id, _)| *id).collect();
         let secure = locations.iter().find(|(_, l)| *l >= 3).map(|(id, _)| *id);
         let n = 60;
@@ -257,11 +323,16 @@ impl App {
             let confidential = i % 8 == 3;
             let damaged = i % 13 == 7;
             let input = RegisterItemInput {
-                tracking_number: Some(format!("{prefix}{:010}", 5_100_000_000u64 + (i as u64) * 7919 + spec.people as u64)),
+                tracking_number: Some(format!(
+                    "{prefix}{:010}",
+                    5_100_000_000u64 + (i as u64) * 7919 + spec.people as u64
+                )),
                 recipient,
                 kind: Some(kinds[i % kinds.len()].into()),
                 category: Some(
-                    ["general", "contract", "invoice", "customer_correspondence", "bank_statement", "conference"][i % 6].into(),
+                    ["general", "contract", "invoice", "customer_correspondence", "bank_statement", "conference"]
+                        [i % 6]
+                        .into(),
                 ),
                 priority: Some(["normal", "normal", "high", "urgent"][i % 4].into()),
                 confidentiality: Some(if confidential { "confidential" } else { "internal" }.into()),
@@ -333,7 +404,11 @@ impl App {
             people.extend(page);
         }
         if people.is_empty() {
-            return Err(mailroom_domain::DomainError::invalid("tenant", "the organisation has no people to address items to").into());
+            return Err(mailroom_domain::DomainError::invalid(
+                "tenant",
+                "the organisation has no people to address items to",
+            )
+            .into());
         }
         let actor = Actor::system("seed", "seed-bulk");
         let batch = 5000u64;

@@ -57,7 +57,11 @@ pub struct LocationInput {
     pub security_level: Option<i64>,
 }
 
-pub(crate) fn validate_department(t: TenantId, id: DepartmentId, d: &DepartmentInput) -> Result<Department, DomainError> {
+pub(crate) fn validate_department(
+    t: TenantId,
+    id: DepartmentId,
+    d: &DepartmentInput,
+) -> Result<Department, DomainError> {
     let kind = match d.kind.as_deref().map(str::trim) {
         None | Some("") | Some("department") => "department",
         Some("team") => "team",
@@ -185,13 +189,21 @@ impl App {
         let d = validate_department(p.tenant_id, DepartmentId::new(), input)?;
         self.check_department_refs(p.tenant_id, &d).await?;
         if self.store.department_by_code(p.tenant_id, &d.code).await?.is_some() {
-            return Err(AppError::new(mailroom_domain::ErrorCode::Conflict, format!("department code {} is taken", d.code)));
+            return Err(AppError::new(
+                mailroom_domain::ErrorCode::Conflict,
+                format!("department code {} is taken", d.code),
+            ));
         }
         self.store.upsert_department(&d).await?;
         Ok(d)
     }
 
-    pub async fn update_department(&self, p: &Principal, id: DepartmentId, input: &DepartmentInput) -> AppResult<Department> {
+    pub async fn update_department(
+        &self,
+        p: &Principal,
+        id: DepartmentId,
+        input: &DepartmentInput,
+    ) -> AppResult<Department> {
         require(p.role, Permission::ManageDirectory)?;
         self.store.department(p.tenant_id, id).await?.ok_or_else(|| AppError::not_found("department"))?;
         let d = validate_department(p.tenant_id, id, input)?;
@@ -199,7 +211,10 @@ impl App {
         if let Some(other) = self.store.department_by_code(p.tenant_id, &d.code).await?
             && other.id != id
         {
-            return Err(AppError::new(mailroom_domain::ErrorCode::Conflict, format!("department code {} is taken", d.code)));
+            return Err(AppError::new(
+                mailroom_domain::ErrorCode::Conflict,
+                format!("department code {} is taken", d.code),
+            ));
         }
         self.store.upsert_department(&d).await?;
         Ok(d)
@@ -261,7 +276,13 @@ impl App {
     }
 
     /// Finds people by any part of their names, aliases, employee number or e-mail.
-    pub async fn search_people(&self, p: &Principal, q: &str, after: Option<PersonId>, limit: i64) -> AppResult<Vec<Person>> {
+    pub async fn search_people(
+        &self,
+        p: &Principal,
+        q: &str,
+        after: Option<PersonId>,
+        limit: i64,
+    ) -> AppResult<Vec<Person>> {
         require(p.role, Permission::ReadDirectory)?;
         let q = text::optional("q", Some(q), 100)?.unwrap_or_default();
         Ok(self.store.search_people(p.tenant_id, &q, after, limit.clamp(1, 200)).await?)

@@ -131,7 +131,7 @@ impl App {
                 let mut seen = HashSet::new();
                 for (_, rec) in &table.rows {
                     if let Some(code) = table.get(rec, "code") {
-                        dept_by_code.entry(code.to_uppercase()).or_insert_with(DepartmentId::new);
+                        dept_by_code.entry(code.to_uppercase()).or_default();
                     }
                 }
                 for (i, (line, rec)) in table.rows.iter().enumerate() {
@@ -146,7 +146,10 @@ impl App {
                         Some(pc) => match dept_by_code.get(&pc.to_uppercase()) {
                             Some(id) => Some(*id),
                             None => {
-                                errors.push(RowError { line: *line, reason: format!("unknown parent department {pc:?}") });
+                                errors.push(RowError {
+                                    line: *line,
+                                    reason: format!("unknown parent department {pc:?}"),
+                                });
                                 continue;
                             }
                         },
@@ -251,7 +254,10 @@ impl App {
             pending = rest;
             ordered.extend(ready);
             if pending.len() == before {
-                return Err(AppError::Rows(vec![RowError { line: 1, reason: "departments form a cycle of parents".into() }]));
+                return Err(AppError::Rows(vec![RowError {
+                    line: 1,
+                    reason: "departments form a cycle of parents".into(),
+                }]));
             }
         }
         import.departments = ordered;

@@ -131,7 +131,10 @@ pub fn sniff_signature(bytes: &[u8]) -> Result<&'static str, DomainError> {
         let is_svg = lower.starts_with("<svg") || (lower.starts_with("<?xml") && lower.contains("<svg"));
         if is_svg {
             if lower.contains("<script") || lower.contains("javascript:") || has_event_handler(&lower) {
-                return Err(DomainError::new(ErrorCode::UnsupportedMediaType, "SVG signatures must not contain scripts"));
+                return Err(DomainError::new(
+                    ErrorCode::UnsupportedMediaType,
+                    "SVG signatures must not contain scripts",
+                ));
             }
             return Ok("image/svg+xml");
         }
@@ -190,7 +193,10 @@ impl App {
         let (recipient, recipient_name) = match (input.recipient.person_id, input.recipient.department_id) {
             (Some(pid), None) => {
                 let person = self.store.person(p.tenant_id, pid).await?.ok_or_else(|| {
-                    AppError::new(ErrorCode::UnknownRecipient, "recipient.person_id is not a person in this organisation")
+                    AppError::new(
+                        ErrorCode::UnknownRecipient,
+                        "recipient.person_id is not a person in this organisation",
+                    )
                 })?;
                 let name = match &person.name_latin {
                     Some(l) if l != &person.name => format!("{} ({l})", person.name),
@@ -200,7 +206,10 @@ impl App {
             }
             (None, Some(did)) => {
                 let d = self.store.department(p.tenant_id, did).await?.ok_or_else(|| {
-                    AppError::new(ErrorCode::UnknownRecipient, "recipient.department_id is not a department in this organisation")
+                    AppError::new(
+                        ErrorCode::UnknownRecipient,
+                        "recipient.department_id is not a department in this organisation",
+                    )
                 })?;
                 let name = match &d.name_en {
                     Some(en) if en != &d.name => format!("{} ({en})", d.name),
@@ -209,7 +218,11 @@ impl App {
                 (Recipient::Department(did), name)
             }
             _ => {
-                return Err(DomainError::invalid("recipient", "give exactly one of recipient.person_id and recipient.department_id").into());
+                return Err(DomainError::invalid(
+                    "recipient",
+                    "give exactly one of recipient.person_id and recipient.department_id",
+                )
+                .into());
             }
         };
         if let Some((key, _)) = &idempotency
@@ -311,7 +324,13 @@ impl App {
     }
 
     /// Applies a lifecycle action to an item.
-    pub async fn transition(&self, p: &Principal, ctx: &RequestCtx, id: ItemId, input: &TransitionInput) -> AppResult<Item> {
+    pub async fn transition(
+        &self,
+        p: &Principal,
+        ctx: &RequestCtx,
+        id: ItemId,
+        input: &TransitionInput,
+    ) -> AppResult<Item> {
         require(p.role, Permission::HandleItems)?;
         let item = self.store.item(p.tenant_id, id).await?.ok_or_else(|| AppError::not_found("item"))?;
         let action = Action::parse_field("action", &input.action)?;
@@ -325,7 +344,11 @@ impl App {
                 if let Some(pid) = h.taken_by_person_id
                     && self.store.person(p.tenant_id, pid).await?.is_none()
                 {
-                    return Err(DomainError::invalid("handover.taken_by_person_id", "no such person in this organisation").into());
+                    return Err(DomainError::invalid(
+                        "handover.taken_by_person_id",
+                        "no such person in this organisation",
+                    )
+                    .into());
                 }
                 Some(Handover {
                     taken_by: h.taken_by.clone(),
@@ -338,7 +361,13 @@ impl App {
         };
         // The state machine first: "not now" is more useful than "fill in these fields".
         let to = next_status(item.status, action)?;
-        let t = Transition::validate(action, input.location_id, input.note.as_deref(), handover, input.signature.is_some())?;
+        let t = Transition::validate(
+            action,
+            input.location_id,
+            input.note.as_deref(),
+            handover,
+            input.signature.is_some(),
+        )?;
         let location = match t.location {
             Some(lid) => {
                 let loc = self
@@ -350,7 +379,10 @@ impl App {
                 if loc.security_level < needed {
                     return Err(AppError::new(
                         ErrorCode::Forbidden,
-                        format!("a {} item needs a location of security level {needed} or higher", item.confidentiality),
+                        format!(
+                            "a {} item needs a location of security level {needed} or higher",
+                            item.confidentiality
+                        ),
                     ));
                 }
                 Some(loc)
@@ -360,7 +392,10 @@ impl App {
         let location_id = match (action, &location) {
             (_, Some(l)) => Some(l.id),
             // Leaving the mailroom clears the shelf; everything else keeps it.
-            (Action::OutForDelivery | Action::Deliver | Action::PickUp | Action::ReturnToSender | Action::Forward, None) => None,
+            (
+                Action::OutForDelivery | Action::Deliver | Action::PickUp | Action::ReturnToSender | Action::Forward,
+                None,
+            ) => None,
             (_, None) => item.location_id,
         };
         let now = storage_time(Utc::now());
@@ -476,9 +511,11 @@ impl App {
             // A scan may be a carrier tracking number or one of our own reference labels.
             match reference::normalize(code) {
                 Some(r) if code.contains('-') || normalize_tracking(code).is_err() => f.reference = Some(r),
-                _ => f.tracking_number = Some(normalize_tracking(code).map_err(|_| {
-                    DomainError::invalid("tracking", "tracking must be a tracking number or a reference code")
-                })?),
+                _ => {
+                    f.tracking_number = Some(normalize_tracking(code).map_err(|_| {
+                        DomainError::invalid("tracking", "tracking must be a tracking number or a reference code")
+                    })?)
+                }
             }
         }
         let mut items = self.store.list_items(p.tenant_id, &f).await?;
@@ -517,7 +554,10 @@ mod tests {
     #[test]
     fn sniffing() {
         assert_eq!(sniff_signature(b"\x89PNG\r\n\x1a\nxxxx").ok(), Some("image/png"));
-        assert_eq!(sniff_signature(b"<svg xmlns='http://www.w3.org/2000/svg'><path d='M0 0'/></svg>").ok(), Some("image/svg+xml"));
+        assert_eq!(
+            sniff_signature(b"<svg xmlns='http://www.w3.org/2000/svg'><path d='M0 0'/></svg>").ok(),
+            Some("image/svg+xml")
+        );
         assert!(sniff_signature(b"<svg><script>alert(1)</script></svg>").is_err());
         assert!(sniff_signature(b"<svg onload=\"x()\"></svg>").is_err());
         assert!(sniff_signature(b"GIF89a").is_err());

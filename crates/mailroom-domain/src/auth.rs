@@ -1,7 +1,7 @@
 //! Roles and the authorisation decisions that depend only on them.
 
-use crate::item::string_enum;
 use crate::DomainError;
+use crate::item::string_enum;
 
 string_enum!(
     /// A user's role within one tenant.

@@ -64,7 +64,14 @@ pub fn storage_time(t: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// Places a draft after `prev_hash` as event number `seq`.
-pub fn seal(tenant_id: TenantId, seq: i64, prev_hash: &str, actor: &Actor, draft: &EventDraft, at: DateTime<Utc>) -> CustodyEvent {
+pub fn seal(
+    tenant_id: TenantId,
+    seq: i64,
+    prev_hash: &str,
+    actor: &Actor,
+    draft: &EventDraft,
+    at: DateTime<Utc>,
+) -> CustodyEvent {
     let mut ev = CustodyEvent {
         id: EventId::new(),
         tenant_id,
@@ -135,15 +142,26 @@ pub enum ChainBreak {
 impl std::fmt::Display for ChainBreak {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ChainBreak::Altered { seq, id } => write!(f, "event #{seq} ({id}) was altered: its hash does not match its contents"),
+            ChainBreak::Altered { seq, id } => {
+                write!(f, "event #{seq} ({id}) was altered: its hash does not match its contents")
+            }
             ChainBreak::Broken { seq, id, expected_prev } => {
-                write!(f, "event #{seq} ({id}) does not link to the previous event (expected prev_hash {expected_prev})")
+                write!(
+                    f,
+                    "event #{seq} ({id}) does not link to the previous event (expected prev_hash {expected_prev})"
+                )
             }
             ChainBreak::Gap { expected_seq, found_seq } => {
-                write!(f, "expected event #{expected_seq} but found #{found_seq}: events were deleted, inserted or reordered")
+                write!(
+                    f,
+                    "expected event #{expected_seq} but found #{found_seq}: events were deleted, inserted or reordered"
+                )
             }
             ChainBreak::HeadMismatch { head_seq, last_seq } => {
-                write!(f, "the chain head says {head_seq} events but the log ends at #{last_seq}: events were deleted or added")
+                write!(
+                    f,
+                    "the chain head says {head_seq} events but the log ends at #{last_seq}: events were deleted or added"
+                )
             }
         }
     }
@@ -189,6 +207,7 @@ impl ChainVerifier {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -229,7 +248,8 @@ mod tests {
     #[test]
     fn every_single_field_edit_is_detected() {
         let base = chain(3);
-        let edits: Vec<Box<dyn Fn(&mut CustodyEvent)>> = vec![
+        type Edit = Box<dyn Fn(&mut CustodyEvent)>;
+        let edits: Vec<Edit> = vec![
             Box::new(|e| e.kind.push('x')),
             Box::new(|e| e.actor_name.push('x')),
             Box::new(|e| e.source.push('x')),

@@ -244,7 +244,11 @@ pub struct NewItemInput<'a> {
 
 impl NewItem {
     pub fn validate(input: &NewItemInput<'_>, recipient: Recipient) -> Result<NewItem, DomainError> {
-        fn opt_enum<T>(v: Option<&str>, default: T, f: impl Fn(&str) -> Result<T, DomainError>) -> Result<T, DomainError> {
+        fn opt_enum<T>(
+            v: Option<&str>,
+            default: T,
+            f: impl Fn(&str) -> Result<T, DomainError>,
+        ) -> Result<T, DomainError> {
             match v.map(str::trim) {
                 None | Some("") => Ok(default),
                 Some(s) => f(s),
@@ -268,7 +272,9 @@ impl NewItem {
         let sender_country = match text::optional("sender_country", input.sender_country, 2)? {
             None => None,
             Some(c) if c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()) => Some(c.to_ascii_uppercase()),
-            Some(_) => return Err(DomainError::invalid("sender_country", "sender_country must be a two-letter ISO code")),
+            Some(_) => {
+                return Err(DomainError::invalid("sender_country", "sender_country must be a two-letter ISO code"));
+            }
         };
         Ok(NewItem {
             kind,
@@ -342,7 +348,10 @@ impl Transition {
                 if let Some(d) = &id_last_digits
                     && !d.chars().all(|c| c.is_ascii_alphanumeric())
                 {
-                    return Err(DomainError::invalid("handover.id_last_digits", "only the last 1-6 letters or digits of the ID"));
+                    return Err(DomainError::invalid(
+                        "handover.id_last_digits",
+                        "only the last 1-6 letters or digits of the ID",
+                    ));
                 }
                 Some(Handover {
                     taken_by,
@@ -411,13 +420,20 @@ mod tests {
         let r = Recipient::Person(PersonId::new());
         let input = NewItemInput { condition: Some("damaged"), ..Default::default() };
         assert!(NewItem::validate(&input, r).is_err());
-        let input = NewItemInput { condition: Some("damaged"), damage_description: Some("wet corner"), ..Default::default() };
+        let input =
+            NewItemInput { condition: Some("damaged"), damage_description: Some("wet corner"), ..Default::default() };
         assert!(NewItem::validate(&input, r).is_ok());
     }
 
     #[test]
     fn handover_needs_signature() {
-        let h = Handover { taken_by: "Li Na".into(), taken_by_person: None, place: None, id_type: None, id_last_digits: None };
+        let h = Handover {
+            taken_by: "Li Na".into(),
+            taken_by_person: None,
+            place: None,
+            id_type: None,
+            id_last_digits: None,
+        };
         assert!(Transition::validate(Action::Deliver, None, None, Some(h.clone()), false).is_err());
         assert!(Transition::validate(Action::Deliver, None, None, Some(h.clone()), true).is_ok());
         assert!(Transition::validate(Action::Notify, None, None, Some(h), true).is_err());

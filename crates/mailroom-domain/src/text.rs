@@ -67,7 +67,8 @@ pub fn email(field: &str, value: Option<&str>) -> Result<Option<String>, DomainE
     let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
         return Err(DomainError::invalid(field, format!("{field} is not an e-mail address")));
     };
-    if local.is_empty() || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') || v.contains(' ') {
+    if local.is_empty() || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') || v.contains(' ')
+    {
         return Err(DomainError::invalid(field, format!("{field} is not an e-mail address")));
     }
     Ok(Some(v.to_lowercase()))

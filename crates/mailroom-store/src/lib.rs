@@ -100,13 +100,27 @@ pub trait Store: Send + Sync + 'static {
     /// A stored answer to a creating request: (request hash, status, body).
     async fn idempotent_response(&self, t: TenantId, key: &str) -> Result<Option<(String, i64, String)>>;
     /// Stores the answer to a creating request; the first answer for a key wins.
-    async fn save_idempotent_response(&self, t: TenantId, key: &str, request_hash: &str, status: i64, body: &str) -> Result<()>;
+    async fn save_idempotent_response(
+        &self,
+        t: TenantId,
+        key: &str,
+        request_hash: &str,
+        status: i64,
+        body: &str,
+    ) -> Result<()>;
 
     /// Registers an item and its `registered` custody event, unless the tracking number or the
     /// idempotency key is already known, in which case the existing item is returned.
     async fn register_item(&self, ins: ItemInsert, actor: &Actor, event: EventDraft) -> Result<Registered>;
     /// Applies a state change (and handover) with its custody event, if the version still matches.
-    async fn change_item(&self, t: TenantId, id: ItemId, change: ItemChange, actor: &Actor, event: EventDraft) -> Result<Item>;
+    async fn change_item(
+        &self,
+        t: TenantId,
+        id: ItemId,
+        change: ItemChange,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<Item>;
     /// Appends a custody event that changes no item (e.g. an access record).
     async fn append_event(&self, t: TenantId, actor: &Actor, event: EventDraft) -> Result<CustodyEvent>;
     async fn item(&self, t: TenantId, id: ItemId) -> Result<Option<Item>>;

@@ -5,16 +5,16 @@ use crate::context::Caller;
 use crate::extract::{CsvBody, JsonBody, Q};
 use crate::problem::{ApiError, Problem};
 use axum::Json;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use mailroom_app::AppError;
 use mailroom_app::directory::{DepartmentInput, LocationInput, PersonInput};
 use mailroom_app::import::{ImportKind, ImportReport};
 use mailroom_app::items::{ListQuery, RegisterItemInput, TransitionInput};
 use mailroom_app::store::{Department, HandoverRecord, Item, Location, Person, Site};
-use mailroom_app::AppError;
 use mailroom_domain::custody::CustodyEvent;
 use mailroom_domain::ids::{DepartmentId, ItemId, PersonId};
 use serde::{Deserialize, Serialize};
@@ -147,14 +147,29 @@ async fn me(c: Caller) -> Json<Me> {
     responses((status = 201, body = Item), (status = 200, body = Item), (status = 422, body = Problem),
         (status = 401, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
-async fn create_item(State(s): State<AppState>, c: Caller, headers: HeaderMap, body: JsonBody<RegisterItemInput>) -> ApiResult<Response> {
+async fn create_item(
+    State(s): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    body: JsonBody<RegisterItemInput>,
+) -> ApiResult<Response> {
     let key = headers.get("idempotency-key").map(|v| v.to_str().map(str::to_string));
     let idem = match key {
         None => None,
         Some(Ok(k)) => Some((k, mailroom_domain::custody::hex(&sha256(&body.raw)))),
-        Some(Err(_)) => return Err(crate::problem::bad_input("Idempotency-Key", "Idempotency-Key must be ASCII", &c.ctx.request_id)),
+        Some(Err(_)) => {
+            return Err(crate::problem::bad_input(
+                "Idempotency-Key",
+                "Idempotency-Key must be ASCII",
+                &c.ctx.request_id,
+            ));
+        }
     };
-    let reg = s.app.register_item(&c.principal, &c.ctx, &body.value, idem).await.map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
+    let reg = s
+        .app
+        .register_item(&c.principal, &c.ctx, &body.value, idem)
+        .await
+        .map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
     if reg.created {
         s.metrics.intake();
     }
@@ -186,7 +201,13 @@ async fn create_once<T: Serialize>(
         None => None,
         Some(v) => match v.to_str() {
             Ok(k) if !k.is_empty() && k.len() <= 200 => Some(k.to_string()),
-            _ => return Err(crate::problem::bad_input("Idempotency-Key", "Idempotency-Key must be 1-200 ASCII characters", rid)),
+            _ => {
+                return Err(crate::problem::bad_input(
+                    "Idempotency-Key",
+                    "Idempotency-Key must be 1-200 ASCII characters",
+                    rid,
+                ));
+            }
         },
     };
     let t = c.principal.tenant_id;
@@ -195,11 +216,15 @@ async fn create_once<T: Serialize>(
     fingerprint.extend_from_slice(raw);
     let hash = mailroom_domain::custody::hex(&sha256(&fingerprint));
     if let Some(key) = &key
-        && let Some((prev_hash, status, body)) = s.app.store.idempotent_response(t, key).await.map_err(|e| ApiError::new(e, rid))?
+        && let Some((prev_hash, status, body)) =
+            s.app.store.idempotent_response(t, key).await.map_err(|e| ApiError::new(e, rid))?
     {
         if prev_hash != hash {
             return Err(ApiError::new(
-                AppError::new(mailroom_domain::ErrorCode::IdempotencyMismatch, "this Idempotency-Key was already used for a different request"),
+                AppError::new(
+                    mailroom_domain::ErrorCode::IdempotencyMismatch,
+                    "this Idempotency-Key was already used for a different request",
+                ),
                 rid,
             ));
         }
@@ -227,7 +252,14 @@ async fn list_items(State(s): State<AppState>, c: Caller, Q(q): Q<ItemQuery>) ->
         .app
         .list_items(
             &c.principal,
-            &ListQuery { q: q.q, tracking: q.tracking, status: q.status, mine: q.mine.unwrap_or(false), cursor: q.cursor, limit: q.limit },
+            &ListQuery {
+                q: q.q,
+                tracking: q.tracking,
+                status: q.status,
+                mine: q.mine.unwrap_or(false),
+                cursor: q.cursor,
+                limit: q.limit,
+            },
         )
         .await
         .map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
@@ -240,7 +272,10 @@ async fn list_items(State(s): State<AppState>, c: Caller, Q(q): Q<ItemQuery>) ->
 async fn my_items(State(s): State<AppState>, c: Caller, Q(q): Q<ItemQuery>) -> ApiResult<Json<ItemList>> {
     let page = s
         .app
-        .list_items(&c.principal, &ListQuery { q: q.q, tracking: q.tracking, status: q.status, mine: true, cursor: q.cursor, limit: q.limit })
+        .list_items(
+            &c.principal,
+            &ListQuery { q: q.q, tracking: q.tracking, status: q.status, mine: true, cursor: q.cursor, limit: q.limit },
+        )
         .await
         .map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
     Ok(Json(ItemList { items: page.items, next_cursor: page.next_cursor }))
@@ -284,7 +319,11 @@ async fn item_events(State(s): State<AppState>, c: Caller, Path(id): Path<String
 
 #[utoipa::path(get, path = "/api/v1/items/{id}/handover", tag = "items", params(("id" = String, Path)),
     responses((status = 200, body = HandoverRecord), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn item_handover(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Json<HandoverRecord>> {
+async fn item_handover(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<HandoverRecord>> {
     let rid = &c.ctx.request_id;
     let id: ItemId = parse_id(&id, "item", rid)?;
     s.app
@@ -310,7 +349,9 @@ async fn item_signature(State(s): State<AppState>, c: Caller, Path(id): Path<Str
 async fn list_people(State(s): State<AppState>, c: Caller, Q(q): Q<PeopleQuery>) -> ApiResult<Json<PersonList>> {
     let rid = &c.ctx.request_id;
     let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        Some(cur) => Some(cur.parse::<PersonId>().map_err(|_| crate::problem::bad_input("cursor", "cursor is not valid", rid))?),
+        Some(cur) => {
+            Some(cur.parse::<PersonId>().map_err(|_| crate::problem::bad_input("cursor", "cursor is not valid", rid))?)
+        }
         None => None,
     };
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
@@ -331,7 +372,12 @@ async fn list_people(State(s): State<AppState>, c: Caller, Q(q): Q<PeopleQuery>)
 #[utoipa::path(post, path = "/api/v1/people", tag = "directory", request_body = PersonInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key for retries")),
     responses((status = 201, body = Person), (status = 422, body = Problem), (status = 409, body = Problem)), security(("bearer" = [])))]
-async fn create_person(State(s): State<AppState>, c: Caller, headers: HeaderMap, body: JsonBody<PersonInput>) -> ApiResult<Response> {
+async fn create_person(
+    State(s): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    body: JsonBody<PersonInput>,
+) -> ApiResult<Response> {
     create_once(&s, &c, &headers, "people", &body.raw, s.app.create_person(&c.principal, &body.value)).await
 }
 
@@ -345,7 +391,12 @@ async fn get_person(State(s): State<AppState>, c: Caller, Path(id): Path<String>
 
 #[utoipa::path(put, path = "/api/v1/people/{id}", tag = "directory", params(("id" = String, Path)), request_body = PersonInput,
     responses((status = 200, body = Person), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
-async fn update_person(State(s): State<AppState>, c: Caller, Path(id): Path<String>, body: JsonBody<PersonInput>) -> ApiResult<Json<Person>> {
+async fn update_person(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    body: JsonBody<PersonInput>,
+) -> ApiResult<Json<Person>> {
     let rid = &c.ctx.request_id;
     let id: PersonId = parse_id(&id, "person", rid)?;
     s.app.update_person(&c.principal, id, &body.value).await.map(Json).map_err(|e| ApiError::new(e, rid))
@@ -369,7 +420,11 @@ async fn import_people(State(s): State<AppState>, c: Caller, CsvBody(data): CsvB
 /// Bulk import departments and teams from CSV. Columns: code, name, name_en, kind, parent, email.
 #[utoipa::path(post, path = "/api/v1/departments/import", tag = "directory", request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportReport), (status = 422, body = Problem)), security(("bearer" = [])))]
-async fn import_departments(State(s): State<AppState>, c: Caller, CsvBody(data): CsvBody) -> ApiResult<Json<ImportReport>> {
+async fn import_departments(
+    State(s): State<AppState>,
+    c: Caller,
+    CsvBody(data): CsvBody,
+) -> ApiResult<Json<ImportReport>> {
     import(&s, &c, ImportKind::Departments, &data).await
 }
 
@@ -431,7 +486,12 @@ async fn list_sites(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Site
 #[utoipa::path(post, path = "/api/v1/sites", tag = "directory", request_body = SiteInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key for retries")),
     responses((status = 201, body = Site), (status = 422, body = Problem)), security(("bearer" = [])))]
-async fn create_site(State(s): State<AppState>, c: Caller, headers: HeaderMap, body: JsonBody<SiteInput>) -> ApiResult<Response> {
+async fn create_site(
+    State(s): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    body: JsonBody<SiteInput>,
+) -> ApiResult<Response> {
     let created = s.app.create_site(&c.principal, &body.value.name, body.value.address.as_deref());
     create_once(&s, &c, &headers, "sites", &body.raw, created).await
 }
@@ -445,7 +505,12 @@ async fn list_locations(State(s): State<AppState>, c: Caller) -> ApiResult<Json<
 #[utoipa::path(post, path = "/api/v1/locations", tag = "directory", request_body = LocationInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key for retries")),
     responses((status = 201, body = Location), (status = 422, body = Problem)), security(("bearer" = [])))]
-async fn create_location(State(s): State<AppState>, c: Caller, headers: HeaderMap, body: JsonBody<LocationInput>) -> ApiResult<Response> {
+async fn create_location(
+    State(s): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    body: JsonBody<LocationInput>,
+) -> ApiResult<Response> {
     create_once(&s, &c, &headers, "locations", &body.raw, s.app.create_location(&c.principal, &body.value)).await
 }
 
@@ -455,7 +520,10 @@ impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 

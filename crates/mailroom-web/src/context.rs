@@ -25,7 +25,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip().to_string())
             .unwrap_or_else(|| "unknown".to_string());
-        let device = parts.headers.get("x-device-id").and_then(|v| v.to_str().ok()).map(|d| d.chars().take(64).collect::<String>());
+        let device = parts
+            .headers
+            .get("x-device-id")
+            .and_then(|v| v.to_str().ok())
+            .map(|d| d.chars().take(64).collect::<String>());
         let source = match device {
             Some(d) => format!("{source} device={d}"),
             None => source,

@@ -19,8 +19,12 @@ pub const CSV_LIMIT: usize = 32 * 1024 * 1024;
 async fn read_body(req: Request, limit: usize) -> Result<(Vec<u8>, String), ApiError> {
     use futures_util::StreamExt;
     let rid = request_id(req.headers());
-    let too_large =
-        || ApiError::new(AppError::new(ErrorCode::PayloadTooLarge, format!("the request body is larger than {limit} bytes")), &rid);
+    let too_large = || {
+        ApiError::new(
+            AppError::new(ErrorCode::PayloadTooLarge, format!("the request body is larger than {limit} bytes")),
+            &rid,
+        )
+    };
     let declared = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
@@ -97,7 +101,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Q<T> {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
-        serde_urlencoded_from(q).map(Q).map_err(|e| bad_input("query", format!("bad query parameters: {e}"), &request_id(&parts.headers)))
+        serde_urlencoded_from(q)
+            .map(Q)
+            .map_err(|e| bad_input("query", format!("bad query parameters: {e}"), &request_id(&parts.headers)))
     }
 }
 

@@ -53,7 +53,10 @@ pub(crate) fn attachment_response(a: Attachment) -> Response {
     if let Ok(v) = HeaderValue::from_str(&a.media_type) {
         h.insert(header::CONTENT_TYPE, v);
     }
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
     r
 }
@@ -88,7 +91,8 @@ async fn openapi() -> Response {
 async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().to_string();
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
     let rid = context::request_id(req.headers());
     let resp = next.run(req).await;
     let status = resp.status().as_u16();

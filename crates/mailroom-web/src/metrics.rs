@@ -48,7 +48,10 @@ impl Metrics {
         let _ = writeln!(s, "# TYPE mailroom_http_requests_total counter");
         if let Ok(m) = self.requests.lock() {
             for ((method, route, status), n) in m.iter() {
-                let _ = writeln!(s, "mailroom_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}");
+                let _ = writeln!(
+                    s,
+                    "mailroom_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
+                );
             }
         }
         let _ = writeln!(s, "# HELP mailroom_http_request_duration_seconds HTTP request latency by route.");
@@ -56,9 +59,17 @@ impl Metrics {
         if let Ok(l) = self.latency.lock() {
             for (route, h) in l.iter() {
                 for (i, b) in BUCKETS.iter().enumerate() {
-                    let _ = writeln!(s, "mailroom_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{b}\"}} {}", h.counts[i]);
+                    let _ = writeln!(
+                        s,
+                        "mailroom_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{b}\"}} {}",
+                        h.counts[i]
+                    );
                 }
-                let _ = writeln!(s, "mailroom_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}", h.count);
+                let _ = writeln!(
+                    s,
+                    "mailroom_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                    h.count
+                );
                 let _ = writeln!(s, "mailroom_http_request_duration_seconds_sum{{route=\"{route}\"}} {}", h.sum);
                 let _ = writeln!(s, "mailroom_http_request_duration_seconds_count{{route=\"{route}\"}} {}", h.count);
             }

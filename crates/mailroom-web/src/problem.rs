@@ -77,7 +77,9 @@ impl ApiError {
         let (detail, field, errors) = match &self.error {
             AppError::Domain(d) => (d.message.clone(), d.field.clone(), None),
             AppError::Rows(rows) => (self.error.to_string(), None, Some(rows.clone())),
-            AppError::Internal(_) => (format!("something went wrong; quote request id {}", self.request_id), None, None),
+            AppError::Internal(_) => {
+                (format!("something went wrong; quote request id {}", self.request_id), None, None)
+            }
         };
         Problem {
             kind: format!("urn:mailroom:problem:{}", code.as_str()),

@@ -71,7 +71,9 @@ async fn intake_contract(b: Backend) {
     let b2 = c.post_with("/api/v1/items", &body, &k).await;
     assert_eq!((a.status, b2.status), (201, 201));
     assert_eq!(a.body["id"], b2.body["id"]);
-    c.post_with("/api/v1/items", &intake(&person, "EA000000002CN"), &k).await.assert_problem(422, "idempotency_key_reused");
+    c.post_with("/api/v1/items", &intake(&person, "EA000000002CN"), &k)
+        .await
+        .assert_problem(422, "idempotency_key_reused");
     // Search.
     let s = c.get("/api/v1/items?q=invoice").await;
     assert_eq!(s.body["items"].as_array().unwrap().len(), 1);
@@ -104,10 +106,16 @@ async fn bad_input_writes_nothing(b: Backend) {
         r.assert_problem(status, code);
         assert!(!r.body["detail"].as_str().unwrap().is_empty());
     }
-    c.post_raw("/api/v1/items", "application/json", b"{not json".to_vec()).await.assert_problem(422, "validation_failed");
-    c.post_raw("/api/v1/items", "application/json", vec![0xff, 0xfe, 0x00]).await.assert_problem(422, "validation_failed");
+    c.post_raw("/api/v1/items", "application/json", b"{not json".to_vec())
+        .await
+        .assert_problem(422, "validation_failed");
+    c.post_raw("/api/v1/items", "application/json", vec![0xff, 0xfe, 0x00])
+        .await
+        .assert_problem(422, "validation_failed");
     c.post_raw("/api/v1/items", "text/plain", b"{}".to_vec()).await.assert_problem(415, "unsupported_media_type");
-    c.post_raw("/api/v1/items", "application/json", vec![b' '; 2 * 1024 * 1024]).await.assert_problem(413, "payload_too_large");
+    c.post_raw("/api/v1/items", "application/json", vec![b' '; 2 * 1024 * 1024])
+        .await
+        .assert_problem(413, "payload_too_large");
     c.get("/api/v1/items?limit=abc").await.assert_problem(422, "validation_failed");
     c.get("/api/v1/items?status=lost").await.assert_problem(422, "validation_failed");
     c.get("/api/v1/items?cursor=zzz").await.assert_problem(422, "validation_failed");
@@ -138,13 +146,16 @@ async fn lifecycle_over_http(b: Backend) {
     assert_eq!(tr(json!({"action": "out_for_delivery"})).await.body["status"], "out_for_delivery");
     // Handover needs a record and a valid signature image.
     tr(json!({"action": "deliver"})).await.assert_problem(422, "validation_failed");
-    let handover = json!({"taken_by": "张伟杰", "place": "3F reception", "id_type": "staff_card", "id_last_digits": "0042"});
+    let handover =
+        json!({"taken_by": "张伟杰", "place": "3F reception", "id_type": "staff_card", "id_last_digits": "0042"});
     tr(json!({"action": "deliver", "handover": handover})).await.assert_problem(422, "validation_failed");
     tr(json!({"action": "deliver", "handover": handover, "signature": {"data": "R0lGODlhAQABAAAAACw="}}))
         .await
         .assert_problem(415, "unsupported_media_type");
     let big = format!("data:image/png;base64,{}", "A".repeat(800 * 1024));
-    tr(json!({"action": "deliver", "handover": handover, "signature": {"data": big}})).await.assert_problem(413, "payload_too_large");
+    tr(json!({"action": "deliver", "handover": handover, "signature": {"data": big}}))
+        .await
+        .assert_problem(413, "payload_too_large");
     let svg_script = {
         use base64::Engine;
         base64::engine::general_purpose::STANDARD.encode("<svg><script>alert(1)</script></svg>")
@@ -176,14 +187,19 @@ async fn employees_see_only_their_mail(b: Backend) {
     let Some(srv) = TestServer::start(b).await else { return };
     let staff = srv.client(&srv.token("clerk").await);
     let emp = srv.client(&srv.token("employee").await);
-    let mine = staff.post("/api/v1/items", &intake(&srv.fx.person.id.to_string(), "MINE00000001")).await.body["id"].clone();
+    let mine =
+        staff.post("/api/v1/items", &intake(&srv.fx.person.id.to_string(), "MINE00000001")).await.body["id"].clone();
     let dept = staff
-        .post("/api/v1/items", &json!({"tracking_number": "DEPT00000001", "recipient": {"department_id": srv.fx.dept.id}}))
+        .post(
+            "/api/v1/items",
+            &json!({"tracking_number": "DEPT00000001", "recipient": {"department_id": srv.fx.dept.id}}),
+        )
         .await
         .body["id"]
         .clone();
     let other =
-        staff.post("/api/v1/items", &intake(&srv.fx.other_person.id.to_string(), "OTHER0000001")).await.body["id"].clone();
+        staff.post("/api/v1/items", &intake(&srv.fx.other_person.id.to_string(), "OTHER0000001")).await.body["id"]
+            .clone();
     let list = emp.get("/api/v1/me/items").await;
     let ids: Vec<&Value> = list.body["items"].as_array().unwrap().iter().map(|i| &i["id"]).collect();
     assert_eq!(ids, [&dept, &mine]);
@@ -193,7 +209,9 @@ async fn employees_see_only_their_mail(b: Backend) {
     emp.get(&format!("/api/v1/items/{}", other.as_str().unwrap())).await.assert_problem(404, "not_found");
     emp.get(&format!("/api/v1/items/{}/events", other.as_str().unwrap())).await.assert_problem(404, "not_found");
     assert_eq!(emp.get(&format!("/api/v1/items/{}", mine.as_str().unwrap())).await.status, 200);
-    emp.post("/api/v1/items", &intake(&srv.fx.person.id.to_string(), "EMP000000001")).await.assert_problem(403, "forbidden");
+    emp.post("/api/v1/items", &intake(&srv.fx.person.id.to_string(), "EMP000000001"))
+        .await
+        .assert_problem(403, "forbidden");
     emp.post(&format!("/api/v1/items/{}/transitions", mine.as_str().unwrap()), &json!({"action": "notify"}))
         .await
         .assert_problem(403, "forbidden");
@@ -204,7 +222,9 @@ async fn employees_see_only_their_mail(b: Backend) {
 async fn directory_crud_and_import(b: Backend) {
     let Some(srv) = TestServer::start(b).await else { return };
     let admin = srv.client(&srv.token("admin").await);
-    let d = admin.post("/api/v1/departments", &json!({"code": "cs", "name": "客户服务部", "name_en": "Customer Service"})).await;
+    let d = admin
+        .post("/api/v1/departments", &json!({"code": "cs", "name": "客户服务部", "name_en": "Customer Service"}))
+        .await;
     assert_eq!(d.status, 201, "{}", d.text);
     assert_eq!(d.body["code"], "CS");
     let did = d.body["id"].as_str().unwrap().to_string();
@@ -227,7 +247,10 @@ async fn directory_crud_and_import(b: Backend) {
     assert_eq!(p.status, 201, "{}", p.text);
     assert_eq!(p.body["email"], "li.na@example.cn");
     let pid = p.body["id"].as_str().unwrap().to_string();
-    admin.post("/api/v1/people", &json!({"name": "李娜", "email": "nope"})).await.assert_problem(422, "validation_failed");
+    admin
+        .post("/api/v1/people", &json!({"name": "李娜", "email": "nope"}))
+        .await
+        .assert_problem(422, "validation_failed");
     let u = admin
         .put(&format!("/api/v1/people/{pid}"), &json!({"name": "李娜", "name_latin": "Li Na", "department_id": did, "active": false, "forwarding": "→ CS"}))
         .await;
@@ -262,7 +285,10 @@ async fn directory_crud_and_import(b: Backend) {
     assert_eq!(r.status, 200, "{}", r.text);
     // Staff may not import.
     let staff = srv.client(&srv.token("clerk").await);
-    staff.post_raw("/api/v1/people/import", "text/csv", good.as_bytes().to_vec()).await.assert_problem(403, "forbidden");
+    staff
+        .post_raw("/api/v1/people/import", "text/csv", good.as_bytes().to_vec())
+        .await
+        .assert_problem(403, "forbidden");
     // Sites and locations.
     let site = admin.post("/api/v1/sites", &json!({"name": "South", "address": "闵行"})).await;
     assert_eq!(site.status, 201);

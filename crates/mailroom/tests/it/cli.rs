@@ -41,11 +41,16 @@ async fn import_people_reports_every_bad_row_and_writes_nothing() {
 
     let depts = dir.path().join("depts.csv");
     std::fs::write(&depts, "code,name,name_en\nLEGAL,法务部,Legal\n").unwrap();
-    let (code, out, err) = cli(&["import", "departments", depts.to_str().unwrap(), "--tenant", "acme", "--db", &db.url]);
+    let (code, out, err) =
+        cli(&["import", "departments", depts.to_str().unwrap(), "--tenant", "acme", "--db", &db.url]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("1 created"), "{out}");
     let good = dir.path().join("good.csv");
-    std::fs::write(&good, "name,name_latin,employee_no,department\n王芳,Wang Fang,E100,LEGAL\n陈静,Chen Jing,E102,FIN\n").unwrap();
+    std::fs::write(
+        &good,
+        "name,name_latin,employee_no,department\n王芳,Wang Fang,E100,LEGAL\n陈静,Chen Jing,E102,FIN\n",
+    )
+    .unwrap();
     let (code, out, err) = cli(&["import", "people", good.to_str().unwrap(), "--tenant", "acme", "--db", &db.url]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("2 created"), "{out}");

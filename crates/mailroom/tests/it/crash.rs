@@ -98,7 +98,12 @@ async fn kill_nine_loses_no_acknowledged_intake(b: Backend) {
         .spawn()
         .unwrap();
     wait_ready(&base).await;
-    let r = reqwest::Client::new().get(format!("{base}/api/v1/items/{}", acked[0])).bearer_auth(&token).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .get(format!("{base}/api/v1/items/{}", acked[0]))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     child.kill().unwrap();
     child.wait().unwrap();

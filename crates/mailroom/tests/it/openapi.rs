@@ -13,7 +13,13 @@ fn committed_openapi_matches_the_code() {
         "docs/openapi.json is out of date: run `MAILROOM_BLESS=1 cargo test -p mailroom --test it openapi` and commit it"
     );
     let doc: serde_json::Value = serde_json::from_str(&generated).unwrap();
-    for path in ["/api/v1/items", "/api/v1/items/{id}", "/api/v1/items/{id}/transitions", "/api/v1/items/{id}/events", "/api/v1/people"] {
+    for path in [
+        "/api/v1/items",
+        "/api/v1/items/{id}",
+        "/api/v1/items/{id}/transitions",
+        "/api/v1/items/{id}/events",
+        "/api/v1/people",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "{path} missing from OpenAPI");
     }
 }

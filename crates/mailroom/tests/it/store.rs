@@ -4,7 +4,9 @@ use crate::both_backends;
 use crate::support::{Backend, Fixture, TestDb, ctx};
 use mailroom_app::App;
 use mailroom_app::directory::PersonInput;
-use mailroom_app::items::{HandoverInput, ListQuery, RecipientInput, RegisterItemInput, SignatureInput, TransitionInput};
+use mailroom_app::items::{
+    HandoverInput, ListQuery, RecipientInput, RegisterItemInput, SignatureInput, TransitionInput,
+};
 use mailroom_app::store::{DirectoryImport, ItemFilter, StoreError};
 use mailroom_domain::ErrorCode;
 use mailroom_domain::custody::{Actor, EventDraft};
@@ -26,7 +28,14 @@ fn parcel(fx: &Fixture, tracking: &str) -> RegisterItemInput {
 }
 
 fn step(action: &str) -> TransitionInput {
-    TransitionInput { action: action.into(), location_id: None, note: None, handover: None, signature: None, expected_version: None }
+    TransitionInput {
+        action: action.into(),
+        location_id: None,
+        note: None,
+        handover: None,
+        signature: None,
+        expected_version: None,
+    }
 }
 
 async fn directory_roundtrip(b: Backend) {
@@ -74,7 +83,8 @@ async fn register_is_idempotent(b: Backend) {
     let replay = fx.app.register_item(&fx.staff, &ctx(), &parcel(&fx, "SF1000000002"), key).await.unwrap();
     assert!(first.created && replay.created);
     assert_eq!(first.item.id, replay.item.id);
-    let mismatch = fx.app.register_item(&fx.staff, &ctx(), &parcel(&fx, "SF1000000003"), Some(("k1".into(), "h2".into()))).await;
+    let mismatch =
+        fx.app.register_item(&fx.staff, &ctx(), &parcel(&fx, "SF1000000003"), Some(("k1".into(), "h2".into()))).await;
     assert_eq!(mismatch.err().map(|e| e.code()), Some(ErrorCode::IdempotencyMismatch));
     assert_eq!(fx.app.store.count_items(fx.tenant.id).await.unwrap(), 2);
     // Items without tracking numbers are all distinct.
@@ -202,7 +212,9 @@ async fn tampering_is_detected(b: Backend) {
         {
             // UNIQUE (tenant_id, seq) is checked per row; move through negative numbers.
             if edit.contains("CASE seq") {
-                db.exec(&format!("UPDATE custody_event SET seq = -seq WHERE seq IN (2, 3) AND {tenant_match}")).await.unwrap();
+                db.exec(&format!("UPDATE custody_event SET seq = -seq WHERE seq IN (2, 3) AND {tenant_match}"))
+                    .await
+                    .unwrap();
                 db.exec(&format!("UPDATE custody_event SET seq = CASE seq WHEN -2 THEN 3 ELSE 2 END WHERE seq IN (-2, -3) AND {tenant_match}"))
                     .await
                     .unwrap();
@@ -255,8 +267,11 @@ async fn listing_filters_and_pages(b: Backend) {
     let mut seen = Vec::new();
     let mut cursor = None;
     loop {
-        let page =
-            fx.app.list_items(&fx.staff, &ListQuery { limit: Some(3), cursor: cursor.clone(), ..Default::default() }).await.unwrap();
+        let page = fx
+            .app
+            .list_items(&fx.staff, &ListQuery { limit: Some(3), cursor: cursor.clone(), ..Default::default() })
+            .await
+            .unwrap();
         seen.extend(page.items.iter().map(|i| i.id));
         match page.next_cursor {
             Some(c) => cursor = Some(c),
@@ -306,7 +321,11 @@ async fn directory_import_is_all_or_nothing(b: Backend) {
     let mut p2 = p1.clone();
     p2.id = mailroom_domain::ids::PersonId::new();
     p2.employee_no = Some("E1".into());
-    let r = fx.app.store.import_directory(fx.tenant.id, DirectoryImport { departments: vec![], people: vec![p1, p2] }).await;
+    let r = fx
+        .app
+        .store
+        .import_directory(fx.tenant.id, DirectoryImport { departments: vec![], people: vec![p1, p2] })
+        .await;
     assert!(r.is_err());
     assert_eq!(fx.app.store.count_people(fx.tenant.id).await.unwrap(), before);
     db.cleanup().await;
@@ -322,7 +341,8 @@ async fn concurrent_writes_are_isolated(b: Backend) {
         let mut input = parcel(&fx, &format!("STO{i:010}"));
         if i % 10 == 0 {
             // Unknown recipient: refused, must not disturb the others.
-            input.recipient = RecipientInput { person_id: Some(mailroom_domain::ids::PersonId::new()), department_id: None };
+            input.recipient =
+                RecipientInput { person_id: Some(mailroom_domain::ids::PersonId::new()), department_id: None };
         }
         tasks.push(tokio::spawn(async move { app.register_item(&p, &ctx(), &input, None).await }));
     }
@@ -388,9 +408,15 @@ async fn people_update_and_left(b: Backend) {
     // Taking another person's employee number is refused.
     let mut clash = input.clone();
     clash.employee_no = Some("E2".into());
-    assert_eq!(fx.app.update_person(&fx.admin, fx.person.id, &clash).await.err().map(|e| e.code()), Some(ErrorCode::Conflict));
+    assert_eq!(
+        fx.app.update_person(&fx.admin, fx.person.id, &clash).await.err().map(|e| e.code()),
+        Some(ErrorCode::Conflict)
+    );
     // Staff may not edit the directory.
-    assert_eq!(fx.app.update_person(&fx.staff, fx.person.id, &input).await.err().map(|e| e.code()), Some(ErrorCode::Forbidden));
+    assert_eq!(
+        fx.app.update_person(&fx.staff, fx.person.id, &input).await.err().map(|e| e.code()),
+        Some(ErrorCode::Forbidden)
+    );
     db.cleanup().await;
 }
 

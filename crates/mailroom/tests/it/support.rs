@@ -92,11 +92,19 @@ impl TestDb {
         match self.backend {
             Backend::Sqlite => {
                 let mut c = sqlx::SqliteConnection::connect(&self.url).await.map_err(|e| e.to_string())?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut c).await.map(|_| ()).map_err(|e| e.to_string())
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                    .execute(&mut c)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
             }
             Backend::Postgres => {
                 let mut c = sqlx::PgConnection::connect(&self.url).await.map_err(|e| e.to_string())?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut c).await.map(|_| ()).map_err(|e| e.to_string())
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                    .execute(&mut c)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
             }
         }
     }
@@ -107,11 +115,19 @@ impl TestDb {
         match self.backend {
             Backend::Sqlite => {
                 let mut c = sqlx::SqliteConnection::connect(&self.url).await.expect("connect");
-                sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(&mut c).await.expect("query").get::<i64, _>(0)
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                    .fetch_one(&mut c)
+                    .await
+                    .expect("query")
+                    .get::<i64, _>(0)
             }
             Backend::Postgres => {
                 let mut c = sqlx::PgConnection::connect(&self.url).await.expect("connect");
-                sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(&mut c).await.expect("query").get::<i64, _>(0)
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                    .fetch_one(&mut c)
+                    .await
+                    .expect("query")
+                    .get::<i64, _>(0)
             }
         }
     }
@@ -141,7 +157,8 @@ impl Fixture {
     pub async fn new(app: App, slug: &str) -> Fixture {
         use mailroom_app::directory::{DepartmentInput, LocationInput, PersonInput};
         let tenant = app.create_tenant(slug, &format!("Tenant {slug}")).await.expect("tenant");
-        let admin_user = app.create_user(tenant.id, "admin", "Admin", PASSWORD, Role::Admin, None).await.expect("admin");
+        let admin_user =
+            app.create_user(tenant.id, "admin", "Admin", PASSWORD, Role::Admin, None).await.expect("admin");
         let admin = Principal {
             tenant_id: tenant.id,
             user_id: admin_user.id,
@@ -153,13 +170,28 @@ impl Fixture {
         };
         let site = app.create_site(&admin, "HQ", Some("上海")).await.expect("site");
         let shelf = app
-            .create_location(&admin, &LocationInput { site_id: site.id, code: "S1".into(), name: "Shelf".into(), kind: None, security_level: Some(0) })
+            .create_location(
+                &admin,
+                &LocationInput {
+                    site_id: site.id,
+                    code: "S1".into(),
+                    name: "Shelf".into(),
+                    kind: None,
+                    security_level: Some(0),
+                },
+            )
             .await
             .expect("shelf");
         let secure = app
             .create_location(
                 &admin,
-                &LocationInput { site_id: site.id, code: "SEC".into(), name: "Secure".into(), kind: Some("secure_room".into()), security_level: Some(3) },
+                &LocationInput {
+                    site_id: site.id,
+                    code: "SEC".into(),
+                    name: "Secure".into(),
+                    kind: Some("secure_room".into()),
+                    security_level: Some(3),
+                },
             )
             .await
             .expect("secure");
@@ -212,9 +244,12 @@ impl Fixture {
             )
             .await
             .expect("other person");
-        let staff_user = app.create_user(tenant.id, "clerk", "Clerk", PASSWORD, Role::Staff, None).await.expect("clerk");
-        let emp_user =
-            app.create_user(tenant.id, "employee", "Emp", PASSWORD, Role::Employee, Some(person.id)).await.expect("employee");
+        let staff_user =
+            app.create_user(tenant.id, "clerk", "Clerk", PASSWORD, Role::Staff, None).await.expect("clerk");
+        let emp_user = app
+            .create_user(tenant.id, "employee", "Emp", PASSWORD, Role::Employee, Some(person.id))
+            .await
+            .expect("employee");
         let staff = Principal { user_id: staff_user.id, login: "clerk".into(), role: Role::Staff, ..admin.clone() };
         let employee = Principal {
             user_id: emp_user.id,
@@ -316,8 +351,7 @@ impl Client {
     pub async fn send(&self, r: reqwest::RequestBuilder) -> Resp {
         let res = r.send().await.expect("request");
         let status = res.status().as_u16();
-        let content_type =
-            res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
         let text = res.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Resp { status, content_type, body, text }
@@ -366,11 +400,10 @@ pub fn cli(args: &[&str]) -> (i32, String, String) {
 pub fn png_signature() -> String {
     use base64::Engine;
     let png: &[u8] = &[
-        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
-        0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49,
-        0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x60, 0x60, 0x60, 0x00, 0x00, 0x00, 0x05, 0x00, 0x01, 0xa5, 0xf6, 0x45,
-        0x40, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00,
+        0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00,
+        0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x60, 0x60, 0x60, 0x00, 0x00, 0x00, 0x05, 0x00, 0x01,
+        0xa5, 0xf6, 0x45, 0x40, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
     ];
     format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png))
 }
-
