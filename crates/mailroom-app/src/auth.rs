@@ -10,6 +10,20 @@ use mailroom_domain::custody::hex;
 use mailroom_domain::ids::{TenantId, TokenId, UserId};
 use mailroom_store::{ApiToken, User, WebSession};
 
+/// A new user, as submitted.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserInput {
+    pub login: String,
+    pub display_name: String,
+    /// At least 8 characters.
+    pub password: String,
+    /// admin, staff or employee
+    pub role: String,
+    /// The directory entry of the user (for "my mail").
+    pub person_id: Option<mailroom_domain::ids::PersonId>,
+}
+
 /// How long a console session lasts without a new login.
 pub const SESSION_HOURS: i64 = 12;
 
@@ -88,6 +102,43 @@ impl App {
         };
         self.store.create_user(&u).await?;
         Ok(u)
+    }
+
+    /// Users of the caller's organisation (admins only).
+    pub async fn list_users(&self, p: &Principal) -> AppResult<Vec<User>> {
+        mailroom_domain::auth::require(p.role, mailroom_domain::auth::Permission::ManageUsers)?;
+        Ok(self.store.list_users(p.tenant_id).await?)
+    }
+
+    /// Creates a user in the caller's organisation (admins only).
+    pub async fn add_user(&self, p: &Principal, input: &UserInput) -> AppResult<User> {
+        mailroom_domain::auth::require(p.role, mailroom_domain::auth::Permission::ManageUsers)?;
+        let role = Role::parse_field("role", &input.role)?;
+        if let Some(pid) = input.person_id
+            && self.store.person(p.tenant_id, pid).await?.is_none()
+        {
+            return Err(
+                mailroom_domain::DomainError::invalid("person_id", "no such person in this organisation").into()
+            );
+        }
+        self.create_user_checked(p.tenant_id, &input.login, &input.display_name, &input.password, role, input.person_id)
+            .await
+    }
+
+    /// Creates a user unless the login is taken.
+    pub async fn create_user_checked(
+        &self,
+        tenant: TenantId,
+        login: &str,
+        display_name: &str,
+        password: &str,
+        role: Role,
+        person_id: Option<mailroom_domain::ids::PersonId>,
+    ) -> AppResult<User> {
+        if self.store.user_by_login(tenant, &login.trim().to_lowercase()).await?.is_some() {
+            return Err(AppError::new(ErrorCode::Conflict, format!("login {} is taken", login.trim())));
+        }
+        self.create_user(tenant, login, display_name, password, role, person_id).await
     }
 
     /// Creates an API token for a user; returns the secret, shown once.

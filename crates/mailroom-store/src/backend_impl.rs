@@ -92,6 +92,10 @@ impl crate::Store for Backend {
         self.read(move |c| Box::pin(async move { user_by_login(c, t, &login).await })).await
     }
 
+    async fn list_users(&self, t: TenantId) -> Result<Vec<User>> {
+        self.read(move |c| Box::pin(list_users(c, t))).await
+    }
+
     async fn create_token(&self, tok: &ApiToken) -> Result<()> {
         let tok = tok.clone();
         self.write(move |c| Box::pin(async move { create_token(c, &tok).await })).await

@@ -319,6 +319,15 @@ pub(crate) async fn user_by_login(c: &mut Conn, t: TenantId, login: &str) -> Res
     r.map(TryInto::try_into).transpose()
 }
 
+pub(crate) async fn list_users(c: &mut Conn, t: TenantId) -> Result<Vec<User>> {
+    let r: Vec<UserRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM app_user WHERE tenant_id = $1 ORDER BY login")))
+            .bind(t.0)
+            .fetch_all(&mut *c)
+            .await?;
+    r.into_iter().map(TryInto::try_into).collect()
+}
+
 pub(crate) async fn create_token(c: &mut Conn, tok: &ApiToken) -> Result<()> {
     sqlx::query("INSERT INTO api_token (id, tenant_id, user_id, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(tok.id.0)

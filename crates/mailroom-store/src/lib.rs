@@ -87,6 +87,7 @@ pub trait Store: Send + Sync + 'static {
     async fn create_user(&self, u: &User) -> Result<()>;
     async fn user(&self, t: TenantId, id: UserId) -> Result<Option<User>>;
     async fn user_by_login(&self, t: TenantId, login: &str) -> Result<Option<User>>;
+    async fn list_users(&self, t: TenantId) -> Result<Vec<User>>;
 
     async fn create_token(&self, tok: &ApiToken) -> Result<()>;
     async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>>;

@@ -11,10 +11,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use mailroom_app::AppError;
+use mailroom_app::auth::UserInput;
 use mailroom_app::directory::{DepartmentInput, LocationInput, PersonInput};
 use mailroom_app::import::{ImportKind, ImportReport};
 use mailroom_app::items::{ListQuery, RegisterItemInput, TransitionInput};
-use mailroom_app::store::{Department, HandoverRecord, Item, Location, Person, Site};
+use mailroom_app::store::{Department, HandoverRecord, Item, Location, Person, Site, User};
 use mailroom_domain::custody::CustodyEvent;
 use mailroom_domain::ids::{DepartmentId, ItemId, PersonId};
 use serde::{Deserialize, Serialize};
@@ -108,6 +109,7 @@ pub struct Me {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/me", get(me))
+        .route("/api/v1/users", get(list_users).post(create_user))
         .route("/api/v1/items", post(create_item).get(list_items))
         .route("/api/v1/me/items", get(my_items))
         .route("/api/v1/items/{id}", get(get_item))
@@ -477,6 +479,34 @@ async fn delete_department(State(s): State<AppState>, c: Caller, Path(id): Path<
     s.app.delete_department(&c.principal, id).await.map(|_| StatusCode::NO_CONTENT).map_err(|e| ApiError::new(e, rid))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct UserList {
+    pub items: Vec<User>,
+    pub next_cursor: Option<String>,
+}
+
+/// Users of the caller's organisation (admin only).
+#[utoipa::path(get, path = "/api/v1/users", tag = "auth",
+    responses((status = 200, body = UserList), (status = 403, body = Problem)), security(("bearer" = [])))]
+async fn list_users(State(s): State<AppState>, c: Caller) -> ApiResult<Json<UserList>> {
+    let items = s.app.list_users(&c.principal).await.map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
+    Ok(Json(UserList { items, next_cursor: None }))
+}
+
+/// Create a user with a password and a role (admin only).
+#[utoipa::path(post, path = "/api/v1/users", tag = "auth", request_body = UserInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key for retries")),
+    responses((status = 201, body = User), (status = 409, body = Problem), (status = 422, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn create_user(
+    State(s): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    body: JsonBody<UserInput>,
+) -> ApiResult<Response> {
+    create_once(&s, &c, &headers, "users", &body.raw, s.app.add_user(&c.principal, &body.value)).await
+}
+
 #[utoipa::path(get, path = "/api/v1/sites", tag = "directory", responses((status = 200, body = SiteList)), security(("bearer" = [])))]
 async fn list_sites(State(s): State<AppState>, c: Caller) -> ApiResult<Json<SiteList>> {
     let items = s.app.list_sites(&c.principal).await.map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
@@ -530,7 +560,7 @@ impl utoipa::Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "mailroom API", description = "Inbound mail, directory and custody for on-site mailrooms. Errors are RFC 9457 problem+json with a stable `code`."),
-    paths(me, create_item, list_items, my_items, get_item, transition_item, item_events, item_handover, item_signature,
+    paths(me, list_users, create_user, create_item, list_items, my_items, get_item, transition_item, item_events, item_handover, item_signature,
         list_people, create_person, get_person, update_person, import_people,
         list_departments, create_department, get_department, update_department, delete_department, import_departments,
         list_sites, create_site, list_locations, create_location),

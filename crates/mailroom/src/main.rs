@@ -53,6 +53,16 @@ enum Command {
         #[command(flatten)]
         db: DbArg,
     },
+    /// Client organisations.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Users of an organisation.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// API tokens.
     Token {
         #[command(subcommand)]
@@ -78,6 +88,47 @@ enum Command {
 enum ImportWhat {
     People,
     Departments,
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create an organisation.
+    Create {
+        /// Short identifier used at login and in the CLI, e.g. `acme`.
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// List organisations.
+    List {
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user. The password is read from MAILROOM_PASSWORD or, if unset, from the first line of stdin.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        login: String,
+        /// admin, staff or employee
+        #[arg(long)]
+        role: String,
+        /// Display name (defaults to the login).
+        #[arg(long)]
+        name: Option<String>,
+        /// Employee number of the user's directory entry (for "my mail").
+        #[arg(long)]
+        employee_no: Option<String>,
+        #[command(flatten)]
+        db: DbArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -146,6 +197,56 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { kind, file, tenant, db } => import(kind, file, tenant, db).await,
+        Command::Tenant { command: TenantCommand::Create { slug, name, db } } => {
+            let app = open(&db).await?;
+            let t = app.create_tenant(&slug, &name).await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            println!("created organisation {} ({})", t.slug, t.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tenant { command: TenantCommand::List { db } } => {
+            let app = open(&db).await?;
+            for t in app.store.list_tenants().await.map_err(|e| anyhow::anyhow!(e.to_string()))? {
+                println!("{}\t{}\t{}", t.slug, t.id, t.name);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command: UserCommand::Create { tenant, login, role, name, employee_no, db } } => {
+            let role =
+                mailroom_domain::auth::Role::parse_field("role", &role).map_err(|e| anyhow::anyhow!(e.message))?;
+            let password = match std::env::var("MAILROOM_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line).context("cannot read the password from stdin")?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            let app = open(&db).await?;
+            let t = app
+                .store
+                .tenant_by_slug(&tenant)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.to_string()))?
+                .with_context(|| format!("no organisation with slug {tenant:?}"))?;
+            let person_id = match employee_no {
+                None => None,
+                Some(no) => Some(
+                    app.store
+                        .person_by_employee_no(t.id, &no)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.to_string()))?
+                        .with_context(|| format!("no person with employee number {no:?} in {tenant}"))?
+                        .id,
+                ),
+            };
+            let display = name.unwrap_or_else(|| login.clone());
+            let u = app
+                .create_user_checked(t.id, &login, &display, &password, role, person_id)
+                .await
+                .map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            println!("created user {} ({}) in {}", u.login, u.role, tenant);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Token { command: TokenCommand::Create { tenant, user, db } } => {
             let app = open(&db).await?;
             let token = app.create_token(&tenant, &user).await.map_err(|e| anyhow::anyhow!(describe(&e)))?;

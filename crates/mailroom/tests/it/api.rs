@@ -283,12 +283,30 @@ async fn directory_crud_and_import(b: Backend) {
     let depts = "code,name,name_en,kind,parent\nRND-A,A组,Team A,team,RND\nRND,研究部,Research,,\n";
     let r = admin.post_raw("/api/v1/departments/import", "text/csv", depts.as_bytes().to_vec()).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    // Staff may not import.
+    // Staff may not import or manage users.
     let staff = srv.client(&srv.token("clerk").await);
+    staff.get("/api/v1/users").await.assert_problem(403, "forbidden");
     staff
         .post_raw("/api/v1/people/import", "text/csv", good.as_bytes().to_vec())
         .await
         .assert_problem(403, "forbidden");
+    // Users (admin only).
+    let u = admin
+        .post(
+            "/api/v1/users",
+            &json!({"login": "desk2", "display_name": "Desk 2", "password": "long enough pw", "role": "staff"}),
+        )
+        .await;
+    assert_eq!(u.status, 201, "{}", u.text);
+    assert!(u.body.get("password_hash").is_none());
+    admin
+        .post(
+            "/api/v1/users",
+            &json!({"login": "desk2", "display_name": "Desk 2", "password": "long enough pw", "role": "staff"}),
+        )
+        .await
+        .assert_problem(409, "conflict");
+    assert_eq!(admin.get("/api/v1/users").await.body["items"].as_array().unwrap().len(), 4);
     // Sites and locations.
     let site = admin.post("/api/v1/sites", &json!({"name": "South", "address": "闵行"})).await;
     assert_eq!(site.status, 201);

@@ -76,6 +76,48 @@ async fn token_create_and_migrate() {
     db.cleanup().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_and_users_from_the_cli() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let (code, out, err) = cli(&["tenant", "create", "--slug", "north", "--name", "北方 North", "--db", &db.url]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("created organisation north"));
+    let (code, _, err) = cli(&["tenant", "create", "--slug", "North!", "--name", "x", "--db", &db.url]);
+    assert_ne!(code, 0);
+    assert!(err.contains("slug"), "{err}");
+    let (_, out, _) = cli(&["tenant", "list", "--db", &db.url]);
+    assert!(out.starts_with("north\t"), "{out}");
+    let run = |args: &[&str], password: &str| {
+        let out = std::process::Command::new(crate::support::bin())
+            .args(args)
+            .env("MAILROOM_PASSWORD", password)
+            .output()
+            .unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let args = ["user", "create", "--tenant", "north", "--login", "boss", "--role", "admin", "--db", &db.url];
+    assert_eq!(run(&args, "long enough pw").0, 0);
+    let (code, err) = run(&args, "long enough pw");
+    assert_ne!(code, 0);
+    assert!(err.contains("taken"), "{err}");
+    let (code, err) =
+        run(&["user", "create", "--tenant", "north", "--login", "x", "--role", "admin", "--db", &db.url], "short");
+    assert_ne!(code, 0);
+    assert!(err.contains("8 characters"), "{err}");
+    let (code, err) = run(
+        &["user", "create", "--tenant", "north", "--login", "x", "--role", "king", "--db", &db.url],
+        "long enough pw",
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("role"), "{err}");
+    // The new admin can log in through the API with a token.
+    let app = App::open(&db.url).await.unwrap();
+    let (_, session) = app.login("north", "BOSS", "long enough pw", "en").await.unwrap();
+    assert_eq!(session.lang, "en");
+    assert!(app.login("north", "boss", "wrong password", "en").await.is_err());
+    db.cleanup().await;
+}
+
 async fn verify_names_the_first_broken_link(b: Backend) {
     let Some((db, fx)) = seeded(b).await else { return };
     for i in 0..3 {
