@@ -19,8 +19,35 @@ struct Cli {
 #[derive(clap::Args, Clone)]
 struct DbArg {
     /// Database URL: sqlite://PATH (created if missing) or postgres://USER@HOST/DB.
-    #[arg(long, env = "MAILROOM_DB", default_value = DEFAULT_DB)]
-    db: String,
+    /// Without it: the contents of the file named by MAILROOM_DB_FILE, else sqlite://mailroom.db.
+    #[arg(long, env = "MAILROOM_DB")]
+    db: Option<String>,
+}
+
+impl DbArg {
+    fn url(&self) -> Result<String> {
+        if let Some(u) = &self.db {
+            return Ok(u.clone());
+        }
+        match std::env::var("MAILROOM_DB_FILE") {
+            Ok(path) => Ok(std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read MAILROOM_DB_FILE {path}"))?
+                .trim()
+                .to_string()),
+            Err(_) => Ok(DEFAULT_DB.to_string()),
+        }
+    }
+}
+
+/// Shows a database URL without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+            None => url.to_string(),
+        },
+        _ => url.to_string(),
+    }
 }
 
 #[derive(Subcommand)]
@@ -144,6 +171,16 @@ enum TokenCommand {
     },
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(super::redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
+    }
+}
+
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("MAILROOM_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
@@ -185,7 +222,8 @@ async fn main() -> ExitCode {
 }
 
 async fn open(db: &DbArg) -> Result<App> {
-    App::open(&db.db).await.map_err(|e| anyhow::anyhow!(describe(&e))).with_context(|| format!("cannot open {}", db.db))
+    let url = db.url()?;
+    App::open(&url).await.map_err(|e| anyhow::anyhow!(describe(&e))).with_context(|| format!("cannot open {}", redact(&url)))
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
@@ -193,7 +231,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve { db, addr, demo, secure_cookies } => serve(db, addr, demo, secure_cookies).await,
         Command::Migrate { db } => {
             open(&db).await?;
-            println!("database is up to date ({})", db.db);
+            println!("database is up to date ({})", redact(&db.url()?));
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { kind, file, tenant, db } => import(kind, file, tenant, db).await,
@@ -333,7 +371,7 @@ async fn serve(db: DbArg, addr: String, demo: bool, secure_cookies: bool) -> Res
     }
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
-    println!("mailroom listening on http://{local}/ (database: {})", db.db);
+    println!("mailroom listening on http://{local}/ (database: {})", redact(&db.url()?));
     if demo {
         println!("demo logins (password {}):", mailroom_app::demo::DEMO_PASSWORD);
         for (tenant, login, role) in mailroom_app::demo::DEMO_LOGINS {
