@@ -1,0 +1,332 @@
+//! Logging in and out, the signed-in console user, and the language switch.
+
+use super::view::{
+    Chrome, FormData, Opt, Params, UiError, UserBar, cookie_lang, enc, html, safe_next, see_other, set_cookie,
+};
+use crate::AppState;
+use crate::context::{Ctx, LANG_COOKIE, SESSION_COOKIE, cookie};
+use crate::i18n::{Lang, Tr};
+use askama::Template;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use mailroom_app::store::WebSession;
+use mailroom_app::{App, AppError, Principal, RequestCtx};
+use mailroom_domain::ErrorCode;
+use serde::Deserialize;
+
+/// Cookie holding the token that the login form must echo (a session does not exist yet).
+const LOGIN_CSRF_COOKIE: &str = "mr_login";
+/// Remembers the organisation of the last login on this browser.
+const ORG_COOKIE: &str = "mr_org";
+const YEAR: i64 = 365 * 24 * 3600;
+
+/// A signed-in console user.
+pub(crate) struct UiUser {
+    pub principal: Principal,
+    pub session: WebSession,
+    pub secret: String,
+    pub ctx: RequestCtx,
+    pub t: Tr,
+    /// Path and query of the current request.
+    pub here: String,
+}
+
+impl UiUser {
+    pub fn staff(&self) -> bool {
+        App::is_staff(self.principal.role)
+    }
+
+    /// The page chrome for this user.
+    pub fn chrome(&self, section: &'static str) -> Chrome {
+        let mut c = Chrome::new(self.t, &self.here, section);
+        c.user = Some(UserBar {
+            name: self.principal.display_name.clone(),
+            role: self.t.role(self.principal.role),
+            staff: self.staff(),
+        });
+        c.csrf = self.session.csrf_token.clone();
+        c
+    }
+
+    /// Turns an application error into this user's error page.
+    pub fn fail(&self, e: impl Into<AppError>) -> UiError {
+        UiError::new(e, &self.ctx.request_id, self.t, self.chrome("none"))
+    }
+
+    /// Staff pages answer employees with a 403 page.
+    pub fn require_staff(&self) -> Result<(), UiError> {
+        if self.staff() { Ok(()) } else { Err(self.fail(AppError::forbidden())) }
+    }
+
+    /// Checks the CSRF field of a posted form.
+    pub fn check_csrf(&self, sent: &str) -> Result<(), UiError> {
+        if crate::csrf_matches(sent, &self.session.csrf_token) {
+            Ok(())
+        } else {
+            Err(self
+                .fail(AppError::new(ErrorCode::Forbidden, "the form is out of date; reload the page and try again")))
+        }
+    }
+}
+
+/// The language of a request: the language cookie, then the session's language, then Chinese.
+fn request_lang(headers: &HeaderMap, session: Option<&WebSession>) -> Lang {
+    cookie_lang(headers).or_else(|| session.and_then(|s| Lang::parse(&s.lang))).unwrap_or(Lang::ZhCn)
+}
+
+fn to_login(uri: &Uri, method: &Method, clear: bool, secure: bool) -> Response {
+    let target = match (method == Method::GET, uri.path_and_query()) {
+        (true, Some(pq)) if pq.path() != "/ui/" && pq.path() != "/ui" => format!("/ui/login?next={}", enc(pq.as_str())),
+        _ => "/ui/login".to_string(),
+    };
+    let mut r = see_other(&target);
+    if clear && let Some(v) = set_cookie(SESSION_COOKIE, "", 0, "/", secure) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+impl FromRequestParts<AppState> for UiUser {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Ctx(ctx) = Ctx::from_request_parts(parts, state).await.unwrap_or_else(|e| match e {});
+        let Some(secret) = cookie(&parts.headers, SESSION_COOKIE).map(str::to_string) else {
+            return Err(to_login(&parts.uri, &parts.method, false, state.secure_cookies));
+        };
+        match state.app.authenticate_session(&secret).await {
+            Ok((principal, session)) => {
+                let t = Tr(request_lang(&parts.headers, Some(&session)));
+                Ok(UiUser { principal, session, secret, ctx, t, here: super::view::page_of(&parts.uri, &parts.method) })
+            }
+            Err(e) if e.code() == ErrorCode::Unauthorized => {
+                Err(to_login(&parts.uri, &parts.method, true, state.secure_cookies))
+            }
+            Err(e) => {
+                let t = Tr(request_lang(&parts.headers, None));
+                let chrome = Chrome::new(t, &super::view::page_of(&parts.uri, &parts.method), "none");
+                Err(UiError::new(e, &ctx.request_id, t, chrome).into_response())
+            }
+        }
+    }
+}
+
+/// `/` and `/ui/`: staff start at intake, employees at their mail.
+pub(crate) async fn home(u: UiUser) -> Response {
+    see_other(if u.staff() { "/ui/intake" } else { "/ui/my" })
+}
+
+pub(crate) async fn root() -> Response {
+    see_other("/ui/")
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    t: Tr,
+    c: Chrome,
+    org: String,
+    login: String,
+    langs: Vec<Opt>,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NextQuery {
+    next: Option<String>,
+}
+
+fn new_token() -> Result<String, AppError> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
+    Ok(mailroom_domain::custody::hex(&b))
+}
+
+fn valid_token(t: &str) -> bool {
+    t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+struct LoginView {
+    org: String,
+    login: String,
+    lang: Lang,
+    next: String,
+    error: Option<String>,
+}
+
+fn login_response(s: &AppState, headers: &HeaderMap, uri: &Uri, status: StatusCode, v: LoginView) -> Response {
+    let t = Tr(v.lang);
+    let token = match cookie(headers, LOGIN_CSRF_COOKIE).filter(|t| valid_token(t)) {
+        Some(tok) => tok.to_string(),
+        None => match new_token() {
+            Ok(tok) => tok,
+            Err(e) => {
+                let rid = crate::context::request_id(headers);
+                return UiError::new(e, &rid, t, Chrome::new(t, "/ui/login", "login")).into_response();
+            }
+        },
+    };
+    let mut c = Chrome::new(t, &super::view::here(uri), "login");
+    c.csrf = token.clone();
+    let langs = Lang::ALL.iter().map(|l| Opt::new(l.code(), t.get(lang_name_key(*l)), *l == v.lang)).collect();
+    let page = LoginPage { t, c, org: v.org, login: v.login, langs, next: v.next, error: v.error };
+    let mut r = html(status, &page);
+    if let Some(v) = set_cookie(LOGIN_CSRF_COOKIE, &token, 3600, "/ui/login", s.secure_cookies) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+fn lang_name_key(l: Lang) -> &'static str {
+    match l {
+        Lang::ZhCn => "lang.zh-CN",
+        Lang::En => "lang.en",
+    }
+}
+
+pub(crate) async fn login_page(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Params(q): Params<NextQuery>,
+) -> Response {
+    let next = safe_next(q.next.as_deref()).unwrap_or_default();
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE)
+        && s.app.authenticate_session(secret).await.is_ok()
+    {
+        return see_other(if next.is_empty() { "/ui/" } else { &next });
+    }
+    let view = LoginView {
+        org: cookie(&headers, ORG_COOKIE).unwrap_or("").to_string(),
+        login: String::new(),
+        lang: cookie_lang(&headers).unwrap_or(Lang::ZhCn),
+        next,
+        error: None,
+    };
+    login_response(&s, &headers, &uri, StatusCode::OK, view)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    org: String,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    lang: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub(crate) async fn login_submit(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    FormData(f): FormData<LoginForm>,
+) -> Response {
+    let lang = Lang::parse(&f.lang).or_else(|| cookie_lang(&headers)).unwrap_or(Lang::ZhCn);
+    let t = Tr(lang);
+    let next = safe_next(Some(&f.next)).unwrap_or_default();
+    let retry = |error: &str, status: StatusCode| {
+        let view = LoginView {
+            org: f.org.clone(),
+            login: f.login.clone(),
+            lang,
+            next: next.clone(),
+            error: Some(t.get(error).to_string()),
+        };
+        login_response(&s, &headers, &uri, status, view)
+    };
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
+    if !crate::csrf_matches(&f.csrf, expected) {
+        return retry("login.form_expired", StatusCode::FORBIDDEN);
+    }
+    if f.org.trim().is_empty() || f.login.trim().is_empty() || f.password.is_empty() {
+        return retry("login.missing", StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    match s.app.login(&f.org, &f.login, &f.password, lang.code()).await {
+        Ok((secret, _)) => {
+            let mut r = see_other(if next.is_empty() { "/ui/" } else { &next });
+            let secure = s.secure_cookies;
+            let max_age = mailroom_app::auth::SESSION_HOURS * 3600;
+            let org = f.org.trim().to_ascii_lowercase();
+            let org_ok = org.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            let cookies = [
+                set_cookie(SESSION_COOKIE, &secret, max_age, "/", secure),
+                set_cookie(LANG_COOKIE, lang.code(), YEAR, "/", secure),
+                set_cookie(LOGIN_CSRF_COOKIE, "", 0, "/ui/login", secure),
+                if org_ok { set_cookie(ORG_COOKIE, &org, YEAR, "/ui/login", secure) } else { None },
+            ];
+            for v in cookies.into_iter().flatten() {
+                r.headers_mut().append(header::SET_COOKIE, v);
+            }
+            r
+        }
+        Err(e) if e.code() == ErrorCode::Unauthorized => retry("login.failed", StatusCode::UNAUTHORIZED),
+        Err(e) => {
+            let rid = crate::context::request_id(&headers);
+            UiError::new(e, &rid, t, Chrome::new(t, "/ui/login", "login")).into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub(crate) async fn logout(
+    State(s): State<AppState>,
+    u: UiUser,
+    FormData(f): FormData<CsrfForm>,
+) -> Result<Response, UiError> {
+    u.check_csrf(&f.csrf)?;
+    s.app.logout(&u.secret).await.map_err(|e| u.fail(e))?;
+    let mut r = see_other("/ui/login");
+    if let Some(v) = set_cookie(SESSION_COOKIE, "", 0, "/", s.secure_cookies) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LangQuery {
+    set: Option<String>,
+    next: Option<String>,
+}
+
+/// Switches the console language (before or after login) and goes back to the page.
+pub(crate) async fn switch_lang(State(s): State<AppState>, Params(q): Params<LangQuery>) -> Response {
+    let next = safe_next(q.next.as_deref()).unwrap_or_else(|| "/ui/".to_string());
+    let mut r = see_other(&next);
+    if let Some(lang) = q.set.as_deref().and_then(Lang::parse)
+        && let Some(v) = set_cookie(LANG_COOKIE, lang.code(), YEAR, "/", s.secure_cookies)
+    {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_names_and_tokens() {
+        for lang in Lang::ALL {
+            for l in Lang::ALL {
+                assert!(Tr(*lang).has(lang_name_key(*l)));
+            }
+        }
+        let tok = new_token().unwrap_or_default();
+        assert!(valid_token(&tok));
+        assert!(!valid_token("abc"));
+    }
+}

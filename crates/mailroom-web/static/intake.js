@@ -1,0 +1,445 @@
+// Intake at scanner speed. A keyboard-wedge scanner types the code and Enter:
+//   tracking + Enter -> known item? show it and wait for the next scan : go to the recipient
+//   recipient: type -> candidates (ArrowUp/ArrowDown, Enter picks) -> Save (Enter) -> reference code
+// Everything works from the keyboard; the mouse is optional.
+(function () {
+  "use strict";
+
+  var M = window.Mailroom;
+  var form = document.getElementById("intake-form");
+  if (!M || !form) {
+    return;
+  }
+  var msg = M.msg;
+  var msgf = M.msgf;
+  var label = M.label;
+  var api = M.api;
+  var el = M.el;
+
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  var tracking = $("tracking");
+  var recipient = $("recipient");
+  var list = $("candidates");
+  var chosenEl = $("chosen");
+  var save = $("save");
+  var errorEl = $("intake-error");
+  var existing = $("existing");
+  var condition = $("condition");
+  var damageField = $("damage-field");
+  var recent = $("recent");
+
+  var candidates = [];
+  var active = -1;
+  var chosen = null;
+  var timer = null;
+  var inflight = null;
+  var searchSeq = 0;
+  var busy = false;
+  var departments = [];
+  // The last attempted registration, so a retry after a lost answer reuses its Idempotency-Key.
+  var pending = null;
+
+  api("GET", "/api/v1/departments").then(function (r) {
+    if (r.ok && r.data && Array.isArray(r.data.items)) {
+      departments = r.data.items;
+    }
+  });
+
+  function departmentName(id) {
+    for (var i = 0; i < departments.length; i++) {
+      if (departments[i].id === id) {
+        return departments[i].name;
+      }
+    }
+    return "";
+  }
+
+  function showError(text) {
+    errorEl.textContent = text;
+    errorEl.hidden = false;
+  }
+
+  function clearError() {
+    errorEl.textContent = "";
+    errorEl.hidden = true;
+  }
+
+  function itemHref(item) {
+    return "/ui/items/" + encodeURIComponent(item.id);
+  }
+
+  function showExisting(item) {
+    var link = $("existing-link");
+    link.textContent = item.reference;
+    link.href = itemHref(item);
+    var badge = $("existing-status");
+    badge.textContent = label("status", item.status);
+    badge.className = "badge status-" + item.status;
+    $("existing-recipient").textContent = msgf("js.for_recipient", { name: item.recipient_name });
+    existing.hidden = false;
+  }
+
+  function hideExisting() {
+    existing.hidden = true;
+  }
+
+  // ------------------------------------------------------------ tracking
+
+  async function lookUp() {
+    var code = tracking.value.trim();
+    clearError();
+    hideExisting();
+    if (!code) {
+      recipient.focus();
+      return;
+    }
+    var r = await api("GET", "/api/v1/items?limit=1&tracking=" + encodeURIComponent(code));
+    if (!r.ok) {
+      showError(problemText(r));
+      tracking.select();
+      return;
+    }
+    var item = r.data && r.data.items && r.data.items[0];
+    if (item) {
+      showExisting(item);
+      tracking.value = "";
+      tracking.focus();
+    } else {
+      recipient.focus();
+      recipient.select();
+    }
+  }
+
+  function problemText(r) {
+    return M.problemText(r);
+  }
+
+  tracking.addEventListener("keydown", function (e) {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      lookUp();
+    }
+  });
+
+  tracking.addEventListener("input", function () {
+    hideExisting();
+  });
+
+  // ------------------------------------------------------------ recipient
+
+  function setExpanded(open) {
+    list.hidden = !open;
+    recipient.setAttribute("aria-expanded", open ? "true" : "false");
+    if (!open) {
+      recipient.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function renderActive() {
+    var options = list.querySelectorAll('[role="option"]');
+    for (var i = 0; i < options.length; i++) {
+      var on = i === active;
+      options[i].setAttribute("aria-selected", on ? "true" : "false");
+      if (on) {
+        recipient.setAttribute("aria-activedescendant", options[i].id);
+        options[i].scrollIntoView({ block: "nearest" });
+      }
+    }
+  }
+
+  function renderList() {
+    list.textContent = "";
+    if (!candidates.length) {
+      list.appendChild(el("li", "cand-none", msg("js.no_match")));
+      setExpanded(true);
+      return;
+    }
+    candidates.forEach(function (c, i) {
+      var li = el("li", "cand");
+      li.id = "cand-" + i;
+      li.setAttribute("role", "option");
+      li.dataset.index = String(i);
+      li.appendChild(el("span", "cand-name", c.name));
+      if (c.latin && c.latin !== c.name) {
+        li.appendChild(el("span", "cand-latin", c.latin));
+      }
+      if (c.extra) {
+        li.appendChild(el("span", "cand-extra", c.extra));
+      }
+      if (c.type === "department") {
+        li.appendChild(el("span", "tag", msg("js.department")));
+      }
+      if (c.left) {
+        li.appendChild(el("span", "tag tag-warn", msg("js.has_left")));
+      }
+      li.addEventListener("mousedown", function (e) {
+        e.preventDefault();
+      });
+      li.addEventListener("click", function () {
+        pick(candidates[i]);
+      });
+      list.appendChild(li);
+    });
+    setExpanded(true);
+    renderActive();
+  }
+
+  async function search(q) {
+    var mine = ++searchSeq;
+    var r = await api("GET", "/api/v1/people?limit=8&q=" + encodeURIComponent(q));
+    if (mine !== searchSeq) {
+      return;
+    }
+    if (!r.ok) {
+      showError(problemText(r));
+      return;
+    }
+    var people = ((r.data && r.data.items) || []).map(function (p) {
+      return {
+        type: "person",
+        id: p.id,
+        name: p.name,
+        latin: p.name_latin,
+        extra: [p.employee_no, departmentName(p.department_id)].filter(Boolean).join(" · "),
+        left: !p.active,
+      };
+    });
+    var needle = q.toLowerCase();
+    var depts = departments
+      .filter(function (d) {
+        return [d.code, d.name, d.name_en || ""].some(function (v) {
+          return v.toLowerCase().indexOf(needle) >= 0;
+        });
+      })
+      .slice(0, 3)
+      .map(function (d) {
+        return { type: "department", id: d.id, name: d.name, latin: d.name_en, extra: d.code, left: false };
+      });
+    candidates = people.concat(depts);
+    active = candidates.length ? 0 : -1;
+    renderList();
+  }
+
+  function startSearch() {
+    timer = null;
+    var q = recipient.value.trim();
+    if (!q) {
+      candidates = [];
+      active = -1;
+      setExpanded(false);
+      return Promise.resolve();
+    }
+    inflight = search(q);
+    var current = inflight;
+    return current.then(function () {
+      if (inflight === current) {
+        inflight = null;
+      }
+    });
+  }
+
+  function renderChosen() {
+    if (!chosen) {
+      chosenEl.hidden = true;
+      chosenEl.textContent = "";
+      return;
+    }
+    var text = chosen.latin && chosen.latin !== chosen.name ? chosen.name + " (" + chosen.latin + ")" : chosen.name;
+    chosenEl.textContent = msgf(chosen.type === "department" ? "js.chosen_department" : "js.chosen_person", { name: text });
+    chosenEl.hidden = false;
+  }
+
+  function pick(c) {
+    chosen = c;
+    recipient.value = c.name;
+    candidates = [];
+    active = -1;
+    setExpanded(false);
+    renderChosen();
+    clearError();
+    save.focus();
+  }
+
+  recipient.addEventListener("input", function () {
+    chosen = null;
+    renderChosen();
+    if (timer) {
+      clearTimeout(timer);
+    }
+    timer = setTimeout(startSearch, 150);
+  });
+
+  recipient.addEventListener("keydown", async function (e) {
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      if (!candidates.length) {
+        return;
+      }
+      e.preventDefault();
+      var n = candidates.length;
+      active = e.key === "ArrowDown" ? (active + 1) % n : (active - 1 + n) % n;
+      renderActive();
+    } else if (e.key === "Enter") {
+      e.preventDefault();
+      if (timer) {
+        clearTimeout(timer);
+        await startSearch();
+      } else if (inflight) {
+        await inflight;
+      }
+      if (!list.hidden && active >= 0 && candidates[active]) {
+        pick(candidates[active]);
+      } else if (chosen) {
+        save.focus();
+      } else {
+        showError(msg("js.choose_recipient"));
+      }
+    } else if (e.key === "Escape") {
+      setExpanded(false);
+    }
+  });
+
+  recipient.addEventListener("blur", function () {
+    // Let a click on a candidate land first.
+    setTimeout(function () {
+      if (document.activeElement !== recipient) {
+        setExpanded(false);
+      }
+    }, 150);
+  });
+
+  // ------------------------------------------------------------ optional fields
+
+  function syncDamage() {
+    damageField.hidden = condition.value !== "damaged";
+  }
+  condition.addEventListener("change", syncDamage);
+  syncDamage();
+
+  // ------------------------------------------------------------ save
+
+  function value(id) {
+    return $(id).value.trim();
+  }
+
+  function payload() {
+    var senderName = value("sender-name");
+    var senderOrg = value("sender-org");
+    var recipientRef = chosen.type === "department" ? { department_id: chosen.id } : { person_id: chosen.id };
+    return {
+      tracking_number: value("tracking") || undefined,
+      recipient: recipientRef,
+      kind: value("kind"),
+      category: value("category"),
+      priority: value("priority"),
+      confidentiality: value("confidentiality"),
+      condition: value("condition"),
+      damage_description: value("condition") === "damaged" ? value("damage") || undefined : undefined,
+      carrier: value("carrier") || undefined,
+      sender: senderName || senderOrg ? { name: senderName || undefined, organisation: senderOrg || undefined } : undefined,
+      notes: value("notes") || undefined,
+    };
+  }
+
+  var fieldInputs = {
+    tracking_number: "tracking",
+    recipient: "recipient",
+    damage_description: "damage",
+    carrier: "carrier",
+    notes: "notes",
+    kind: "kind",
+    category: "category",
+    priority: "priority",
+    confidentiality: "confidentiality",
+    condition: "condition",
+  };
+
+  function showResult(item) {
+    $("result-ref").textContent = item.reference;
+    $("result-recipient").textContent = msgf("js.for_recipient", { name: item.recipient_name });
+    $("result-link").href = itemHref(item);
+    $("result").hidden = false;
+  }
+
+  function addRecent(item) {
+    var li = el("li", "recent-item");
+    var a = el("a", "ref", item.reference);
+    a.href = itemHref(item);
+    li.appendChild(a);
+    li.appendChild(el("span", "recent-recipient", item.recipient_name));
+    if (item.tracking_number) {
+      li.appendChild(el("span", "mono muted", item.tracking_number));
+    }
+    recent.insertBefore(li, recent.firstChild);
+    while (recent.children.length > 20) {
+      recent.removeChild(recent.lastChild);
+    }
+    $("recent-empty").hidden = true;
+  }
+
+  function resetForm() {
+    var keepOpen = $("more").open;
+    form.reset();
+    $("more").open = keepOpen;
+    chosen = null;
+    candidates = [];
+    active = -1;
+    setExpanded(false);
+    renderChosen();
+    syncDamage();
+  }
+
+  async function submit() {
+    if (busy) {
+      return;
+    }
+    clearError();
+    if (!chosen) {
+      showError(msg("js.choose_recipient"));
+      recipient.focus();
+      return;
+    }
+    var body = payload();
+    var text = JSON.stringify(body);
+    if (!pending || pending.text !== text) {
+      pending = { text: text, key: M.randomKey() };
+    }
+    busy = true;
+    save.setAttribute("aria-busy", "true");
+    save.classList.add("busy");
+    var r = await api("POST", "/api/v1/items", body, { "Idempotency-Key": pending.key });
+    busy = false;
+    save.removeAttribute("aria-busy");
+    save.classList.remove("busy");
+    if (r.status === 0) {
+      // The answer was lost: saving again repeats the same request safely.
+      showError(problemText(r));
+      save.focus();
+      return;
+    }
+    pending = null;
+    if (!r.ok) {
+      showError(problemText(r));
+      var field = r.data && r.data.field ? fieldInputs[r.data.field.split(".")[0]] : null;
+      (field ? $(field) : save).focus();
+      return;
+    }
+    if (r.status === 201) {
+      hideExisting();
+      showResult(r.data);
+      addRecent(r.data);
+    } else {
+      $("result").hidden = true;
+      showExisting(r.data);
+    }
+    resetForm();
+    tracking.focus();
+  }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    submit();
+  });
+})();
