@@ -22,11 +22,13 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct App {
     pub store: Arc<dyn Store>,
+    /// The installation's custody signing key, loaded once.
+    signing_key: Arc<tokio::sync::OnceCell<mailroom_domain::receipt::SigningKey>>,
 }
 
 impl App {
     pub fn new(store: Arc<dyn Store>) -> App {
-        App { store }
+        App { store, signing_key: Arc::default() }
     }
 
     /// Opens the store at `url` (running migrations) and builds the app.

@@ -1,27 +1,152 @@
-//! Walks every tenant's custody chain.
+//! Custody verification: the per-organisation hash chain, signed Merkle checkpoints, and
+//! handover receipts.
 
-use crate::{App, AppResult};
-use mailroom_domain::custody::{ChainBreak, ChainVerifier};
+use crate::{App, AppError, AppResult, Principal, random_bytes};
+use chrono::Utc;
+use mailroom_domain::ErrorCode;
+use mailroom_domain::custody::{ChainBreak, ChainVerifier, hex};
+use mailroom_domain::ids::{ItemId, TenantId};
+use mailroom_domain::merkle::{self, Hash};
+use mailroom_domain::receipt::{
+    self, Checkpoint, Receipt, SigningKey, VerifyingKey, sign_checkpoint, verify_checkpoint_signature,
+};
 
-/// The result of checking one tenant's chain.
+/// The result of checking one tenant's custody log.
 #[derive(Debug, Clone)]
 pub struct TenantVerdict {
     pub tenant: String,
     pub events: i64,
+    pub checkpoints: usize,
     pub broken: Option<ChainBreak>,
+    /// Checkpoints that do not match the log or whose signature is bad.
+    pub bad_checkpoints: Vec<String>,
+}
+
+impl TenantVerdict {
+    pub fn ok(&self) -> bool {
+        self.broken.is_none() && self.bad_checkpoints.is_empty()
+    }
 }
 
 const PAGE: i64 = 5000;
+const KEY_NAME: &str = "custody-signing";
+
+/// Environment variable naming a file with the signing key (64 hex digits); without it the key
+/// is generated once and kept in the database, shared by every node.
+pub const SIGNING_KEY_FILE_ENV: &str = "MAILROOM_SIGNING_KEY_FILE";
+
+fn parse_secret(s: &str) -> Option<[u8; 32]> {
+    merkle::parse_hash(s.trim())
+}
+
+fn to_hashes(hexes: &[String]) -> AppResult<Vec<Hash>> {
+    hexes
+        .iter()
+        .map(|h| merkle::parse_hash(h).ok_or_else(|| AppError::Internal(format!("stored hash is not hex: {h}"))))
+        .collect()
+}
 
 impl App {
-    /// Verifies every tenant's custody chain from its first event to its recorded head.
+    /// The custody signing key: from `MAILROOM_SIGNING_KEY_FILE`, else from the database
+    /// (generated on first use).
+    pub async fn signing_key(&self) -> AppResult<SigningKey> {
+        self.signing_key
+            .get_or_try_init(|| async {
+                if let Ok(path) = std::env::var(SIGNING_KEY_FILE_ENV) {
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| AppError::Internal(format!("cannot read {SIGNING_KEY_FILE_ENV} {path}: {e}")))?;
+                    let secret = parse_secret(&text).ok_or_else(|| {
+                        AppError::Internal(format!("{path} must hold the key as 64 lowercase hex digits"))
+                    })?;
+                    return Ok(receipt::signing_key(&secret));
+                }
+                let (secret, _) = match self.store.installation_key(KEY_NAME).await? {
+                    Some(k) => k,
+                    None => {
+                        let key = receipt::signing_key(&random_bytes::<32>()?);
+                        let public = hex(&key.verifying_key().to_bytes());
+                        self.store.put_installation_key(KEY_NAME, &hex(&key.to_bytes()), &public).await?
+                    }
+                };
+                let secret = parse_secret(&secret)
+                    .ok_or_else(|| AppError::Internal("stored signing key is malformed".into()))?;
+                Ok(receipt::signing_key(&secret))
+            })
+            .await
+            .cloned()
+    }
+
+    /// The public key receipts are verified with, as 64 hex digits.
+    pub async fn public_key_hex(&self) -> AppResult<String> {
+        Ok(hex(&self.signing_key().await?.verifying_key().to_bytes()))
+    }
+
+    /// Signs a checkpoint over a tenant's whole log, unless the latest one already covers it.
+    pub async fn checkpoint_tenant(&self, t: TenantId) -> AppResult<Option<Checkpoint>> {
+        let (head, _) = self.store.custody_head(t).await?;
+        if head == 0 {
+            return Ok(None);
+        }
+        if let Some(last) = self.store.checkpoints(t).await?.last()
+            && last.tree_size as i64 >= head
+        {
+            return Ok(Some(last.clone()));
+        }
+        let hashes = to_hashes(&self.store.custody_hashes(t, head).await?)?;
+        let key = self.signing_key().await?;
+        let cp = sign_checkpoint(&key, t, &hashes, Utc::now())
+            .ok_or_else(|| AppError::Internal("empty custody log".into()))?;
+        self.store.insert_checkpoint(&cp).await?;
+        Ok(Some(cp))
+    }
+
+    /// Checkpoints every organisation whose log grew since its last checkpoint.
+    pub async fn checkpoint_all(&self) -> AppResult<usize> {
+        let mut n = 0;
+        for t in self.store.list_tenants().await? {
+            let before = self.store.checkpoints(t.id).await?.last().map(|c| c.tree_size);
+            if let Some(cp) = self.checkpoint_tenant(t.id).await?
+                && Some(cp.tree_size) != before
+            {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// A receipt for the item's handover (delivery or pickup), proving it is in the signed log.
+    pub async fn item_receipt(&self, p: &Principal, id: ItemId) -> AppResult<Receipt> {
+        let events = self.item_events(p, id).await?;
+        let event = events
+            .into_iter()
+            .rev()
+            .find(|e| e.kind == "deliver" || e.kind == "pick_up")
+            .ok_or_else(|| AppError::new(ErrorCode::NotFound, "the item has not been handed over yet"))?;
+        let t = p.tenant_id;
+        let cp = match self.store.checkpoints(t).await?.into_iter().find(|c| c.tree_size as i64 >= event.seq) {
+            Some(cp) => cp,
+            None => self
+                .checkpoint_tenant(t)
+                .await?
+                .ok_or_else(|| AppError::Internal("no checkpoint could be made".into()))?,
+        };
+        let hashes = to_hashes(&self.store.custody_hashes(t, cp.tree_size as i64).await?)?;
+        let key = self.signing_key().await?;
+        receipt::build_receipt(event, &hashes, cp, &key.verifying_key())
+            .ok_or_else(|| AppError::Internal("could not build the inclusion proof".into()))
+    }
+
+    /// Verifies every tenant's custody chain from its first event to its recorded head, and every
+    /// checkpoint against the chain and the installation's public key.
     pub async fn verify_custody(&self) -> AppResult<Vec<TenantVerdict>> {
+        let public: VerifyingKey = self.signing_key().await?.verifying_key();
         let mut out = Vec::new();
         for t in self.store.list_tenants().await? {
             let (head_seq, head_hash) = self.store.custody_head(t.id).await?;
             let mut v = ChainVerifier::default();
             let mut after = 0;
             let mut broken = None;
+            let mut hashes: Vec<Hash> = Vec::new();
             'walk: loop {
                 let page = self.store.custody_events(t.id, after, PAGE).await?;
                 if page.is_empty() {
@@ -33,6 +158,7 @@ impl App {
                         break 'walk;
                     }
                     after = ev.seq;
+                    hashes.push(merkle::parse_hash(&ev.hash).unwrap_or([0; 32]));
                 }
             }
             let events = match (&broken, v.finish(head_seq, &head_hash)) {
@@ -43,7 +169,31 @@ impl App {
                     after
                 }
             };
-            out.push(TenantVerdict { tenant: t.slug, events, broken });
+            let checkpoints = self.store.checkpoints(t.id).await?;
+            let mut bad = Vec::new();
+            let leaves: Vec<Hash> = hashes.iter().map(merkle::leaf_hash).collect();
+            for cp in &checkpoints {
+                let size = cp.tree_size as usize;
+                let why = if !verify_checkpoint_signature(cp, &public) {
+                    Some("its signature is not valid for this installation's key")
+                } else if size == 0 || size > leaves.len() {
+                    Some("it covers events that are not in the log")
+                } else if hex(&merkle::root(&leaves[..size])) != cp.root || hex(&hashes[size - 1]) != cp.head_hash {
+                    Some("the log no longer has the contents it signed")
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    bad.push(format!("checkpoint of {} events: {why}", cp.tree_size));
+                }
+            }
+            out.push(TenantVerdict {
+                tenant: t.slug,
+                events,
+                checkpoints: checkpoints.len(),
+                broken,
+                bad_checkpoints: bad,
+            });
         }
         Ok(out)
     }

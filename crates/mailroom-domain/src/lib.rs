@@ -6,6 +6,8 @@ pub mod custody;
 pub mod error;
 pub mod ids;
 pub mod item;
+pub mod merkle;
+pub mod receipt;
 pub mod reference;
 pub mod text;
 

@@ -167,6 +167,25 @@ impl crate::Store for Backend {
         self.read(move |c| Box::pin(custody_events(c, t, after_seq, limit))).await
     }
 
+    async fn installation_key(&self, name: &str) -> Result<Option<(String, String)>> {
+        let name = name.to_string();
+        self.read(move |c| Box::pin(async move { installation_key(c, &name).await })).await
+    }
+    async fn put_installation_key(&self, name: &str, secret: &str, public_key: &str) -> Result<(String, String)> {
+        let (name, secret, public_key) = (name.to_string(), secret.to_string(), public_key.to_string());
+        self.write(move |c| Box::pin(async move { put_installation_key(c, &name, &secret, &public_key).await })).await
+    }
+    async fn custody_hashes(&self, t: TenantId, upto: i64) -> Result<Vec<String>> {
+        self.read(move |c| Box::pin(custody_hashes(c, t, upto))).await
+    }
+    async fn insert_checkpoint(&self, cp: &Checkpoint) -> Result<()> {
+        let cp = cp.clone();
+        self.write(move |c| Box::pin(async move { insert_checkpoint(c, &cp).await })).await
+    }
+    async fn checkpoints(&self, t: TenantId) -> Result<Vec<Checkpoint>> {
+        self.read(move |c| Box::pin(checkpoints(c, t))).await
+    }
+
     async fn bulk_register(&self, items: Vec<Item>, actor: &Actor) -> Result<()> {
         let actor = actor.clone();
         self.write(move |c| Box::pin(async move { bulk_register(c, &items, &actor).await })).await

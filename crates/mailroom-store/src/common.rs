@@ -8,6 +8,7 @@ use crate::{DirectoryImport, Result, StoreError};
 use chrono::Utc;
 use mailroom_domain::custody::{self, Actor, CustodyEvent, EventDraft};
 use mailroom_domain::ids::*;
+use mailroom_domain::receipt::Checkpoint;
 use sqlx::Row;
 
 pub(crate) async fn create_tenant(c: &mut Conn, t: &Tenant) -> Result<()> {
@@ -777,4 +778,80 @@ pub(crate) async fn bulk_register(c: &mut Conn, items: &[Item], actor: &Actor) -
         append_event(c, i.tenant_id, actor, &draft).await?;
     }
     Ok(())
+}
+
+pub(crate) async fn installation_key(c: &mut Conn, name: &str) -> Result<Option<(String, String)>> {
+    let r = sqlx::query("SELECT secret, public_key FROM installation_key WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut *c)
+        .await?;
+    match r {
+        Some(r) => Ok(Some((r.try_get(0)?, r.try_get(1)?))),
+        None => Ok(None),
+    }
+}
+
+pub(crate) async fn put_installation_key(c: &mut Conn, name: &str, secret: &str, public_key: &str) -> Result<(String, String)> {
+    sqlx::query(
+        "INSERT INTO installation_key (name, secret, public_key, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(secret)
+    .bind(public_key)
+    .bind(Utc::now())
+    .execute(&mut *c)
+    .await?;
+    installation_key(c, name).await?.ok_or(StoreError::NotFound)
+}
+
+pub(crate) async fn custody_hashes(c: &mut Conn, t: TenantId, upto: i64) -> Result<Vec<String>> {
+    let rows = sqlx::query("SELECT hash FROM custody_event WHERE tenant_id = $1 AND seq <= $2 ORDER BY seq")
+        .bind(t.0)
+        .bind(upto)
+        .fetch_all(&mut *c)
+        .await?;
+    rows.iter().map(|r| r.try_get::<String, _>(0).map_err(StoreError::from)).collect()
+}
+
+pub(crate) async fn insert_checkpoint(c: &mut Conn, cp: &Checkpoint) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO custody_checkpoint (tenant_id, tree_size, root, head_hash, at, key_id, signature) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, tree_size) DO NOTHING",
+    )
+    .bind(cp.tenant_id.0)
+    .bind(cp.tree_size as i64)
+    .bind(&cp.root)
+    .bind(&cp.head_hash)
+    .bind(cp.at)
+    .bind(&cp.key_id)
+    .bind(&cp.signature)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn checkpoints(c: &mut Conn, t: TenantId) -> Result<Vec<Checkpoint>> {
+    let rows = sqlx::query(
+        "SELECT tenant_id, tree_size, root, head_hash, at, key_id, signature FROM custody_checkpoint \
+         WHERE tenant_id = $1 ORDER BY tree_size",
+    )
+    .bind(t.0)
+    .fetch_all(&mut *c)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let tenant: uuid::Uuid = r.try_get(0)?;
+        let size: i64 = r.try_get(1)?;
+        out.push(Checkpoint {
+            tenant_id: tenant.into(),
+            tree_size: u64::try_from(size).map_err(|_| StoreError::Corrupt(format!("checkpoint size {size}")))?,
+            root: r.try_get(2)?,
+            head_hash: r.try_get(3)?,
+            at: r.try_get(4)?,
+            key_id: r.try_get(5)?,
+            signature: r.try_get(6)?,
+        });
+    }
+    Ok(out)
 }

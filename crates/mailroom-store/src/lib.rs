@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use mailroom_domain::DomainError;
 use mailroom_domain::custody::{Actor, CustodyEvent, EventDraft};
 use mailroom_domain::ids::*;
+use mailroom_domain::receipt::Checkpoint;
 pub use models::*;
 use std::sync::Arc;
 
@@ -134,6 +135,17 @@ pub trait Store: Send + Sync + 'static {
     async fn custody_head(&self, t: TenantId) -> Result<(i64, String)>;
     /// Events with `seq > after_seq`, in order.
     async fn custody_events(&self, t: TenantId, after_seq: i64, limit: i64) -> Result<Vec<CustodyEvent>>;
+
+    /// The installation key `name`: (secret, public key), hex.
+    async fn installation_key(&self, name: &str) -> Result<Option<(String, String)>>;
+    /// Stores a key unless one with that name exists; returns the key that is stored.
+    async fn put_installation_key(&self, name: &str, secret: &str, public_key: &str) -> Result<(String, String)>;
+    /// Chain hashes of events 1..=upto, in order.
+    async fn custody_hashes(&self, t: TenantId, upto: i64) -> Result<Vec<String>>;
+    /// Stores a checkpoint (a second one for the same size is ignored).
+    async fn insert_checkpoint(&self, cp: &Checkpoint) -> Result<()>;
+    /// All checkpoints of a tenant, smallest first.
+    async fn checkpoints(&self, t: TenantId) -> Result<Vec<Checkpoint>>;
 
     /// Bulk-loads items with their custody events in large transactions (demo and benchmarks).
     async fn bulk_register(&self, items: Vec<Item>, actor: &Actor) -> Result<()>;

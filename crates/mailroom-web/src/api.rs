@@ -117,6 +117,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/items/{id}/events", get(item_events))
         .route("/api/v1/items/{id}/handover", get(item_handover))
         .route("/api/v1/items/{id}/signature", get(item_signature))
+        .route("/api/v1/items/{id}/receipt", get(item_receipt))
+        .route("/api/v1/custody/public-key", get(custody_public_key))
         .route("/api/v1/people", get(list_people).post(create_person))
         .route("/api/v1/people/import", post(import_people))
         .route("/api/v1/people/{id}", get(get_person).put(update_person))
@@ -346,6 +348,43 @@ async fn item_signature(State(s): State<AppState>, c: Caller, Path(id): Path<Str
     Ok(crate::attachment_response(a))
 }
 
+/// The handover receipt: the custody event, its Merkle inclusion proof and a signed checkpoint,
+/// as canonical JSON. Verify offline with `mailroom verify-receipt FILE --public-key KEY`.
+#[utoipa::path(get, path = "/api/v1/items/{id}/receipt", tag = "custody", params(("id" = String, Path)),
+    responses((status = 200, body = mailroom_domain::receipt::Receipt), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn item_receipt(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+    let rid = &c.ctx.request_id;
+    let id: ItemId = parse_id(&id, "item", rid)?;
+    let item = s.app.item(&c.principal, id).await.map_err(|e| ApiError::new(e, rid))?;
+    let r = s.app.item_receipt(&c.principal, id).await.map_err(|e| ApiError::new(e, rid))?;
+    let mut resp = r.to_canonical().into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"receipt-{}.json\"", item.reference)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}
+
+/// The installation's Ed25519 public key, which receipts and checkpoints verify against.
+#[derive(Serialize, ToSchema)]
+pub struct PublicKey {
+    /// 64 lowercase hex digits.
+    pub public_key: String,
+    pub key_id: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/custody/public-key", tag = "custody",
+    responses((status = 200, body = PublicKey)), security(("bearer" = [])))]
+async fn custody_public_key(State(s): State<AppState>, c: Caller) -> ApiResult<Json<PublicKey>> {
+    let rid = &c.ctx.request_id;
+    let public_key = s.app.public_key_hex().await.map_err(|e| ApiError::new(e, rid))?;
+    let key_id = mailroom_domain::receipt::parse_public_key(&public_key)
+        .map(|k| mailroom_domain::receipt::key_id(&k.to_bytes()))
+        .unwrap_or_default();
+    Ok(Json(PublicKey { public_key, key_id }))
+}
+
 #[utoipa::path(get, path = "/api/v1/people", tag = "directory", params(PeopleQuery),
     responses((status = 200, body = PersonList)), security(("bearer" = [])))]
 async fn list_people(State(s): State<AppState>, c: Caller, Q(q): Q<PeopleQuery>) -> ApiResult<Json<PersonList>> {
@@ -560,13 +599,13 @@ impl utoipa::Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "mailroom API", description = "Inbound mail, directory and custody for on-site mailrooms. Errors are RFC 9457 problem+json with a stable `code`."),
-    paths(me, list_users, create_user, create_item, list_items, my_items, get_item, transition_item, item_events, item_handover, item_signature,
+    paths(me, list_users, create_user, create_item, list_items, my_items, get_item, transition_item, item_events, item_handover, item_signature, item_receipt, custody_public_key,
         list_people, create_person, get_person, update_person, import_people,
         list_departments, create_department, get_department, update_department, delete_department, import_departments,
         list_sites, create_site, list_locations, create_location),
     components(schemas(Problem, mailroom_app::RowError)),
     modifiers(&BearerAuth),
-    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller"))
+    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller"), (name = "custody", description = "Verifiable custody: receipts and the signing key"))
 )]
 pub struct ApiDoc;
 

@@ -100,6 +100,22 @@ enum Command {
         #[command(flatten)]
         db: DbArg,
     },
+    /// Verify a handover receipt offline: the event, its inclusion proof and the signed checkpoint.
+    /// Exit 0 when valid, 1 when not.
+    VerifyReceipt {
+        file: std::path::PathBuf,
+        /// The installation's public key (64 hex digits), obtained separately from the receipt.
+        #[arg(long, conflicts_with = "public_key_file")]
+        public_key: Option<String>,
+        /// A file holding the public key.
+        #[arg(long)]
+        public_key_file: Option<std::path::PathBuf>,
+    },
+    /// Custody log: signing key and checkpoints.
+    Custody {
+        #[command(subcommand)]
+        command: CustodyCommand,
+    },
     /// Load N synthetic items into the demo organisation (for benchmarks).
     Seed {
         #[arg(long)]
@@ -115,6 +131,20 @@ enum Command {
 enum ImportWhat {
     People,
     Departments,
+}
+
+#[derive(Subcommand)]
+enum CustodyCommand {
+    /// Print the installation's public key (64 hex digits) that receipts verify against.
+    PublicKey {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Sign a checkpoint for every organisation whose log grew since its last one.
+    Checkpoint {
+        #[command(flatten)]
+        db: DbArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -171,16 +201,6 @@ enum TokenCommand {
     },
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn redacts_passwords() {
-        assert_eq!(super::redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
-        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
-    }
-}
-
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("MAILROOM_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
@@ -223,7 +243,10 @@ async fn main() -> ExitCode {
 
 async fn open(db: &DbArg) -> Result<App> {
     let url = db.url()?;
-    App::open(&url).await.map_err(|e| anyhow::anyhow!(describe(&e))).with_context(|| format!("cannot open {}", redact(&url)))
+    App::open(&url)
+        .await
+        .map_err(|e| anyhow::anyhow!(describe(&e)))
+        .with_context(|| format!("cannot open {}", redact(&url)))
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
@@ -297,12 +320,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let mut ok = true;
             for v in &verdicts {
                 match &v.broken {
-                    None => println!("ok      {}: {} custody events, chain intact", v.tenant, v.events),
-                    Some(b) => {
-                        ok = false;
-                        println!("BROKEN  {}: {b}", v.tenant);
-                    }
+                    None => println!(
+                        "ok      {}: {} custody events, chain intact, {} signed checkpoints",
+                        v.tenant, v.events, v.checkpoints
+                    ),
+                    Some(b) => println!("BROKEN  {}: {b}", v.tenant),
                 }
+                for bad in &v.bad_checkpoints {
+                    println!("BROKEN  {}: {bad}", v.tenant);
+                }
+                ok &= v.ok();
             }
             if ok {
                 Ok(ExitCode::SUCCESS)
@@ -310,6 +337,56 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 eprintln!("custody log verification failed");
                 Ok(ExitCode::from(1))
             }
+        }
+        Command::VerifyReceipt { file, public_key, public_key_file } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let key_text = match (public_key, public_key_file) {
+                (Some(k), _) => Some(k),
+                (None, Some(f)) => {
+                    Some(std::fs::read_to_string(&f).with_context(|| format!("cannot read {}", f.display()))?)
+                }
+                (None, None) => None,
+            };
+            let trusted = match &key_text {
+                Some(k) => Some(
+                    mailroom_domain::receipt::parse_public_key(k)
+                        .context("the public key must be 64 lowercase hex digits")?,
+                ),
+                None => None,
+            };
+            match mailroom_domain::receipt::verify_receipt(&bytes, trusted.as_ref()) {
+                Ok(r) => {
+                    println!(
+                        "valid: event #{} ({}) of {} at {}, by {}, in a log of {} events signed by key {}",
+                        r.event.seq,
+                        r.event.kind,
+                        r.event.tenant_id,
+                        r.event.at,
+                        r.event.actor_name,
+                        r.checkpoint.tree_size,
+                        r.checkpoint.key_id
+                    );
+                    if trusted.is_none() {
+                        println!("note: no --public-key given; checked against the key named in the receipt itself");
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    println!("INVALID: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Custody { command: CustodyCommand::PublicKey { db } } => {
+            let app = open(&db).await?;
+            println!("{}", app.public_key_hex().await.map_err(|e| anyhow::anyhow!(describe(&e)))?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Custody { command: CustodyCommand::Checkpoint { db } } => {
+            let app = open(&db).await?;
+            let n = app.checkpoint_all().await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            println!("signed {n} new checkpoints");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Seed { items, tenant, db } => {
             let app = open(&db).await?;
@@ -378,6 +455,20 @@ async fn serve(db: DbArg, addr: String, demo: bool, secure_cookies: bool) -> Res
             println!("  organisation {tenant:<14} login {login:<9} ({role})");
         }
     }
+    let interval = std::env::var("MAILROOM_CHECKPOINT_SECS").ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(600);
+    let checkpointer = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(interval.max(1)));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            match checkpointer.checkpoint_all().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(checkpoints = n, "signed custody checkpoints"),
+                Err(e) => tracing::error!(error = %e, "custody checkpointing failed"),
+            }
+        }
+    });
     let mut state = mailroom_web::AppState::new(app);
     state.secure_cookies = secure_cookies;
     mailroom_web::serve(state, listener, shutdown_signal()).await?;
@@ -405,4 +496,14 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(super::redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
+    }
 }

@@ -6,6 +6,7 @@
 mod api;
 mod cli;
 mod crash;
+mod custody;
 mod openapi;
 mod store;
 mod support;
