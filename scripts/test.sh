@@ -6,6 +6,7 @@
 # /usr/bin/chromium, Node.js 20+ with npm. With CI=true a missing PostgreSQL fails the PostgreSQL tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 
 echo "==> building (debug)"
 cargo build --locked -p mailroom
@@ -20,4 +21,4 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 cd e2e
 npm ci --no-audit --no-fund --loglevel=error
-MAILROOM_BIN="$(pwd)/../target/debug/mailroom" npm test
+MAILROOM_BIN="$target_dir/debug/mailroom" npm test
