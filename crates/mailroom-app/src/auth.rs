@@ -62,7 +62,9 @@ impl App {
             Some(p) => self.store.person(tenant, p).await?.and_then(|p| p.department_id),
             None => None,
         };
+        let clearance = self.store.user_clearance(tenant, u.id).await?;
         Ok(Principal {
+            clearance,
             tenant_id: u.tenant_id,
             user_id: u.id,
             login: u.login,
@@ -123,6 +125,34 @@ impl App {
         }
         self.create_user_checked(p.tenant_id, &input.login, &input.display_name, &input.password, role, input.person_id)
             .await
+    }
+
+    /// Sets a user's clearance for confidential items (0, 2 or 3); recorded in the custody log.
+    pub async fn set_clearance(
+        &self,
+        p: &Principal,
+        ctx: &crate::RequestCtx,
+        user: UserId,
+        level: i64,
+    ) -> AppResult<i64> {
+        mailroom_domain::auth::require(p.role, mailroom_domain::auth::Permission::ManageUsers)?;
+        if !matches!(level, 0 | 2 | 3) {
+            return Err(mailroom_domain::DomainError::invalid(
+                "level",
+                "level must be 0 (none), 2 (confidential) or 3 (strictly confidential)",
+            )
+            .into());
+        }
+        let u = self.store.user(p.tenant_id, user).await?.ok_or_else(|| AppError::not_found("user"))?;
+        self.store.set_user_clearance(p.tenant_id, u.id, level).await?;
+        let draft = mailroom_domain::custody::EventDraft {
+            item_id: None,
+            kind: "admin.clearance".into(),
+            location_id: None,
+            details: serde_json::json!({"user_id": u.id, "login": u.login, "level": level}),
+        };
+        self.store.append_event(p.tenant_id, &p.actor(ctx), draft).await?;
+        Ok(level)
     }
 
     /// Creates a user unless the login is taken.

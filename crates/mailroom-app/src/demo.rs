@@ -173,7 +173,10 @@ impl App {
             role: Role::Admin,
             person_id: None,
             department_id: None,
+            clearance: 3,
         };
+        // The demo administrator and clerk are cleared for strictly confidential items.
+        self.store.set_user_clearance(tenant.id, admin_user.id, 3).await?;
         let ctx = RequestCtx { source: "demo-seed".into(), request_id: "demo-seed".into() };
         let mut locations: Vec<(LocationId, i64)> = Vec::new();
         for (i, (name, addr)) in spec.sites.iter().enumerate() {
@@ -272,7 +275,9 @@ impl App {
             let _ = code;
         }
         let employee_person = people.first().map(|p| p.id);
-        self.create_user(tenant.id, "clerk", "收发室 Mailroom clerk", DEMO_PASSWORD, Role::Staff, None).await?;
+        let clerk =
+            self.create_user(tenant.id, "clerk", "收发室 Mailroom clerk", DEMO_PASSWORD, Role::Staff, None).await?;
+        self.store.set_user_clearance(tenant.id, clerk.id, 3).await?;
         self.create_user(tenant.id, "employee", "员工 Employee", DEMO_PASSWORD, Role::Employee, employee_person)
             .await?;
         self.seed_items(&admin, &ctx, spec, &people, &depts, &locations, employee_person).await
@@ -378,7 +383,8 @@ impl App {
                     note,
                     handover,
                     signature,
-                    expected_version: None,
+                    seal_number: reg.item.seal_number.clone(),
+                    ..Default::default()
                 };
                 self.transition(admin, ctx, reg.item.id, &t).await?;
             }
@@ -449,6 +455,7 @@ impl App {
                     created_at: now,
                     updated_at: now,
                     version: 1,
+                    redacted: false,
                 };
                 items.push(item);
             }

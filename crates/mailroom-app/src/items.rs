@@ -77,11 +77,11 @@ pub struct SignatureInput {
     pub data: String,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransitionInput {
     /// store, notify, out_for_delivery, deliver, ready_for_pickup, pick_up, hold, release,
-    /// return_to_sender, forward, move
+    /// return_to_sender, forward, move, open, reseal
     pub action: String,
     pub location_id: Option<LocationId>,
     pub note: Option<String>,
@@ -89,6 +89,12 @@ pub struct TransitionInput {
     pub signature: Option<SignatureInput>,
     /// If given, the change is refused when the item changed since this version was read.
     pub expected_version: Option<i64>,
+    /// The seal or bag number read off a sealed confidential item: checked on every action.
+    pub seal_number: Option<String>,
+    /// `reseal`: the number of the new seal or bag.
+    pub new_seal_number: Option<String>,
+    /// `reseal`: the classification marking written on the new bag, e.g. `机密 CONFIDENTIAL`.
+    pub marking: Option<String>,
 }
 
 /// What an item listing asks for.
@@ -107,15 +113,6 @@ pub struct ListQuery {
 pub struct ItemPage {
     pub items: Vec<Item>,
     pub next_cursor: Option<String>,
-}
-
-/// Minimum location security level for a confidentiality level.
-pub fn required_security_level(c: Confidentiality) -> i64 {
-    match c {
-        Confidentiality::Internal => 0,
-        Confidentiality::Confidential => 2,
-        Confidentiality::StrictlyConfidential => 3,
-    }
 }
 
 /// Checks magic bytes: only PNG and script-free SVG are accepted as signatures.
@@ -162,6 +159,21 @@ fn decode_signature(s: &SignatureInput) -> Result<(Vec<u8>, &'static str), Domai
     Ok((bytes, mime))
 }
 
+/// The actions that make sense for an item now: the state machine's, with opening offered only
+/// for a sealed confidential item and resealing only for an opened one.
+pub fn available_actions(item: &Item) -> Vec<Action> {
+    let under_seal = item.confidentiality != Confidentiality::Internal;
+    allowed_actions(item.status)
+        .into_iter()
+        .filter(|a| match a {
+            Action::Open => under_seal && item.seal_number.is_some(),
+            Action::Reseal => under_seal && item.seal_number.is_none(),
+            a if a.leaves_mailroom() => !under_seal || item.seal_number.is_some(),
+            _ => true,
+        })
+        .collect()
+}
+
 fn encode_cursor(id: ItemId) -> String {
     id.0.simple().to_string()
 }
@@ -171,13 +183,64 @@ fn decode_cursor(c: &str) -> Result<ItemId, DomainError> {
 }
 
 impl App {
-    fn can_see(&self, p: &Principal, item: &Item) -> bool {
-        if allowed(p.role, Permission::ReadAllItems) {
-            return true;
-        }
+    /// The caller is the item's recipient: the person, or a member of the recipient department.
+    fn is_recipient(p: &Principal, item: &Item) -> bool {
         let own = p.person_id.is_some() && item.recipient_person_id == p.person_id;
         let dept = p.department_id.is_some() && item.recipient_department_id == p.department_id;
         own || dept
+    }
+
+    /// The caller holds a delegation in force that covers the item.
+    async fn is_delegate(&self, p: &Principal, item: &Item) -> AppResult<bool> {
+        let (Some(me), Some(grantor)) = (p.person_id, item.recipient_person_id) else { return Ok(false) };
+        let now = Utc::now();
+        Ok(self
+            .store
+            .delegations_of(p.tenant_id, me)
+            .await?
+            .iter()
+            .any(|d| d.grantor_id == grantor && d.delegate_id == me && d.covers(item, now)))
+    }
+
+    /// Who may see an item at all: everyone allowed to read all items, the recipient, a delegate,
+    /// and whoever took it at the handover (for their receipt).
+    async fn can_see(&self, p: &Principal, item: &Item) -> AppResult<bool> {
+        if allowed(p.role, Permission::ReadAllItems) || Self::is_recipient(p, item) {
+            return Ok(true);
+        }
+        let Some(me) = p.person_id else { return Ok(false) };
+        if self.is_delegate(p, item).await? {
+            return Ok(true);
+        }
+        Ok(self.store.handover(p.tenant_id, item.id).await?.is_some_and(|h| h.handover.taken_by_person == Some(me)))
+    }
+
+    /// Whether the caller may see the sender and contents of a confidential item: the recipient,
+    /// a delegate (not for strictly confidential items) and staff cleared for its level.
+    fn need_to_know(p: &Principal, item: &Item, delegate: bool) -> bool {
+        let level = security_level(item.kind, item.confidentiality);
+        level == 0
+            || Self::is_recipient(p, item)
+            || (delegate && item.confidentiality != Confidentiality::StrictlyConfidential)
+            || (allowed(p.role, Permission::HandleItems) && p.clearance >= level)
+    }
+
+    /// The item as this caller may see it: sender and contents withheld without need to know.
+    pub(crate) fn present(p: &Principal, item: Item, delegate: bool) -> Item {
+        if Self::need_to_know(p, &item, delegate) {
+            return item;
+        }
+        Item {
+            sender_name: None,
+            sender_org: None,
+            sender_address: None,
+            sender_country: None,
+            notes: None,
+            damage_description: None,
+            category: Category::General,
+            redacted: true,
+            ..item
+        }
     }
 
     /// Registers an inbound item, or returns the item already registered with that tracking
@@ -288,6 +351,7 @@ impl App {
                 created_at: now,
                 updated_at: now,
                 version: 1,
+                redacted: false,
             };
             let draft = EventDraft {
                 item_id: Some(item.id),
@@ -368,6 +432,13 @@ impl App {
             handover,
             input.signature.is_some(),
         )?;
+        let level = security_level(item.kind, item.confidentiality);
+        if p.clearance < level {
+            return Err(AppError::new(
+                ErrorCode::Forbidden,
+                format!("handling this item needs clearance for security level {level}; ask a supervisor"),
+            ));
+        }
         let location = match t.location {
             Some(lid) => {
                 let loc = self
@@ -375,29 +446,31 @@ impl App {
                     .location(p.tenant_id, lid)
                     .await?
                     .ok_or_else(|| DomainError::invalid("location_id", "no such location in this organisation"))?;
-                let needed = required_security_level(item.confidentiality);
+                // Opening and resealing happen only in a secure area.
+                let needed = if action.moves_item() { level } else { level.max(2) };
                 if loc.security_level < needed {
+                    let what = if action.moves_item() { "be stored in" } else { "be opened or resealed in" };
                     return Err(AppError::new(
                         ErrorCode::Forbidden,
-                        format!(
-                            "a {} item needs a location of security level {needed} or higher",
-                            item.confidentiality
-                        ),
+                        format!("this item may only {what} a location of security level {needed} or higher"),
                     ));
                 }
                 Some(loc)
             }
             None => None,
         };
-        let location_id = match (action, &location) {
-            (_, Some(l)) => Some(l.id),
-            // Leaving the mailroom clears the shelf; everything else keeps it.
-            (
-                Action::OutForDelivery | Action::Deliver | Action::PickUp | Action::ReturnToSender | Action::Forward,
-                None,
-            ) => None,
-            (_, None) => item.location_id,
+        let (seal_change, seal_details) = self.check_seal(p, ctx, &item, action, input, location.as_ref()).await?;
+        let delegation = match &t.handover {
+            Some(h) => self.check_release(p, &item, h).await?,
+            None => None,
         };
+        let location_id = match (action, &location) {
+            (a, Some(l)) if a.moves_item() => Some(l.id),
+            // Leaving the mailroom clears the shelf; everything else keeps it.
+            (a, _) if a.leaves_mailroom() => None,
+            _ => item.location_id,
+        };
+        let event_location = location.as_ref().map(|l| l.id).or(location_id);
         let now = storage_time(Utc::now());
         let handover = match (&t.handover, &input.signature) {
             (Some(h), Some(sig)) => {
@@ -428,6 +501,8 @@ impl App {
             "to": to,
             "note": t.note,
             "location": location.as_ref().map(|l| &l.code),
+            "seal": seal_details,
+            "delegation_id": delegation,
             "handover": handover.as_ref().map(|(h, a)| json!({
                 "taken_by": h.handover.taken_by,
                 "taken_by_person_id": h.handover.taken_by_person,
@@ -437,12 +512,14 @@ impl App {
                 "signature_sha256": a.sha256,
             })),
         });
-        let draft = EventDraft { item_id: Some(id), kind: action.as_str().to_string(), location_id, details };
+        let draft =
+            EventDraft { item_id: Some(id), kind: action.as_str().to_string(), location_id: event_location, details };
         let change = ItemChange {
             expected_version: input.expected_version.unwrap_or(item.version),
             status: to,
             location_id,
             handover,
+            seal_number: seal_change,
         };
         match self.store.change_item(p.tenant_id, id, change, &p.actor(ctx), draft).await {
             Ok(i) => Ok(i),
@@ -454,11 +531,165 @@ impl App {
         }
     }
 
-    /// One item, if the caller may see it (others get "not found", never "forbidden").
+    /// Checks the seal of a confidential item on every hop, and works out what opening or
+    /// resealing changes. A wrong seal number is itself recorded in the custody log.
+    async fn check_seal(
+        &self,
+        p: &Principal,
+        ctx: &RequestCtx,
+        item: &Item,
+        action: Action,
+        input: &TransitionInput,
+        place: Option<&mailroom_store::Location>,
+    ) -> AppResult<(Option<Option<String>>, serde_json::Value)> {
+        let under_seal = item.confidentiality != Confidentiality::Internal;
+        if !under_seal {
+            if matches!(action, Action::Open | Action::Reseal) {
+                return Err(DomainError::invalid(
+                    "action",
+                    "only confidential items are opened and resealed under seal",
+                )
+                .into());
+            }
+            return Ok((None, serde_json::Value::Null));
+        }
+        let presented = input.seal_number.as_deref().map(normalize_seal).filter(|s| !s.is_empty());
+        match (&item.seal_number, action) {
+            (None, Action::Reseal) => {
+                let new_seal = input.new_seal_number.as_deref().map(normalize_seal).filter(|s| !s.is_empty());
+                let Some(new_seal) = new_seal else {
+                    return Err(DomainError::invalid(
+                        "new_seal_number",
+                        "resealing needs the number of the new seal or bag",
+                    )
+                    .into());
+                };
+                if new_seal.chars().count() > 64 {
+                    return Err(DomainError::invalid(
+                        "new_seal_number",
+                        "new_seal_number is longer than 64 characters",
+                    )
+                    .into());
+                }
+                let marking = mailroom_domain::text::required("marking", input.marking.as_deref().unwrap_or(""), 100)
+                    .map_err(|_| {
+                    DomainError::invalid("marking", "resealing needs the classification marking written on the bag")
+                })?;
+                Ok((Some(Some(new_seal.clone())), json!({"resealed_with": new_seal, "marking": marking})))
+            }
+            (Some(_), Action::Reseal) => {
+                Err(AppError::new(ErrorCode::Conflict, "the item is sealed; open it before resealing"))
+            }
+            (None, Action::Open) => Err(AppError::new(ErrorCode::Conflict, "the item is already open")),
+            (None, a) if a.leaves_mailroom() => Err(AppError::new(
+                ErrorCode::Conflict,
+                "this confidential item was opened; reseal it in a secure area before it leaves",
+            )),
+            (None, _) => Ok((None, json!({"state": "open"}))),
+            (Some(current), _) => {
+                let Some(presented) = presented else {
+                    return Err(DomainError::invalid(
+                        "seal_number",
+                        "scan or type the seal number of this confidential item",
+                    )
+                    .into());
+                };
+                if presented != normalize_seal(current) {
+                    let draft = EventDraft {
+                        item_id: Some(item.id),
+                        kind: "seal_mismatch".into(),
+                        location_id: place.map(|l| l.id).or(item.location_id),
+                        details: json!({"attempted": action, "presented": presented}),
+                    };
+                    self.store.append_event(p.tenant_id, &p.actor(ctx), draft).await?;
+                    return Err(AppError::new(
+                        ErrorCode::SealMismatch,
+                        "the seal number does not match this item's seal; the attempt was recorded — check the bag and call a supervisor",
+                    ));
+                }
+                let opened = action == Action::Open;
+                Ok((opened.then_some(None), json!({"checked": presented, "opened": opened})))
+            }
+        }
+    }
+
+    /// Who may take an item: confidential items only to the recipient in person (or, unless
+    /// strictly confidential, a delegate), with an ID check; delegates always show ID.
+    /// Returns the delegation used, if any.
+    async fn check_release(&self, p: &Principal, item: &Item, h: &Handover) -> AppResult<Option<DelegationId>> {
+        let confidential = item.confidentiality != Confidentiality::Internal;
+        let id_checked = h.id_type.is_some() && h.id_last_digits.is_some();
+        let Some(taker) = h.taken_by_person else {
+            if confidential {
+                return Err(DomainError::invalid(
+                    "handover.taken_by_person_id",
+                    "a confidential item is released only to a person in the directory: give taken_by_person_id",
+                )
+                .into());
+            }
+            return Ok(None);
+        };
+        let is_recipient = item.recipient_person_id == Some(taker)
+            || match item.recipient_department_id {
+                Some(d) => self.store.person(p.tenant_id, taker).await?.and_then(|x| x.department_id) == Some(d),
+                None => false,
+            };
+        let delegation = match (is_recipient, item.recipient_person_id) {
+            (false, Some(grantor)) => self
+                .store
+                .delegations_of(p.tenant_id, grantor)
+                .await?
+                .into_iter()
+                .find(|d| d.delegate_id == taker && d.covers(item, Utc::now())),
+            _ => None,
+        };
+        if confidential && !is_recipient {
+            if item.confidentiality == Confidentiality::StrictlyConfidential {
+                return Err(AppError::new(
+                    ErrorCode::Forbidden,
+                    "a strictly confidential item is released only to the recipient in person, never to a delegate",
+                ));
+            }
+            if delegation.is_none() {
+                return Err(AppError::new(
+                    ErrorCode::Forbidden,
+                    "a confidential item is released only to the recipient or a delegate they named",
+                ));
+            }
+        }
+        if (confidential || delegation.is_some()) && !id_checked {
+            return Err(DomainError::invalid(
+                "handover.id_type",
+                "check the ID of the person collecting: give handover.id_type and handover.id_last_digits",
+            )
+            .into());
+        }
+        Ok(delegation.map(|d| d.id))
+    }
+
+    /// One item, if the caller may see it (others get "not found", never "forbidden"), redacted
+    /// when the caller has no need to know its sender and contents.
     pub async fn item(&self, p: &Principal, id: ItemId) -> AppResult<Item> {
         let item = self.store.item(p.tenant_id, id).await?.ok_or_else(|| AppError::not_found("item"))?;
-        if !self.can_see(p, &item) {
+        if !self.can_see(p, &item).await? {
             return Err(AppError::not_found("item"));
+        }
+        let delegate = !Self::is_recipient(p, &item) && self.is_delegate(p, &item).await?;
+        Ok(Self::present(p, item, delegate))
+    }
+
+    /// Like [`App::item`], and a look at a confidential item's details is itself recorded in the
+    /// custody log (who, when, from where, what was looked at).
+    pub async fn view_item(&self, p: &Principal, ctx: &RequestCtx, id: ItemId, what: &str) -> AppResult<Item> {
+        let item = self.item(p, id).await?;
+        if security_level(item.kind, item.confidentiality) > 0 {
+            let draft = EventDraft {
+                item_id: Some(item.id),
+                kind: "viewed".into(),
+                location_id: None,
+                details: json!({"view": what, "redacted": item.redacted}),
+            };
+            self.store.append_event(p.tenant_id, &p.actor(ctx), draft).await?;
         }
         Ok(item)
     }
@@ -505,6 +736,14 @@ impl App {
             mine,
             before: q.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?,
             limit: limit + 1,
+            // Free text matches sender and notes of confidential items only for those who may read them.
+            clearance: if mine.is_some() {
+                3
+            } else if allowed(p.role, Permission::HandleItems) {
+                p.clearance
+            } else {
+                0
+            },
             ..Default::default()
         };
         if let Some(code) = q.tracking.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
@@ -534,6 +773,7 @@ impl App {
         } else {
             None
         };
+        let items = items.into_iter().map(|i| Self::present(p, i, false)).collect();
         Ok(ItemPage { items, next_cursor })
     }
 

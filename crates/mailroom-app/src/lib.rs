@@ -2,6 +2,7 @@
 //! and makes one store call that writes the change and its custody event in one transaction.
 
 pub mod auth;
+pub mod delegation;
 pub mod demo;
 pub mod directory;
 mod error;
@@ -48,6 +49,8 @@ pub struct Principal {
     /// The directory entry of the user, for "my mail".
     pub person_id: Option<PersonId>,
     pub department_id: Option<DepartmentId>,
+    /// Highest security level of confidential items this user may handle (0, 2 or 3).
+    pub clearance: i64,
 }
 
 /// Where a request came from: feeds the custody log.

@@ -14,6 +14,7 @@ pub enum ErrorCode {
     PayloadTooLarge,
     UnsupportedMediaType,
     IdempotencyMismatch,
+    SealMismatch,
     Internal,
 }
 
@@ -30,6 +31,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::IdempotencyMismatch => "idempotency_key_reused",
+            ErrorCode::SealMismatch => "seal_mismatch",
             ErrorCode::Internal => "internal_error",
         }
     }

@@ -99,7 +99,9 @@ string_enum!(
 );
 
 string_enum!(
-    /// Things staff do to an item. Each is checked against the state machine.
+    /// Things staff do to an item. Each is checked against the state machine. `open` opens a
+    /// sealed confidential item in a secure area (the seal number is checked); `reseal` seals it
+    /// again in a new bag with a new seal number and classification marking.
     Action {
         Store = "store",
         Notify = "notify",
@@ -112,6 +114,8 @@ string_enum!(
         ReturnToSender = "return_to_sender",
         Forward = "forward",
         Move = "move",
+        Open = "open",
+        Reseal = "reseal",
     }
 );
 
@@ -138,6 +142,18 @@ impl Action {
     }
     /// Whether this action needs a storage location.
     pub fn needs_location(self) -> bool {
+        matches!(self, Action::Store | Action::Move | Action::Open | Action::Reseal)
+    }
+    /// Whether the item physically leaves the mailroom's custody.
+    pub fn leaves_mailroom(self) -> bool {
+        matches!(
+            self,
+            Action::OutForDelivery | Action::Deliver | Action::PickUp | Action::ReturnToSender | Action::Forward
+        )
+    }
+    /// Whether the action changes where the item is stored (open and reseal happen in a secure
+    /// area but leave the item's storage location as it is).
+    pub fn moves_item(self) -> bool {
         matches!(self, Action::Store | Action::Move)
     }
 }
@@ -164,6 +180,7 @@ pub fn next_status(from: Status, action: Action) -> Result<Status, DomainError> 
             _ => S::ReturnedToSender,
         }),
         (s @ (S::Stored | S::Notified | S::ReadyForPickup | S::Held), A::Move) => Some(s),
+        (s, A::Open | A::Reseal) if s.in_mailroom() => Some(s),
         _ => None,
     };
     to.ok_or_else(|| {
@@ -172,6 +189,23 @@ pub fn next_status(from: Status, action: Action) -> Result<Status, DomainError> 
             format!("cannot {} an item that is {}", action.as_str().replace('_', " "), from.as_str().replace('_', " ")),
         )
     })
+}
+
+/// The security level an item demands of its storage location and of the staff who handle it:
+/// 0 for internal items, 2 for confidential ones and for storage media (which must always live
+/// in a restricted location), 3 for strictly confidential ones.
+pub fn security_level(kind: ItemKind, confidentiality: Confidentiality) -> i64 {
+    let by_class = match confidentiality {
+        Confidentiality::Internal => 0,
+        Confidentiality::Confidential => 2,
+        Confidentiality::StrictlyConfidential => 3,
+    };
+    if kind == ItemKind::StorageMedia { by_class.max(2) } else { by_class }
+}
+
+/// Normalises a seal or confidential-bag number for comparison (case and spaces ignored).
+pub fn normalize_seal(raw: &str) -> String {
+    raw.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_uppercase).collect()
 }
 
 /// Actions allowed from a status, for menus and API hints.
@@ -276,6 +310,13 @@ impl NewItem {
                 return Err(DomainError::invalid("sender_country", "sender_country must be a two-letter ISO code"));
             }
         };
+        let seal_number = text::optional("seal_number", input.seal_number, 64)?;
+        if confidentiality != Confidentiality::Internal && seal_number.is_none() {
+            return Err(DomainError::invalid(
+                "seal_number",
+                "a confidential item is registered with the number of its seal or confidential bag",
+            ));
+        }
         Ok(NewItem {
             kind,
             category,
@@ -291,7 +332,7 @@ impl NewItem {
             condition,
             damage_description,
             notes: text::optional("notes", input.notes, 4000)?,
-            seal_number: text::optional("seal_number", input.seal_number, 64)?,
+            seal_number: seal_number.map(|s| normalize_seal(&s)),
         })
     }
 }
@@ -329,7 +370,8 @@ impl Transition {
         has_signature: bool,
     ) -> Result<Transition, DomainError> {
         if action.needs_location() && location.is_none() {
-            return Err(DomainError::invalid("location_id", format!("{} needs a storage location", action.as_str())));
+            let what = if action.moves_item() { "a storage location" } else { "the secure area where it happens" };
+            return Err(DomainError::invalid("location_id", format!("{} needs {what}", action.as_str())));
         }
         let note = text::optional("note", note, 2000)?;
         if matches!(action, Action::Hold | Action::ReturnToSender | Action::Forward) && note.is_none() {
@@ -398,6 +440,18 @@ mod tests {
         assert!(next_status(Status::OutForDelivery, Action::PickUp).is_err());
         assert_eq!(next_status(Status::OutForDelivery, Action::Store).ok(), Some(Status::Stored));
         assert_eq!(next_status(Status::Held, Action::Release).ok(), Some(Status::Stored));
+    }
+
+    #[test]
+    fn open_and_reseal_keep_the_status_and_storage_media_are_restricted() {
+        assert_eq!(next_status(Status::Stored, Action::Open).ok(), Some(Status::Stored));
+        assert_eq!(next_status(Status::Held, Action::Reseal).ok(), Some(Status::Held));
+        assert!(next_status(Status::OutForDelivery, Action::Open).is_err());
+        assert!(next_status(Status::Delivered, Action::Reseal).is_err());
+        assert_eq!(security_level(ItemKind::StorageMedia, Confidentiality::Internal), 2);
+        assert_eq!(security_level(ItemKind::StorageMedia, Confidentiality::StrictlyConfidential), 3);
+        assert_eq!(security_level(ItemKind::Letter, Confidentiality::Internal), 0);
+        assert_eq!(normalize_seal(" seal-0001 a"), "SEAL-0001A");
     }
 
     #[test]

@@ -186,6 +186,34 @@ impl crate::Store for Backend {
         self.read(move |c| Box::pin(checkpoints(c, t))).await
     }
 
+    async fn user_clearance(&self, t: TenantId, user: UserId) -> Result<i64> {
+        self.read(move |c| Box::pin(user_clearance(c, t, user))).await
+    }
+    async fn set_user_clearance(&self, t: TenantId, user: UserId, level: i64) -> Result<()> {
+        self.write(move |c| Box::pin(set_user_clearance(c, t, user, level))).await
+    }
+    async fn create_delegation(&self, d: &Delegation, actor: &Actor, event: EventDraft) -> Result<()> {
+        let (d, actor) = (d.clone(), actor.clone());
+        self.write(move |c| Box::pin(async move { create_delegation(c, &d, &actor, &event).await })).await
+    }
+    async fn delegation(&self, t: TenantId, id: DelegationId) -> Result<Option<Delegation>> {
+        self.read(move |c| Box::pin(delegation(c, t, id))).await
+    }
+    async fn delegations_of(&self, t: TenantId, person: PersonId) -> Result<Vec<Delegation>> {
+        self.read(move |c| Box::pin(delegations_of(c, t, person))).await
+    }
+    async fn revoke_delegation(
+        &self,
+        t: TenantId,
+        id: DelegationId,
+        at: chrono::DateTime<chrono::Utc>,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<()> {
+        let actor = actor.clone();
+        self.write(move |c| Box::pin(async move { revoke_delegation(c, t, id, at, &actor, &event).await })).await
+    }
+
     async fn bulk_register(&self, items: Vec<Item>, actor: &Actor) -> Result<()> {
         let actor = actor.clone();
         self.write(move |c| Box::pin(async move { bulk_register(c, &items, &actor).await })).await

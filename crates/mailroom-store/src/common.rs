@@ -493,8 +493,8 @@ async fn insert_event(c: &mut Conn, ev: &CustodyEvent) -> Result<()> {
 
 async fn insert_item(c: &mut Conn, i: &Item) -> Result<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO item ({ITEM_COLUMNS}, search_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-         $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
+        "INSERT INTO item ({ITEM_COLUMNS}, search_text, secret_text, secret_level) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+         $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)"
     )))
     .bind(i.id.0)
     .bind(i.tenant_id.0)
@@ -523,6 +523,8 @@ async fn insert_item(c: &mut Conn, i: &Item) -> Result<()> {
     .bind(i.updated_at)
     .bind(i.version)
     .bind(item_search_text(i))
+    .bind(item_secret_text(i))
+    .bind(item_secret_level(i))
     .execute(&mut *c)
     .await
     .map_err(db_err)?;
@@ -629,6 +631,14 @@ pub(crate) async fn change_item(
             None => StoreError::NotFound,
         });
     }
+    if let Some(seal) = &change.seal_number {
+        sqlx::query("UPDATE item SET seal_number = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(seal)
+            .bind(t.0)
+            .bind(id.0)
+            .execute(&mut *c)
+            .await?;
+    }
     if let Some((h, sig)) = &change.handover {
         insert_attachment(c, sig).await?;
         sqlx::query(
@@ -681,7 +691,10 @@ pub(crate) async fn list_items(c: &mut Conn, t: TenantId, f: &ItemFilter) -> Res
         sql.push_str(&format!(" AND reference = ${}", next()));
     }
     if f.q.is_some() {
-        sql.push_str(&format!(" AND search_text LIKE ${} ESCAPE '\\'", next()));
+        let (a, b, c) = (next(), next(), next());
+        sql.push_str(&format!(
+            " AND (search_text LIKE ${a} ESCAPE '\\' OR (secret_level <= ${b} AND secret_text LIKE ${c} ESCAPE '\\'))"
+        ));
     }
     if f.before.is_some() {
         sql.push_str(&format!(" AND id < ${}", next()));
@@ -704,7 +717,7 @@ pub(crate) async fn list_items(c: &mut Conn, t: TenantId, f: &ItemFilter) -> Res
         q = q.bind(r);
     }
     if let Some(text) = &f.q {
-        q = q.bind(like_pattern(text));
+        q = q.bind(like_pattern(text)).bind(f.clearance).bind(like_pattern(text));
     }
     if let Some(b) = f.before {
         q = q.bind(b.0);
@@ -854,4 +867,103 @@ pub(crate) async fn checkpoints(c: &mut Conn, t: TenantId) -> Result<Vec<Checkpo
         });
     }
     Ok(out)
+}
+
+pub(crate) async fn user_clearance(c: &mut Conn, t: TenantId, user: UserId) -> Result<i64> {
+    let r = sqlx::query("SELECT level FROM user_clearance WHERE tenant_id = $1 AND user_id = $2")
+        .bind(t.0)
+        .bind(user.0)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(match r {
+        Some(r) => r.try_get(0)?,
+        None => 0,
+    })
+}
+
+pub(crate) async fn set_user_clearance(c: &mut Conn, t: TenantId, user: UserId, level: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO user_clearance (tenant_id, user_id, level, granted_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (tenant_id, user_id) DO UPDATE SET level = excluded.level, granted_at = excluded.granted_at",
+    )
+    .bind(t.0)
+    .bind(user.0)
+    .bind(level)
+    .bind(Utc::now())
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+const DELEGATION_COLUMNS: &str =
+    "id, tenant_id, grantor_id, delegate_id, scope, category, item_ids, valid_from, valid_until, revoked_at, created_by, created_at";
+
+pub(crate) async fn create_delegation(c: &mut Conn, d: &Delegation, actor: &Actor, draft: &EventDraft) -> Result<()> {
+    let ids: Vec<uuid::Uuid> = d.item_ids.iter().map(|i| i.0).collect();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO delegation ({DELEGATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    )))
+    .bind(d.id.0)
+    .bind(d.tenant_id.0)
+    .bind(d.grantor_id.0)
+    .bind(d.delegate_id.0)
+    .bind(&d.scope)
+    .bind(d.category.map(|c| c.as_str()))
+    .bind(serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+    .bind(d.valid_from)
+    .bind(d.valid_until)
+    .bind(d.revoked_at)
+    .bind(d.created_by.0)
+    .bind(d.created_at)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    append_event(c, d.tenant_id, actor, draft).await?;
+    Ok(())
+}
+
+pub(crate) async fn delegation(c: &mut Conn, t: TenantId, id: DelegationId) -> Result<Option<Delegation>> {
+    let r: Option<DelegationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {DELEGATION_COLUMNS} FROM delegation WHERE tenant_id = $1 AND id = $2"
+    )))
+    .bind(t.0)
+    .bind(id.0)
+    .fetch_optional(&mut *c)
+    .await?;
+    r.map(TryInto::try_into).transpose()
+}
+
+pub(crate) async fn delegations_of(c: &mut Conn, t: TenantId, person: PersonId) -> Result<Vec<Delegation>> {
+    let r: Vec<DelegationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {DELEGATION_COLUMNS} FROM delegation WHERE tenant_id = $1 AND (grantor_id = $2 OR delegate_id = $3) \
+         ORDER BY id DESC"
+    )))
+    .bind(t.0)
+    .bind(person.0)
+    .bind(person.0)
+    .fetch_all(&mut *c)
+    .await?;
+    r.into_iter().map(TryInto::try_into).collect()
+}
+
+pub(crate) async fn revoke_delegation(
+    c: &mut Conn,
+    t: TenantId,
+    id: DelegationId,
+    at: chrono::DateTime<Utc>,
+    actor: &Actor,
+    draft: &EventDraft,
+) -> Result<()> {
+    let done = sqlx::query("UPDATE delegation SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 AND revoked_at IS NULL")
+        .bind(at)
+        .bind(t.0)
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    append_event(c, t, actor, draft).await?;
+    Ok(())
 }

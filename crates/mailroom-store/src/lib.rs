@@ -147,6 +147,24 @@ pub trait Store: Send + Sync + 'static {
     /// All checkpoints of a tenant, smallest first.
     async fn checkpoints(&self, t: TenantId) -> Result<Vec<Checkpoint>>;
 
+    /// A user's clearance for confidential items (0 when none was granted).
+    async fn user_clearance(&self, t: TenantId, user: UserId) -> Result<i64>;
+    async fn set_user_clearance(&self, t: TenantId, user: UserId, level: i64) -> Result<()>;
+    /// Stores a delegation and its custody event in one transaction.
+    async fn create_delegation(&self, d: &Delegation, actor: &Actor, event: EventDraft) -> Result<()>;
+    async fn delegation(&self, t: TenantId, id: DelegationId) -> Result<Option<Delegation>>;
+    /// Delegations a person granted or received, newest first.
+    async fn delegations_of(&self, t: TenantId, person: PersonId) -> Result<Vec<Delegation>>;
+    /// Revokes an active delegation (with its custody event); `NotFound` if none is active.
+    async fn revoke_delegation(
+        &self,
+        t: TenantId,
+        id: DelegationId,
+        at: chrono::DateTime<chrono::Utc>,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<()>;
+
     /// Bulk-loads items with their custody events in large transactions (demo and benchmarks).
     async fn bulk_register(&self, items: Vec<Item>, actor: &Actor) -> Result<()>;
 }

@@ -150,6 +150,9 @@ pub struct Item {
     pub updated_at: DateTime<Utc>,
     /// Bumped on every change; used for optimistic concurrency.
     pub version: i64,
+    /// True when sender and contents were withheld from this caller (confidential item, no need to know).
+    #[serde(default)]
+    pub redacted: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -176,6 +179,8 @@ pub struct ItemFilter {
     pub mine: Option<(PersonId, Option<DepartmentId>)>,
     /// Ids strictly below this one (cursor pagination, newest first).
     pub before: Option<ItemId>,
+    /// Free text also matches the sender and notes of items up to this security level.
+    pub clearance: i64,
     pub limit: i64,
 }
 
@@ -200,4 +205,43 @@ pub struct ItemChange {
     pub status: Status,
     pub location_id: Option<LocationId>,
     pub handover: Option<(HandoverRecord, Attachment)>,
+    /// `Some(x)` sets the item's seal number to `x` (`None` inside: opened, no seal).
+    pub seal_number: Option<Option<String>>,
+}
+
+/// What a delegation covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Delegation {
+    pub id: DelegationId,
+    pub tenant_id: TenantId,
+    /// The recipient who lets someone else collect their mail.
+    pub grantor_id: PersonId,
+    /// The colleague who may collect it.
+    pub delegate_id: PersonId,
+    /// `all`, `category` or `items`.
+    pub scope: String,
+    pub category: Option<Category>,
+    pub item_ids: Vec<ItemId>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub created_by: UserId,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Delegation {
+    /// Whether the delegation is in force at `now` and covers `item`.
+    pub fn covers(&self, item: &Item, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none()
+            && self.valid_from <= now
+            && now < self.valid_until
+            && item.recipient_person_id == Some(self.grantor_id)
+            && match self.scope.as_str() {
+                "all" => true,
+                "category" => self.category == Some(item.category),
+                "items" => self.item_ids.contains(&item.id),
+                _ => false,
+            }
+    }
 }

@@ -300,24 +300,41 @@ impl TryFrom<ItemRow> for Item {
             created_at: r.created_at,
             updated_at: r.updated_at,
             version: r.version,
+            redacted: false,
         })
     }
 }
 
+/// Search text anyone who may list the item can match: for confidential items only the outside
+/// of the envelope (reference, tracking number, recipient, carrier).
 pub(crate) fn item_search_text(i: &Item) -> String {
-    let parts: Vec<&str> = [
+    let mut parts: Vec<&str> = [
         Some(i.reference.as_str()),
         i.tracking_number.as_deref(),
-        i.sender_name.as_deref(),
-        i.sender_org.as_deref(),
         Some(i.recipient_name.as_str()),
-        i.notes.as_deref(),
         i.carrier.as_deref(),
     ]
     .into_iter()
     .flatten()
     .collect();
+    if item_secret_level(i) == 0 {
+        parts.extend([i.sender_name.as_deref(), i.sender_org.as_deref(), i.notes.as_deref()].into_iter().flatten());
+    }
     mailroom_domain::text::search_key(&parts)
+}
+
+/// Search text only the recipient and cleared staff may match.
+pub(crate) fn item_secret_text(i: &Item) -> String {
+    if item_secret_level(i) == 0 {
+        return String::new();
+    }
+    let parts: Vec<&str> =
+        [i.sender_name.as_deref(), i.sender_org.as_deref(), i.notes.as_deref()].into_iter().flatten().collect();
+    mailroom_domain::text::search_key(&parts)
+}
+
+pub(crate) fn item_secret_level(i: &Item) -> i64 {
+    mailroom_domain::item::security_level(i.kind, i.confidentiality)
 }
 
 #[derive(sqlx::FromRow)]
@@ -424,4 +441,45 @@ pub(crate) fn like_pattern(q: &str) -> String {
     }
     s.push('%');
     s
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DelegationRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    grantor_id: Uuid,
+    delegate_id: Uuid,
+    scope: String,
+    category: Option<String>,
+    item_ids: String,
+    valid_from: DateTime<Utc>,
+    valid_until: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+    created_by: Uuid,
+    created_at: DateTime<Utc>,
+}
+impl TryFrom<DelegationRow> for Delegation {
+    type Error = StoreError;
+    fn try_from(r: DelegationRow) -> Result<Self> {
+        let ids: Vec<Uuid> =
+            serde_json::from_str(&r.item_ids).map_err(|e| StoreError::Corrupt(format!("delegation items: {e}")))?;
+        let category = match r.category {
+            Some(c) => Some(parse("category", &c, Category::parse)?),
+            None => None,
+        };
+        Ok(Delegation {
+            id: r.id.into(),
+            tenant_id: r.tenant_id.into(),
+            grantor_id: r.grantor_id.into(),
+            delegate_id: r.delegate_id.into(),
+            scope: r.scope,
+            category,
+            item_ids: ids.into_iter().map(Into::into).collect(),
+            valid_from: r.valid_from,
+            valid_until: r.valid_until,
+            revoked_at: r.revoked_at,
+            created_by: r.created_by.into(),
+            created_at: r.created_at,
+        })
+    }
 }

@@ -12,12 +12,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use mailroom_app::AppError;
 use mailroom_app::auth::UserInput;
+use mailroom_app::delegation::DelegationInput;
 use mailroom_app::directory::{DepartmentInput, LocationInput, PersonInput};
 use mailroom_app::import::{ImportKind, ImportReport};
 use mailroom_app::items::{ListQuery, RegisterItemInput, TransitionInput};
-use mailroom_app::store::{Department, HandoverRecord, Item, Location, Person, Site, User};
+use mailroom_app::store::{Delegation, Department, HandoverRecord, Item, Location, Person, Site, User};
 use mailroom_domain::custody::CustodyEvent;
-use mailroom_domain::ids::{DepartmentId, ItemId, PersonId};
+use mailroom_domain::ids::{DelegationId, DepartmentId, ItemId, PersonId, UserId};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -112,6 +113,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users", get(list_users).post(create_user))
         .route("/api/v1/items", post(create_item).get(list_items))
         .route("/api/v1/me/items", get(my_items))
+        .route("/api/v1/me/delegated-items", get(delegated_items))
+        .route("/api/v1/delegations", get(list_delegations).post(create_delegation))
+        .route("/api/v1/delegations/{id}", axum::routing::delete(revoke_delegation))
+        .route("/api/v1/users/{id}/clearance", axum::routing::put(set_clearance))
         .route("/api/v1/items/{id}", get(get_item))
         .route("/api/v1/items/{id}/transitions", post(transition_item))
         .route("/api/v1/items/{id}/events", get(item_events))
@@ -285,12 +290,90 @@ async fn my_items(State(s): State<AppState>, c: Caller, Q(q): Q<ItemQuery>) -> A
     Ok(Json(ItemList { items: page.items, next_cursor: page.next_cursor }))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct DelegationList {
+    pub items: Vec<Delegation>,
+    pub next_cursor: Option<String>,
+}
+
+/// Items waiting in the mailroom that the caller may collect for colleagues who delegated to them.
+#[utoipa::path(get, path = "/api/v1/me/delegated-items", tag = "delegation",
+    responses((status = 200, body = ItemList)), security(("bearer" = [])))]
+async fn delegated_items(State(s): State<AppState>, c: Caller) -> ApiResult<Json<ItemList>> {
+    let items = s.app.delegated_items(&c.principal).await.map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
+    Ok(Json(ItemList { items, next_cursor: None }))
+}
+
+/// Delegations the caller granted or received.
+#[utoipa::path(get, path = "/api/v1/delegations", tag = "delegation",
+    responses((status = 200, body = DelegationList)), security(("bearer" = [])))]
+async fn list_delegations(State(s): State<AppState>, c: Caller) -> ApiResult<Json<DelegationList>> {
+    let items = s.app.my_delegations(&c.principal).await.map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
+    Ok(Json(DelegationList { items, next_cursor: None }))
+}
+
+/// Let a named colleague collect your mail until `valid_until` (at most 180 days): all items, one
+/// category, or listed items. Strictly confidential items are never released to a delegate.
+#[utoipa::path(post, path = "/api/v1/delegations", tag = "delegation", request_body = DelegationInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key for retries")),
+    responses((status = 201, body = Delegation), (status = 422, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn create_delegation(
+    State(s): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    body: JsonBody<DelegationInput>,
+) -> ApiResult<Response> {
+    create_once(&s, &c, &headers, "delegations", &body.raw, s.app.grant_delegation(&c.principal, &c.ctx, &body.value))
+        .await
+}
+
+/// Revoke a delegation (grantor, delegate or administrator).
+#[utoipa::path(delete, path = "/api/v1/delegations/{id}", tag = "delegation", params(("id" = String, Path)),
+    responses((status = 200, body = Delegation), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+async fn revoke_delegation(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Delegation>> {
+    let rid = &c.ctx.request_id;
+    let id: DelegationId = parse_id(&id, "delegation", rid)?;
+    s.app.revoke_delegation(&c.principal, &c.ctx, id).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// A user's clearance for confidential items.
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct Clearance {
+    /// 0 none, 2 confidential, 3 strictly confidential.
+    pub level: i64,
+}
+
+/// Grant or withdraw a user's clearance to handle confidential items (administrators).
+#[utoipa::path(put, path = "/api/v1/users/{id}/clearance", tag = "auth", params(("id" = String, Path)), request_body = Clearance,
+    responses((status = 200, body = Clearance), (status = 404, body = Problem), (status = 422, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn set_clearance(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    body: JsonBody<Clearance>,
+) -> ApiResult<Json<Clearance>> {
+    let rid = &c.ctx.request_id;
+    let id: UserId = parse_id(&id, "user", rid)?;
+    s.app
+        .set_clearance(&c.principal, &c.ctx, id, body.value.level)
+        .await
+        .map(|level| Json(Clearance { level }))
+        .map_err(|e| ApiError::new(e, rid))
+}
+
 #[utoipa::path(get, path = "/api/v1/items/{id}", tag = "items", params(("id" = String, Path)),
     responses((status = 200, body = Item), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn get_item(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Json<Item>> {
     let rid = &c.ctx.request_id;
     let id: ItemId = parse_id(&id, "item", rid)?;
-    s.app.item(&c.principal, id).await.map(Json).map_err(|e| ApiError::new(e, rid))
+    s.app.view_item(&c.principal, &c.ctx, id, "details").await.map(Json).map_err(|e| ApiError::new(e, rid))
 }
 
 /// Apply a lifecycle action. Invalid transitions answer 409 `invalid_transition`.
@@ -317,6 +400,7 @@ async fn transition_item(
 async fn item_events(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Json<EventList>> {
     let rid = &c.ctx.request_id;
     let id: ItemId = parse_id(&id, "item", rid)?;
+    s.app.view_item(&c.principal, &c.ctx, id, "timeline").await.map_err(|e| ApiError::new(e, rid))?;
     let items = s.app.item_events(&c.principal, id).await.map_err(|e| ApiError::new(e, rid))?;
     Ok(Json(EventList { items, next_cursor: None }))
 }
@@ -344,6 +428,7 @@ async fn item_handover(
 async fn item_signature(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Response> {
     let rid = &c.ctx.request_id;
     let id: ItemId = parse_id(&id, "item", rid)?;
+    s.app.view_item(&c.principal, &c.ctx, id, "signature").await.map_err(|e| ApiError::new(e, rid))?;
     let a = s.app.item_signature(&c.principal, id).await.map_err(|e| ApiError::new(e, rid))?;
     Ok(crate::attachment_response(a))
 }
@@ -355,7 +440,7 @@ async fn item_signature(State(s): State<AppState>, c: Caller, Path(id): Path<Str
 async fn item_receipt(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Response> {
     let rid = &c.ctx.request_id;
     let id: ItemId = parse_id(&id, "item", rid)?;
-    let item = s.app.item(&c.principal, id).await.map_err(|e| ApiError::new(e, rid))?;
+    let item = s.app.view_item(&c.principal, &c.ctx, id, "receipt").await.map_err(|e| ApiError::new(e, rid))?;
     let r = s.app.item_receipt(&c.principal, id).await.map_err(|e| ApiError::new(e, rid))?;
     let mut resp = r.to_canonical().into_response();
     let h = resp.headers_mut();
@@ -599,13 +684,13 @@ impl utoipa::Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "mailroom API", description = "Inbound mail, directory and custody for on-site mailrooms. Errors are RFC 9457 problem+json with a stable `code`."),
-    paths(me, list_users, create_user, create_item, list_items, my_items, get_item, transition_item, item_events, item_handover, item_signature, item_receipt, custody_public_key,
+    paths(me, list_users, create_user, set_clearance, list_delegations, create_delegation, revoke_delegation, delegated_items, create_item, list_items, my_items, get_item, transition_item, item_events, item_handover, item_signature, item_receipt, custody_public_key,
         list_people, create_person, get_person, update_person, import_people,
         list_departments, create_department, get_department, update_department, delete_department, import_departments,
         list_sites, create_site, list_locations, create_location),
     components(schemas(Problem, mailroom_app::RowError)),
     modifiers(&BearerAuth),
-    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller"), (name = "custody", description = "Verifiable custody: receipts and the signing key"))
+    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller"), (name = "custody", description = "Verifiable custody: receipts and the signing key"), (name = "delegation", description = "Letting a colleague collect your mail"))
 )]
 pub struct ApiDoc;
 

@@ -34,7 +34,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
             StatusCode::UNPROCESSABLE_ENTITY
         }
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ErrorCode::InvalidTransition | ErrorCode::Conflict => StatusCode::CONFLICT,
+        ErrorCode::InvalidTransition | ErrorCode::Conflict | ErrorCode::SealMismatch => StatusCode::CONFLICT,
         ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -55,6 +55,7 @@ fn title_for(code: ErrorCode) -> &'static str {
         ErrorCode::PayloadTooLarge => "Payload too large",
         ErrorCode::UnsupportedMediaType => "Unsupported media type",
         ErrorCode::IdempotencyMismatch => "Idempotency key reused",
+        ErrorCode::SealMismatch => "Seal number does not match",
         ErrorCode::Internal => "Internal error",
     }
 }

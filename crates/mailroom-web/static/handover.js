@@ -231,6 +231,9 @@
       handover: handover,
       signature: { data: data },
     };
+    if ($("seal")) {
+      body.seal_number = value("seal") || undefined;
+    }
     busy = true;
     submitBtn.setAttribute("aria-busy", "true");
     submitBtn.classList.add("busy");

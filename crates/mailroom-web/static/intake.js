@@ -340,6 +340,7 @@
       carrier: value("carrier") || undefined,
       sender: senderName || senderOrg ? { name: senderName || undefined, organisation: senderOrg || undefined } : undefined,
       notes: value("notes") || undefined,
+      seal_number: value("seal") || undefined,
     };
   }
 
@@ -354,6 +355,7 @@
     priority: "priority",
     confidentiality: "confidentiality",
     condition: "condition",
+    seal_number: "seal",
   };
 
   function showResult(item) {

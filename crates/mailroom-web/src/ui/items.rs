@@ -8,7 +8,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use mailroom_app::items::{ListQuery, TransitionInput, required_security_level};
+use mailroom_app::items::{ListQuery, TransitionInput, available_actions};
 use mailroom_app::store::{HandoverRecord, Item, Location, Site};
 use mailroom_app::{AppError, Principal};
 use mailroom_domain::custody::CustodyEvent;
@@ -248,6 +248,9 @@ struct ItemPage {
     flash: Option<String>,
     error: Option<String>,
     staff: bool,
+    /// A sealed confidential item: every action asks for the seal number.
+    sealed: bool,
+    redacted: bool,
 }
 
 fn push(fields: &mut Vec<Field>, t: Tr, key: &str, value: Option<String>) {
@@ -273,7 +276,7 @@ fn item_fields(t: Tr, i: &Item, locations: &[Location], sites: &[Site]) -> Vec<F
     push(&mut f, t, "item.sender_org", i.sender_org.clone());
     push(&mut f, t, "item.sender_address", i.sender_address.clone());
     push(&mut f, t, "item.sender_country", i.sender_country.clone());
-    push(&mut f, t, "item.seal", i.seal_number.clone());
+    // The seal number is not shown: whoever handles the item reads it off the bag, and every action checks it.
     push(&mut f, t, "item.location", loc.map(location_label));
     push(&mut f, t, "item.site", site.map(|s| s.name.clone()));
     push(&mut f, t, "item.notes", i.notes.clone());
@@ -376,6 +379,8 @@ fn handover_view(t: Tr, id: &str, h: &HandoverRecord) -> HandoverView {
 fn action_view(t: Tr, a: Action) -> ActionView {
     let form = match a {
         Action::Store | Action::Move => "location",
+        Action::Open => "secure",
+        Action::Reseal => "reseal",
         Action::Hold | Action::ReturnToSender | Action::Forward => "note",
         Action::Deliver | Action::PickUp => "handover",
         _ => "simple",
@@ -392,15 +397,15 @@ struct DetailExtras {
 async fn detail_page(s: &AppState, u: &UiUser, id: ItemId, extras: DetailExtras) -> Result<Response, UiError> {
     let t = u.t;
     let p: &Principal = &u.principal;
-    let item = s.app.item(p, id).await.map_err(|e| u.fail(e))?;
+    let item = s.app.view_item(p, &u.ctx, id, "details").await.map_err(|e| u.fail(e))?;
     let events = s.app.item_events(p, id).await.map_err(|e| u.fail(e))?;
     let handover = s.app.item_handover(p, id).await.map_err(|e| u.fail(e))?;
     let locations = s.app.list_locations(p).await.map_err(|e| u.fail(e))?;
     let sites = s.app.list_sites(p).await.map_err(|e| u.fail(e))?;
     let staff = s.app.may_handle(p);
     let actions =
-        if staff { allowed_actions(item.status).into_iter().map(|a| action_view(t, a)).collect() } else { Vec::new() };
-    let needed = required_security_level(item.confidentiality);
+        if staff { available_actions(&item).into_iter().map(|a| action_view(t, a)).collect() } else { Vec::new() };
+    let needed = mailroom_domain::item::security_level(item.kind, item.confidentiality);
     let eligible = locations
         .iter()
         .filter(|l| l.security_level >= needed && Some(l.id) != item.location_id)
@@ -425,6 +430,8 @@ async fn detail_page(s: &AppState, u: &UiUser, id: ItemId, extras: DetailExtras)
         flash: extras.flash,
         error: extras.error,
         staff,
+        sealed: item.seal_number.is_some() && item.confidentiality != Confidentiality::Internal,
+        redacted: item.redacted,
         id: id_s,
     };
     Ok(html(extras.status, &page))
@@ -456,6 +463,9 @@ pub(crate) struct ActForm {
     location_id: Option<String>,
     note: Option<String>,
     version: Option<String>,
+    seal_number: Option<String>,
+    new_seal_number: Option<String>,
+    marking: Option<String>,
 }
 
 /// A lifecycle action posted from the item page.
@@ -485,6 +495,9 @@ pub(crate) async fn act(
         handover: None,
         signature: None,
         expected_version: filled(&f.version).and_then(|v| v.parse().ok()),
+        seal_number: filled(&f.seal_number).map(str::to_string),
+        new_seal_number: filled(&f.new_seal_number).map(str::to_string),
+        marking: filled(&f.marking).map(str::to_string),
     };
     match s.app.transition(&u.principal, &u.ctx, id, &input).await {
         Ok(_) => Ok(see_other(&format!("/ui/items/{id}?done={}", enc(&f.action)))),
@@ -523,6 +536,7 @@ struct HandoverPage {
     person_id: String,
     place: String,
     id_types: Vec<Opt>,
+    sealed: bool,
 }
 
 pub(crate) async fn handover(
@@ -592,6 +606,7 @@ pub(crate) async fn handover(
         person_id,
         place,
         id_types,
+        sealed: item.seal_number.is_some() && item.confidentiality != Confidentiality::Internal,
     };
     Ok(html(StatusCode::OK, &page))
 }

@@ -5,6 +5,7 @@
 
 mod api;
 mod cli;
+mod confidential;
 mod crash;
 mod custody;
 mod openapi;

@@ -28,14 +28,7 @@ fn parcel(fx: &Fixture, tracking: &str) -> RegisterItemInput {
 }
 
 fn step(action: &str) -> TransitionInput {
-    TransitionInput {
-        action: action.into(),
-        location_id: None,
-        note: None,
-        handover: None,
-        signature: None,
-        expected_version: None,
-    }
+    TransitionInput { action: action.into(), ..Default::default() }
 }
 
 async fn directory_roundtrip(b: Backend) {
@@ -151,8 +144,10 @@ async fn confidential_items_need_secure_locations(b: Backend) {
     let Some((db, fx)) = setup(b).await else { return };
     let mut input = parcel(&fx, "EA123456785CN");
     input.confidentiality = Some("strictly_confidential".into());
+    input.seal_number = Some("bag 001".into());
     let item = fx.app.register_item(&fx.staff, &ctx(), &input, None).await.unwrap().item;
     let mut store = step("store");
+    store.seal_number = Some("BAG001".into());
     store.location_id = Some(fx.shelf.id);
     let r = fx.app.transition(&fx.staff, &ctx(), item.id, &store).await;
     assert_eq!(r.err().map(|e| e.code()), Some(ErrorCode::Forbidden));

@@ -167,7 +167,9 @@ impl Fixture {
             role: Role::Admin,
             person_id: None,
             department_id: None,
+            clearance: 3,
         };
+        app.store.set_user_clearance(tenant.id, admin_user.id, 3).await.expect("clearance");
         let site = app.create_site(&admin, "HQ", Some("上海")).await.expect("site");
         let shelf = app
             .create_location(
@@ -250,6 +252,7 @@ impl Fixture {
             .create_user(tenant.id, "employee", "Emp", PASSWORD, Role::Employee, Some(person.id))
             .await
             .expect("employee");
+        app.store.set_user_clearance(tenant.id, staff_user.id, 3).await.expect("clearance");
         let staff = Principal { user_id: staff_user.id, login: "clerk".into(), role: Role::Staff, ..admin.clone() };
         let employee = Principal {
             user_id: emp_user.id,
@@ -257,6 +260,7 @@ impl Fixture {
             role: Role::Employee,
             person_id: Some(person.id),
             department_id: Some(dept.id),
+            clearance: 0,
             ..admin.clone()
         };
         Fixture { app, tenant, admin, staff, employee, dept, person, other_person, shelf, secure }
