@@ -228,6 +228,7 @@ struct HandoverView {
     id: String,
     at: String,
     signature: String,
+    receipt: String,
 }
 
 #[derive(Template)]
@@ -373,6 +374,7 @@ fn handover_view(t: Tr, id: &str, h: &HandoverRecord) -> HandoverView {
         id: id_text,
         at: local_time(h.at),
         signature: format!("/api/v1/items/{id}/signature"),
+        receipt: format!("/api/v1/items/{id}/receipt"),
     }
 }
 
