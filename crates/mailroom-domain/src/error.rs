@@ -14,6 +14,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     UnsupportedMediaType,
     IdempotencyMismatch,
+    /// The material was destroyed under a retention policy (its data key was shredded).
+    Shredded,
     Internal,
 }
 
@@ -30,6 +32,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::IdempotencyMismatch => "idempotency_key_reused",
+            ErrorCode::Shredded => "shredded",
             ErrorCode::Internal => "internal_error",
         }
     }

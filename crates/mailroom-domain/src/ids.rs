@@ -32,4 +32,16 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(TenantId, SiteId, LocationId, DepartmentId, PersonId, ItemId, UserId, EventId, AttachmentId, TokenId);
+id_type!(
+    TenantId,
+    SiteId,
+    LocationId,
+    DepartmentId,
+    PersonId,
+    ItemId,
+    UserId,
+    EventId,
+    AttachmentId,
+    TokenId,
+    DataKeyId
+);
