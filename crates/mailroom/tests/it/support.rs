@@ -1,7 +1,9 @@
 //! Test support: fresh databases on both backends, an in-process server on 127.0.0.1:0,
 //! a typed HTTP client, and the real binary for CLI and crash tests.
 
+use mailroom_app::vault::MasterKeys;
 use mailroom_app::{App, Principal, RequestCtx};
+use mailroom_domain::vault::Keyring;
 use mailroom_domain::auth::Role;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -27,6 +29,18 @@ macro_rules! both_backends {
             }
         }
     )*};
+}
+
+/// The master key every test database is encrypted with (`ID:BASE64`).
+pub const TEST_MASTER_KEY: &str = "test-1:dGVzdCBtYXN0ZXIga2V5OiAzMiBieXRlcyBsb25nISE=";
+
+pub fn test_keys() -> MasterKeys {
+    MasterKeys::given(Keyring::parse(TEST_MASTER_KEY).expect("test key"))
+}
+
+/// The app on `url` with the test master key.
+pub async fn open_app(url: &str) -> App {
+    App::open_with(url, Some(test_keys())).await.expect("open app")
 }
 
 pub fn pg_admin_url() -> String {
@@ -276,7 +290,7 @@ pub struct TestServer {
 impl TestServer {
     pub async fn start(backend: Backend) -> Option<TestServer> {
         let db = TestDb::new(backend).await?;
-        let app = App::open(&db.url).await.expect("open app");
+        let app = open_app(&db.url).await;
         let fx = Fixture::new(app.clone(), "acme").await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
@@ -388,7 +402,17 @@ pub fn bin() -> PathBuf {
 
 /// Runs the CLI and returns (exit code, stdout, stderr).
 pub fn cli(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(bin()).args(args).env_remove("MAILROOM_DB").output().expect("run mailroom");
+    cli_env(args, &[("MAILROOM_MASTER_KEY", TEST_MASTER_KEY)])
+}
+
+/// Runs the CLI with these environment variables (and no other database or key settings).
+pub fn cli_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = std::process::Command::new(bin());
+    cmd.args(args).env_remove("MAILROOM_DB").env_remove("MAILROOM_MASTER_KEY").env_remove("MAILROOM_MASTER_KEY_FILE");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run mailroom");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
