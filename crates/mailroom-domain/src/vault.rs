@@ -135,11 +135,13 @@ impl Keyring {
     /// Blank lines and lines starting with `#` are ignored. The first key is the active one.
     pub fn parse(text: &str) -> Result<Keyring, VaultError> {
         let mut keys = Vec::new();
-        for (n, raw) in text.split(['\n', ',']).enumerate() {
-            let line = raw.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
+        let entries = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .flat_map(|l| l.split(','))
+            .map(str::trim)
+            .filter(|e| !e.is_empty());
+        for (n, line) in entries.enumerate() {
             let (id, material) = match line.rsplit_once(':') {
                 Some((id, m)) => (Some(id.trim()), m.trim()),
                 None => (None, line),
@@ -396,7 +398,7 @@ mod tests {
     fn keyrings() {
         let a = format_key("2026-a", &SecretKey([1; 32]));
         let b = format_key("2025-b", &SecretKey([2; 32]));
-        let ring = Keyring::parse(&format!("# rotated 2026\n{a}\n\n{b}\n")).unwrap();
+        let ring = Keyring::parse(&format!("# rotated 2026, see the runbook\n{a}\n\n{b}\n")).unwrap();
         assert_eq!(ring.active().id, "2026-a");
         assert_eq!(ring.keys().len(), 2);
         assert!(ring.get("2025-b").is_some());

@@ -10,3 +10,4 @@ mod custody;
 mod openapi;
 mod store;
 mod support;
+mod vault;

@@ -3,8 +3,8 @@
 
 use mailroom_app::vault::MasterKeys;
 use mailroom_app::{App, Principal, RequestCtx};
-use mailroom_domain::vault::Keyring;
 use mailroom_domain::auth::Role;
+use mailroom_domain::vault::Keyring;
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -418,6 +418,43 @@ pub fn cli_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs the CLI (with only these key settings) for a command that must exit by itself, e.g. a
+/// server that refuses to start; fails the test if it is still running after 60 s.
+pub fn run_with_timeout(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    use std::io::Read;
+    let mut cmd = std::process::Command::new(bin());
+    cmd.args(args)
+        .env_remove("MAILROOM_DB")
+        .env_remove("MAILROOM_MASTER_KEY")
+        .env_remove("MAILROOM_MASTER_KEY_FILE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run mailroom");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("mailroom {args:?} did not exit");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let (mut out, mut err) = (String::new(), String::new());
+    if let Some(mut o) = child.stdout.take() {
+        let _ = o.read_to_string(&mut out);
+    }
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut err);
+    }
+    (status.code().unwrap_or(-1), out, err)
 }
 
 /// A 1×1 PNG as a data URL (a valid signature).
