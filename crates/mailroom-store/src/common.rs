@@ -1058,13 +1058,16 @@ pub(crate) async fn seal_attachment(
     data: &[u8],
 ) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE attachment SET data = $1, dek_id = $2, nonce = $3 WHERE tenant_id = $4 AND id = $5 AND dek_id IS NULL",
+        "UPDATE attachment SET data = $1, dek_id = $2, nonce = $3 WHERE tenant_id = $4 AND id = $5 AND dek_id IS NULL \
+         AND EXISTS (SELECT 1 FROM data_key WHERE tenant_id = $6 AND id = $7 AND shredded_at IS NULL)",
     )
     .bind(data)
     .bind(sealed.data_key_id.0)
     .bind(&sealed.nonce)
     .bind(t.0)
     .bind(id.0)
+    .bind(t.0)
+    .bind(sealed.data_key_id.0)
     .execute(&mut *c)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -142,6 +142,11 @@ async fn signatures_never_reach_the_database_in_clear(b: Backend) {
     let id = api_handover(&srv, &c, "general", "ENC000000001", &png).await;
     // The API gives the image back exactly.
     assert_eq!(signature_bytes(&srv, &token, &id).await, (200, png.clone()));
+    // A second signature of the same category and period shares the period's data key.
+    let (png2, _) = canary_png();
+    let second = api_handover(&srv, &c, "general", "ENC000000002", &png2).await;
+    assert_eq!(signature_bytes(&srv, &token, &second).await, (200, png2));
+    assert_eq!(srv.db.scalar("SELECT COUNT(*) FROM data_key").await, 1);
     // The custody log records the SHA-256 of the plain image (the content address).
     let events = c.get(&format!("/api/v1/items/{id}/events")).await;
     let details = events.body["items"].as_array().unwrap().last().unwrap()["details"].as_str().unwrap().to_string();
@@ -519,4 +524,81 @@ async fn demo_key_file_and_generated_keys() {
     let (code, _, err) = cli_env(&["keys", "generate", "--id", "no spaces"], &[]);
     assert_ne!(code, 0);
     assert!(err.contains("key id"), "{err}");
+}
+
+/// `kill -HUP` makes a running server re-read its key file.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_the_key_file() {
+    use std::io::BufRead;
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let token = {
+        let app = open_app(&db.url).await;
+        Fixture::new(app.clone(), "acme").await;
+        app.create_token("acme", "clerk").await.unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("master.keys");
+    std::fs::write(&file, format!("{TEST_MASTER_KEY}\n")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = std::process::Command::new(crate::support::bin())
+        .args(["serve", "--db", &db.url, "--addr", &format!("127.0.0.1:{port}")])
+        .env("MAILROOM_LOG", "info")
+        .env("MAILROOM_MASTER_KEY_FILE", &file)
+        .env_remove("MAILROOM_MASTER_KEY")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let http = reqwest::Client::new();
+    for _ in 0..400 {
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+            && r.status().is_success()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    std::fs::write(&file, format!("{}\n{TEST_MASTER_KEY}\n", key("k2", 2))).unwrap();
+    let hup = std::process::Command::new("kill").args(["-HUP", &child.id().to_string()]).status().unwrap();
+    assert!(hup.success());
+    let reloaded = (0..200).any(|_| {
+        rx.recv_timeout(std::time::Duration::from_millis(50)).is_ok_and(|l| l.contains("master keys reloaded"))
+    });
+    let c = Client { http: reqwest::Client::new(), base: base.clone(), token: Some(token) };
+    let srv_person: String = {
+        let r = c.get("/api/v1/people?q=E1").await;
+        r.body["items"][0]["id"].as_str().unwrap().to_string()
+    };
+    let r = c
+        .post("/api/v1/items", &json!({"tracking_number": "HUP000000001", "recipient": {"person_id": srv_person}}))
+        .await;
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/items/{id}/transitions");
+    let shelf = c.get("/api/v1/locations").await.body["items"][0]["id"].as_str().unwrap().to_string();
+    c.post(&path, &json!({"action": "store", "location_id": shelf})).await;
+    c.post(&path, &json!({"action": "ready_for_pickup"})).await;
+    let (png, _) = canary_png();
+    let done = c
+        .post(
+            &path,
+            &json!({"action": "pick_up", "handover": {"taken_by": "x"}, "signature": {"data": data_url(&png)}}),
+        )
+        .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(reloaded, "no reload logged");
+    assert_eq!(done.body["status"], "picked_up", "{}", done.text);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM data_key WHERE master_key_id = 'k2'").await, 1);
+    db.cleanup().await;
 }
