@@ -32,16 +32,5 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(
-    TenantId,
-    SiteId,
-    LocationId,
-    DepartmentId,
-    PersonId,
-    ItemId,
-    UserId,
-    EventId,
-    AttachmentId,
-    TokenId,
-    DataKeyId
-);
+id_type!(TenantId, SiteId, LocationId, DepartmentId, PersonId, ItemId, UserId, EventId, AttachmentId, TokenId);
+id_type!(DataKeyId);
