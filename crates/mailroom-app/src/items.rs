@@ -1,6 +1,6 @@
 //! Inbound items: registration, lifecycle transitions with handovers, tracking and search.
 
-use crate::{App, AppError, AppResult, Principal, RequestCtx, random_bytes, sha256_hex};
+use crate::{App, AppError, AppResult, Principal, RequestCtx, random_bytes};
 use base64::Engine;
 use chrono::Utc;
 use mailroom_domain::auth::{Permission, Role, allowed, require};
@@ -475,14 +475,8 @@ impl App {
         let handover = match (&t.handover, &input.signature) {
             (Some(h), Some(sig)) => {
                 let (bytes, mime) = decode_signature(sig)?;
-                let att = Attachment {
-                    id: AttachmentId::new(),
-                    tenant_id: p.tenant_id,
-                    sha256: sha256_hex(&bytes),
-                    media_type: mime.to_string(),
-                    data: bytes,
-                    created_at: now,
-                };
+                // Encrypted here, before the store's transaction.
+                let att = self.seal_new_attachment(p.tenant_id, item.category, mime, bytes, now).await?;
                 let rec = HandoverRecord {
                     item_id: id,
                     action: action.as_str().to_string(),
@@ -705,10 +699,16 @@ impl App {
         Ok(self.store.handover(p.tenant_id, id).await?)
     }
 
-    /// The signature image of an item's handover.
+    /// The signature image of an item's handover, decrypted. A signature destroyed under a
+    /// retention policy answers [`ErrorCode::Shredded`].
     pub async fn item_signature(&self, p: &Principal, id: ItemId) -> AppResult<Attachment> {
         let h = self.item_handover(p, id).await?.ok_or_else(|| AppError::not_found("signature"))?;
-        self.store.attachment(p.tenant_id, h.signature_id).await?.ok_or_else(|| AppError::not_found("signature"))
+        let a = self
+            .store
+            .attachment(p.tenant_id, h.signature_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("signature"))?;
+        self.open_attachment(a).await
     }
 
     /// Lists items newest first. Employees only ever see their own and their department's mail.

@@ -8,6 +8,8 @@ pub mod directory;
 mod error;
 pub mod import;
 pub mod items;
+pub mod retention;
+pub mod vault;
 pub mod verify;
 
 pub use error::{AppError, AppResult, RowError};
@@ -25,16 +27,36 @@ pub struct App {
     pub store: Arc<dyn Store>,
     /// The installation's custody signing key, loaded once.
     signing_key: Arc<tokio::sync::OnceCell<mailroom_domain::receipt::SigningKey>>,
+    /// The master keys (encryption at rest).
+    vault: Arc<vault::Vault>,
 }
 
 impl App {
+    /// The app without master keys: everything but encrypted attachments and a wrapped signing
+    /// key works. See [`App::with_master_keys`].
     pub fn new(store: Arc<dyn Store>) -> App {
-        App { store, signing_key: Arc::default() }
+        App { store, signing_key: Arc::default(), vault: Arc::default() }
     }
 
-    /// Opens the store at `url` (running migrations) and builds the app.
+    /// Opens the store at `url` (running migrations) with the master keys the environment
+    /// configures (see [`vault::MasterKeys::from_env`]), if any.
     pub async fn open(url: &str) -> AppResult<App> {
-        Ok(App::new(mailroom_store::open(url).await?))
+        let keys = vault::MasterKeys::from_env(url)?;
+        if let Some(k) = &keys {
+            for w in &k.warnings {
+                tracing::warn!("{w}");
+            }
+        }
+        App::open_with(url, keys).await
+    }
+
+    /// Opens the store at `url` (running migrations) with these master keys.
+    pub async fn open_with(url: &str, keys: Option<vault::MasterKeys>) -> AppResult<App> {
+        let store = mailroom_store::open(url).await?;
+        match keys {
+            Some(k) => App::with_master_keys(store, k).await,
+            None => Ok(App::new(store)),
+        }
     }
 }
 

@@ -1,7 +1,9 @@
 //! Custody verification: the per-organisation hash chain, signed Merkle checkpoints, and
 //! handover receipts.
 
+use crate::vault::MasterKeys;
 use crate::{App, AppError, AppResult, Principal, random_bytes};
+use base64::Engine;
 use chrono::Utc;
 use mailroom_domain::ErrorCode;
 use mailroom_domain::custody::{ChainBreak, ChainVerifier, hex};
@@ -10,6 +12,8 @@ use mailroom_domain::merkle::{self, Hash};
 use mailroom_domain::receipt::{
     self, Checkpoint, Receipt, SigningKey, VerifyingKey, sign_checkpoint, verify_checkpoint_signature,
 };
+use mailroom_domain::vault::{self, MasterKey, SecretKey};
+use mailroom_store::InstallationKey;
 
 /// The result of checking one tenant's custody log.
 #[derive(Debug, Clone)]
@@ -29,7 +33,7 @@ impl TenantVerdict {
 }
 
 const PAGE: i64 = 5000;
-const KEY_NAME: &str = "custody-signing";
+pub(crate) const KEY_NAME: &str = "custody-signing";
 
 /// Environment variable naming a file with the signing key (64 hex digits); without it the key
 /// is generated once and kept in the database, shared by every node.
@@ -37,6 +41,21 @@ pub const SIGNING_KEY_FILE_ENV: &str = "MAILROOM_SIGNING_KEY_FILE";
 
 fn parse_secret(s: &str) -> Option<[u8; 32]> {
     merkle::parse_hash(s.trim())
+}
+
+fn signing_key_from_file() -> AppResult<Option<SigningKey>> {
+    let Ok(path) = std::env::var(SIGNING_KEY_FILE_ENV) else { return Ok(None) };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| AppError::Internal(format!("cannot read {SIGNING_KEY_FILE_ENV} {path}: {e}")))?;
+    let secret = parse_secret(&text)
+        .ok_or_else(|| AppError::Internal(format!("{path} must hold the key as 64 lowercase hex digits")))?;
+    Ok(Some(receipt::signing_key(&secret)))
+}
+
+fn wrap_secret(mk: &MasterKey, secret: &SecretKey) -> AppResult<String> {
+    let wrapped = vault::wrap_key(mk, &random_bytes::<24>()?, &vault::installation_key_aad(KEY_NAME, &mk.id), secret)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(wrapped))
 }
 
 fn to_hashes(hexes: &[String]) -> AppResult<Vec<Hash>> {
@@ -48,37 +67,97 @@ fn to_hashes(hexes: &[String]) -> AppResult<Vec<Hash>> {
 
 impl App {
     /// The custody signing key: from `MAILROOM_SIGNING_KEY_FILE`, else from the database
-    /// (generated on first use).
+    /// (generated on first use; wrapped by the master key when one is configured).
     pub async fn signing_key(&self) -> AppResult<SigningKey> {
         self.signing_key
             .get_or_try_init(|| async {
-                if let Ok(path) = std::env::var(SIGNING_KEY_FILE_ENV) {
-                    let text = std::fs::read_to_string(&path)
-                        .map_err(|e| AppError::Internal(format!("cannot read {SIGNING_KEY_FILE_ENV} {path}: {e}")))?;
-                    let secret = parse_secret(&text).ok_or_else(|| {
-                        AppError::Internal(format!("{path} must hold the key as 64 lowercase hex digits"))
-                    })?;
-                    return Ok(receipt::signing_key(&secret));
+                if let Some(key) = signing_key_from_file()? {
+                    return Ok(key);
                 }
-                let (secret, _) = match self.store.installation_key(KEY_NAME).await? {
+                let stored = match self.store.installation_key(KEY_NAME).await? {
                     Some(k) => k,
                     None => {
-                        let key = receipt::signing_key(&random_bytes::<32>()?);
-                        let public = hex(&key.verifying_key().to_bytes());
-                        self.store.put_installation_key(KEY_NAME, &hex(&key.to_bytes()), &public).await?
+                        let secret = SecretKey::from_bytes(random_bytes::<32>()?);
+                        let key = receipt::signing_key(secret.expose());
+                        let public_key = hex(&key.verifying_key().to_bytes());
+                        let new = match self.master_keys().ok() {
+                            Some(keys) => {
+                                let mk = keys.ring.active();
+                                InstallationKey {
+                                    name: KEY_NAME.into(),
+                                    secret: wrap_secret(mk, &secret)?,
+                                    public_key,
+                                    master_key_id: Some(mk.id.clone()),
+                                }
+                            }
+                            None => InstallationKey {
+                                name: KEY_NAME.into(),
+                                secret: hex(secret.expose()),
+                                public_key,
+                                master_key_id: None,
+                            },
+                        };
+                        self.store.put_installation_key(&new).await?
                     }
                 };
-                let secret = parse_secret(&secret)
-                    .ok_or_else(|| AppError::Internal("stored signing key is malformed".into()))?;
-                Ok(receipt::signing_key(&secret))
+                let secret = self.installation_secret(&stored)?;
+                Ok(receipt::signing_key(secret.expose()))
             })
             .await
             .cloned()
     }
 
+    /// The secret of a stored installation key, unwrapped if it is wrapped.
+    fn installation_secret(&self, k: &InstallationKey) -> AppResult<SecretKey> {
+        match &k.master_key_id {
+            None => parse_secret(&k.secret)
+                .map(SecretKey::from_bytes)
+                .ok_or_else(|| AppError::Internal("stored signing key is malformed".into())),
+            Some(id) => {
+                let keys = self.master_keys()?;
+                let mk = keys.ring.get(id).ok_or_else(|| {
+                    AppError::Internal(format!(
+                        "the signing key is wrapped by master key {id:?}, which is not configured"
+                    ))
+                })?;
+                let wrapped = base64::engine::general_purpose::STANDARD
+                    .decode(&k.secret)
+                    .map_err(|_| AppError::Internal("stored signing key is malformed".into()))?;
+                vault::unwrap_key(mk, &vault::installation_key_aad(&k.name, id), &wrapped)
+                    .map_err(|e| AppError::Internal(format!("the signing key could not be unwrapped: {e}")))
+            }
+        }
+    }
+
+    /// Wraps the stored signing key under the active master key unless it already is. Returns
+    /// whether it changed.
+    pub(crate) async fn wrap_signing_key(&self, keys: &MasterKeys) -> AppResult<bool> {
+        let Some(k) = self.store.installation_key(KEY_NAME).await? else { return Ok(false) };
+        let active = keys.ring.active();
+        if k.master_key_id.as_deref() == Some(active.id.as_str()) {
+            return Ok(false);
+        }
+        let secret = self.installation_secret(&k)?;
+        let wrapped = wrap_secret(active, &secret)?;
+        Ok(self.store.rewrap_installation_key(KEY_NAME, &k.secret, &wrapped, &active.id).await?)
+    }
+
+    /// The key receipts and checkpoints verify against. Needs no secret: verification works
+    /// without the master key.
+    pub async fn verifying_key(&self) -> AppResult<VerifyingKey> {
+        if let Some(key) = signing_key_from_file()? {
+            return Ok(key.verifying_key());
+        }
+        match self.store.installation_key(KEY_NAME).await? {
+            Some(k) => receipt::parse_public_key(&k.public_key)
+                .ok_or_else(|| AppError::Internal("stored public key is malformed".into())),
+            None => Ok(self.signing_key().await?.verifying_key()),
+        }
+    }
+
     /// The public key receipts are verified with, as 64 hex digits.
     pub async fn public_key_hex(&self) -> AppResult<String> {
-        Ok(hex(&self.signing_key().await?.verifying_key().to_bytes()))
+        Ok(hex(&self.verifying_key().await?.to_bytes()))
     }
 
     /// Signs a checkpoint over a tenant's whole log, unless the latest one already covers it.
@@ -139,7 +218,7 @@ impl App {
     /// Verifies every tenant's custody chain from its first event to its recorded head, and every
     /// checkpoint against the chain and the installation's public key.
     pub async fn verify_custody(&self) -> AppResult<Vec<TenantVerdict>> {
-        let public: VerifyingKey = self.signing_key().await?.verifying_key();
+        let public: VerifyingKey = self.verifying_key().await?;
         let mut out = Vec::new();
         for t in self.store.list_tenants().await? {
             let (head_seq, head_hash) = self.store.custody_head(t.id).await?;

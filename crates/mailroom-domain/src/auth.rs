@@ -22,13 +22,15 @@ pub enum Permission {
     ImportDirectory,
     ManageUsers,
     VerifyCustody,
+    /// Set retention policies (which destroy expired attachments).
+    ManageRetention,
 }
 
 pub fn allowed(role: Role, p: Permission) -> bool {
     use Permission as P;
     match role {
         Role::Admin => true,
-        Role::Staff => !matches!(p, P::ManageUsers | P::ManageDirectory | P::ImportDirectory),
+        Role::Staff => !matches!(p, P::ManageUsers | P::ManageDirectory | P::ImportDirectory | P::ManageRetention),
         Role::Employee => matches!(p, P::ReadOwnItems | P::ReadDirectory),
     }
 }
@@ -50,6 +52,7 @@ mod tests {
         assert!(allowed(Role::Admin, Permission::ManageUsers));
         assert!(allowed(Role::Staff, Permission::RegisterItems));
         assert!(!allowed(Role::Staff, Permission::ManageDirectory));
+        assert!(!allowed(Role::Staff, Permission::ManageRetention));
         assert!(!allowed(Role::Employee, Permission::RegisterItems));
         assert!(!allowed(Role::Employee, Permission::ReadAllItems));
         assert!(allowed(Role::Employee, Permission::ReadOwnItems));

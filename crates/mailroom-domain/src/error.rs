@@ -15,6 +15,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     IdempotencyMismatch,
     SealMismatch,
+    /// The material was destroyed under a retention policy (its data key was shredded).
+    Shredded,
     Internal,
 }
 
@@ -32,6 +34,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::IdempotencyMismatch => "idempotency_key_reused",
             ErrorCode::SealMismatch => "seal_mismatch",
+            ErrorCode::Shredded => "shredded",
             ErrorCode::Internal => "internal_error",
         }
     }

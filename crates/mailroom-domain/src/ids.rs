@@ -45,3 +45,4 @@ id_type!(
     TokenId,
     DelegationId
 );
+id_type!(DataKeyId);

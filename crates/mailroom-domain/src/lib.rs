@@ -10,5 +10,6 @@ pub mod merkle;
 pub mod receipt;
 pub mod reference;
 pub mod text;
+pub mod vault;
 
 pub use error::{DomainError, ErrorCode};

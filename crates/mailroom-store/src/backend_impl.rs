@@ -167,13 +167,17 @@ impl crate::Store for Backend {
         self.read(move |c| Box::pin(custody_events(c, t, after_seq, limit))).await
     }
 
-    async fn installation_key(&self, name: &str) -> Result<Option<(String, String)>> {
+    async fn installation_key(&self, name: &str) -> Result<Option<InstallationKey>> {
         let name = name.to_string();
         self.read(move |c| Box::pin(async move { installation_key(c, &name).await })).await
     }
-    async fn put_installation_key(&self, name: &str, secret: &str, public_key: &str) -> Result<(String, String)> {
-        let (name, secret, public_key) = (name.to_string(), secret.to_string(), public_key.to_string());
-        self.write(move |c| Box::pin(async move { put_installation_key(c, &name, &secret, &public_key).await })).await
+    async fn put_installation_key(&self, key: &InstallationKey) -> Result<InstallationKey> {
+        let key = key.clone();
+        self.write(move |c| Box::pin(async move { put_installation_key(c, &key).await })).await
+    }
+    async fn rewrap_installation_key(&self, name: &str, old_secret: &str, secret: &str, master_key_id: &str) -> Result<bool> {
+        let (name, old, new, mk) = (name.to_string(), old_secret.to_string(), secret.to_string(), master_key_id.to_string());
+        self.write(move |c| Box::pin(async move { rewrap_installation_key(c, &name, &old, &new, &mk).await })).await
     }
     async fn custody_hashes(&self, t: TenantId, upto: i64) -> Result<Vec<String>> {
         self.read(move |c| Box::pin(custody_hashes(c, t, upto))).await
@@ -212,6 +216,57 @@ impl crate::Store for Backend {
     ) -> Result<()> {
         let actor = actor.clone();
         self.write(move |c| Box::pin(async move { revoke_delegation(c, t, id, at, &actor, &event).await })).await
+    }
+    async fn master_key_checks(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        self.read(move |c| Box::pin(master_key_checks(c))).await
+    }
+    async fn put_master_key_check(&self, id: &str, check: &[u8]) -> Result<Vec<u8>> {
+        let (id, check) = (id.to_string(), check.to_vec());
+        self.write(move |c| Box::pin(async move { put_master_key_check(c, &id, &check).await })).await
+    }
+    async fn master_keys_in_use(&self) -> Result<Vec<(String, i64)>> {
+        self.read(move |c| Box::pin(master_keys_in_use(c))).await
+    }
+    async fn data_keys(&self, t: TenantId) -> Result<Vec<DataKey>> {
+        self.read(move |c| Box::pin(data_keys(c, t))).await
+    }
+    async fn data_key(&self, t: TenantId, id: DataKeyId) -> Result<Option<DataKey>> {
+        self.read(move |c| Box::pin(data_key(c, t, id))).await
+    }
+    async fn data_key_in_use(&self, t: TenantId, category: Category, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Option<DataKey>> {
+        self.read(move |c| Box::pin(data_key_in_use(c, t, category, start, end))).await
+    }
+    async fn insert_data_key(&self, key: &DataKey) -> Result<DataKey> {
+        let key = key.clone();
+        self.write(move |c| Box::pin(async move { insert_data_key(c, &key).await })).await
+    }
+    async fn rewrap_data_key(&self, t: TenantId, id: DataKeyId, from: &str, to: &str, wrapped: &[u8]) -> Result<bool> {
+        let (from, to, wrapped) = (from.to_string(), to.to_string(), wrapped.to_vec());
+        self.write(move |c| Box::pin(async move { rewrap_data_key(c, t, id, &from, &to, &wrapped).await })).await
+    }
+    async fn retire_data_keys(&self, t: TenantId) -> Result<u64> {
+        self.write(move |c| Box::pin(retire_data_keys(c, t))).await
+    }
+    async fn shred_data_key(&self, t: TenantId, id: DataKeyId, actor: &Actor, event: EventDraft) -> Result<Option<(CustodyEvent, i64)>> {
+        let actor = actor.clone();
+        self.write(move |c| Box::pin(async move { shred_data_key(c, t, id, &actor, &event).await })).await
+    }
+    async fn attachment_counts(&self, t: TenantId) -> Result<Vec<(Option<DataKeyId>, i64)>> {
+        self.read(move |c| Box::pin(attachment_counts(c, t))).await
+    }
+    async fn plaintext_attachments(&self, t: TenantId, limit: i64) -> Result<Vec<(AttachmentId, Category)>> {
+        self.read(move |c| Box::pin(plaintext_attachments(c, t, limit))).await
+    }
+    async fn seal_attachment(&self, t: TenantId, id: AttachmentId, sealed: &Sealed, data: &[u8]) -> Result<bool> {
+        let (sealed, data) = (sealed.clone(), data.to_vec());
+        self.write(move |c| Box::pin(async move { seal_attachment(c, t, id, &sealed, &data).await })).await
+    }
+    async fn retention_policies(&self, t: TenantId) -> Result<Vec<RetentionPolicy>> {
+        self.read(move |c| Box::pin(retention_policies(c, t))).await
+    }
+    async fn set_retention_policies(&self, t: TenantId, policies: Vec<RetentionPolicy>, actor: &Actor, event: EventDraft) -> Result<CustodyEvent> {
+        let actor = actor.clone();
+        self.write(move |c| Box::pin(async move { set_retention_policies(c, t, &policies, &actor, &event).await })).await
     }
 
     async fn bulk_register(&self, items: Vec<Item>, actor: &Actor) -> Result<()> {

@@ -5,7 +5,8 @@
 use crate::models::*;
 use crate::rows::*;
 use crate::{DirectoryImport, Result, StoreError};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use mailroom_domain::item::Category;
 use mailroom_domain::custody::{self, Actor, CustodyEvent, EventDraft};
 use mailroom_domain::ids::*;
 use mailroom_domain::receipt::Checkpoint;
@@ -385,7 +386,8 @@ pub(crate) async fn delete_session(c: &mut Conn, id_hash: &str) -> Result<()> {
 
 pub(crate) async fn attachment(c: &mut Conn, t: TenantId, id: AttachmentId) -> Result<Option<Attachment>> {
     let r: Option<AttachmentRow> = sqlx::query_as(
-        "SELECT id, tenant_id, sha256, media_type, data, created_at FROM attachment WHERE tenant_id = $1 AND id = $2",
+        "SELECT id, tenant_id, sha256, media_type, size, data, dek_id, nonce, created_at FROM attachment \
+         WHERE tenant_id = $1 AND id = $2",
     )
     .bind(t.0)
     .bind(id.0)
@@ -429,16 +431,37 @@ pub(crate) async fn save_idempotent_response(
     Ok(())
 }
 
+/// Inserts an attachment. A sealed one needs its data key to exist and not to be shredded (the
+/// key row is locked on PostgreSQL, so a concurrent shredding waits for this transaction).
 async fn insert_attachment(c: &mut Conn, a: &Attachment) -> Result<()> {
+    if let Some(s) = &a.sealed {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT shredded_at IS NULL FROM data_key WHERE tenant_id = $1 AND id = $2{FOR_UPDATE}"
+        )))
+        .bind(a.tenant_id.0)
+        .bind(s.data_key_id.0)
+        .fetch_optional(&mut *c)
+        .await?;
+        let usable: bool = match row {
+            Some(r) => r.try_get(0)?,
+            None => false,
+        };
+        if !usable {
+            return Err(StoreError::Corrupt("the attachment's data key does not exist or was shredded".into()));
+        }
+    }
     sqlx::query(
-        "INSERT INTO attachment (id, tenant_id, sha256, media_type, size, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO attachment (id, tenant_id, sha256, media_type, size, data, dek_id, nonce, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(a.id.0)
     .bind(a.tenant_id.0)
     .bind(&a.sha256)
     .bind(&a.media_type)
-    .bind(a.data.len() as i64)
+    .bind(a.size)
     .bind(&a.data)
+    .bind(a.sealed.as_ref().map(|s| s.data_key_id.0))
+    .bind(a.sealed.as_ref().map(|s| s.nonce.clone()))
     .bind(a.created_at)
     .execute(&mut *c)
     .await
@@ -793,29 +816,304 @@ pub(crate) async fn bulk_register(c: &mut Conn, items: &[Item], actor: &Actor) -
     Ok(())
 }
 
-pub(crate) async fn installation_key(c: &mut Conn, name: &str) -> Result<Option<(String, String)>> {
-    let r = sqlx::query("SELECT secret, public_key FROM installation_key WHERE name = $1")
+pub(crate) async fn installation_key(c: &mut Conn, name: &str) -> Result<Option<InstallationKey>> {
+    let r = sqlx::query("SELECT name, secret, public_key, master_key_id FROM installation_key WHERE name = $1")
         .bind(name)
         .fetch_optional(&mut *c)
         .await?;
     match r {
-        Some(r) => Ok(Some((r.try_get(0)?, r.try_get(1)?))),
+        Some(r) => Ok(Some(InstallationKey {
+            name: r.try_get(0)?,
+            secret: r.try_get(1)?,
+            public_key: r.try_get(2)?,
+            master_key_id: r.try_get(3)?,
+        })),
         None => Ok(None),
     }
 }
 
-pub(crate) async fn put_installation_key(c: &mut Conn, name: &str, secret: &str, public_key: &str) -> Result<(String, String)> {
+pub(crate) async fn put_installation_key(c: &mut Conn, k: &InstallationKey) -> Result<InstallationKey> {
     sqlx::query(
-        "INSERT INTO installation_key (name, secret, public_key, created_at) VALUES ($1, $2, $3, $4) \
+        "INSERT INTO installation_key (name, secret, public_key, master_key_id, created_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (name) DO NOTHING",
     )
-    .bind(name)
-    .bind(secret)
-    .bind(public_key)
+    .bind(&k.name)
+    .bind(&k.secret)
+    .bind(&k.public_key)
+    .bind(&k.master_key_id)
     .bind(Utc::now())
     .execute(&mut *c)
     .await?;
-    installation_key(c, name).await?.ok_or(StoreError::NotFound)
+    installation_key(c, &k.name).await?.ok_or(StoreError::NotFound)
+}
+
+pub(crate) async fn rewrap_installation_key(
+    c: &mut Conn,
+    name: &str,
+    old_secret: &str,
+    secret: &str,
+    master_key_id: &str,
+) -> Result<bool> {
+    let done = sqlx::query("UPDATE installation_key SET secret = $1, master_key_id = $2 WHERE name = $3 AND secret = $4")
+        .bind(secret)
+        .bind(master_key_id)
+        .bind(name)
+        .bind(old_secret)
+        .execute(&mut *c)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(crate) async fn master_key_checks(c: &mut Conn) -> Result<Vec<(String, Vec<u8>)>> {
+    let rows = sqlx::query("SELECT id, check_value FROM master_key ORDER BY id").fetch_all(&mut *c).await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
+
+pub(crate) async fn put_master_key_check(c: &mut Conn, id: &str, check: &[u8]) -> Result<Vec<u8>> {
+    sqlx::query("INSERT INTO master_key (id, check_value, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+        .bind(id)
+        .bind(check)
+        .bind(Utc::now())
+        .execute(&mut *c)
+        .await?;
+    Ok(sqlx::query("SELECT check_value FROM master_key WHERE id = $1").bind(id).fetch_one(&mut *c).await?.try_get(0)?)
+}
+
+pub(crate) async fn master_keys_in_use(c: &mut Conn) -> Result<Vec<(String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT master_key_id, COUNT(*) FROM (SELECT master_key_id FROM data_key WHERE master_key_id IS NOT NULL \
+         UNION ALL SELECT master_key_id FROM installation_key WHERE master_key_id IS NOT NULL) k \
+         GROUP BY master_key_id ORDER BY master_key_id",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+}
+
+pub(crate) async fn data_keys(c: &mut Conn, t: TenantId) -> Result<Vec<DataKey>> {
+    let r: Vec<DataKeyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {DATA_KEY_COLUMNS} FROM data_key WHERE tenant_id = $1 ORDER BY category, period_start, created_at"
+    )))
+    .bind(t.0)
+    .fetch_all(&mut *c)
+    .await?;
+    r.into_iter().map(TryInto::try_into).collect()
+}
+
+pub(crate) async fn data_key(c: &mut Conn, t: TenantId, id: DataKeyId) -> Result<Option<DataKey>> {
+    let r: Option<DataKeyRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {DATA_KEY_COLUMNS} FROM data_key WHERE tenant_id = $1 AND id = $2")))
+            .bind(t.0)
+            .bind(id.0)
+            .fetch_optional(&mut *c)
+            .await?;
+    r.map(TryInto::try_into).transpose()
+}
+
+pub(crate) async fn data_key_in_use(
+    c: &mut Conn,
+    t: TenantId,
+    category: Category,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Option<DataKey>> {
+    let r: Option<DataKeyRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {DATA_KEY_COLUMNS} FROM data_key WHERE tenant_id = $1 AND category = $2 AND period_start = $3 \
+         AND period_end = $4 AND retired_at IS NULL AND shredded_at IS NULL"
+    )))
+    .bind(t.0)
+    .bind(category.as_str())
+    .bind(start)
+    .bind(end)
+    .fetch_optional(&mut *c)
+    .await?;
+    r.map(TryInto::try_into).transpose()
+}
+
+pub(crate) async fn insert_data_key(c: &mut Conn, k: &DataKey) -> Result<DataKey> {
+    sqlx::query(
+        "INSERT INTO data_key (id, tenant_id, category, period_start, period_end, master_key_id, wrapped, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+    )
+    .bind(k.id.0)
+    .bind(k.tenant_id.0)
+    .bind(k.category.as_str())
+    .bind(k.period_start)
+    .bind(k.period_end)
+    .bind(&k.master_key_id)
+    .bind(&k.wrapped)
+    .bind(k.created_at)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    data_key_in_use(c, k.tenant_id, k.category, k.period_start, k.period_end).await?.ok_or(StoreError::NotFound)
+}
+
+pub(crate) async fn rewrap_data_key(
+    c: &mut Conn,
+    t: TenantId,
+    id: DataKeyId,
+    from: &str,
+    to: &str,
+    wrapped: &[u8],
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE data_key SET master_key_id = $1, wrapped = $2 \
+         WHERE tenant_id = $3 AND id = $4 AND master_key_id = $5 AND shredded_at IS NULL",
+    )
+    .bind(to)
+    .bind(wrapped)
+    .bind(t.0)
+    .bind(id.0)
+    .bind(from)
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(crate) async fn retire_data_keys(c: &mut Conn, t: TenantId) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE data_key SET retired_at = $1 WHERE tenant_id = $2 AND retired_at IS NULL AND shredded_at IS NULL",
+    )
+    .bind(Utc::now())
+    .bind(t.0)
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Destroys a data key and erases the ciphertexts under it, with the custody event (whose
+/// details get `attachments`: how many were erased). `None` if it was shredded already.
+pub(crate) async fn shred_data_key(
+    c: &mut Conn,
+    t: TenantId,
+    id: DataKeyId,
+    actor: &Actor,
+    draft: &EventDraft,
+) -> Result<Option<(CustodyEvent, i64)>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT shredded_at IS NULL FROM data_key WHERE tenant_id = $1 AND id = $2{FOR_UPDATE}"
+    )))
+    .bind(t.0)
+    .bind(id.0)
+    .fetch_optional(&mut *c)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let live: bool = row.try_get(0)?;
+    if !live {
+        return Ok(None);
+    }
+    let now = custody::storage_time(Utc::now());
+    sqlx::query(
+        "UPDATE data_key SET wrapped = NULL, master_key_id = NULL, shredded_at = $1, retired_at = COALESCE(retired_at, $2) \
+         WHERE tenant_id = $3 AND id = $4",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(t.0)
+    .bind(id.0)
+    .execute(&mut *c)
+    .await?;
+    let erased = sqlx::query("UPDATE attachment SET data = $1 WHERE tenant_id = $2 AND dek_id = $3")
+        .bind(Vec::<u8>::new())
+        .bind(t.0)
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?
+        .rows_affected() as i64;
+    let mut draft = draft.clone();
+    if let Some(d) = draft.details.as_object_mut() {
+        d.insert("attachments".into(), erased.into());
+    }
+    let ev = append_event(c, t, actor, &draft).await?;
+    Ok(Some((ev, erased)))
+}
+
+pub(crate) async fn attachment_counts(c: &mut Conn, t: TenantId) -> Result<Vec<(Option<DataKeyId>, i64)>> {
+    let rows = sqlx::query("SELECT dek_id, COUNT(*) FROM attachment WHERE tenant_id = $1 GROUP BY dek_id")
+        .bind(t.0)
+        .fetch_all(&mut *c)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let id: Option<uuid::Uuid> = r.try_get(0)?;
+            Ok((id.map(DataKeyId), r.try_get(1)?))
+        })
+        .collect()
+}
+
+pub(crate) async fn plaintext_attachments(c: &mut Conn, t: TenantId, limit: i64) -> Result<Vec<(AttachmentId, Category)>> {
+    let rows = sqlx::query(
+        "SELECT a.id, COALESCE(i.category, 'general') FROM attachment a \
+         LEFT JOIN handover h ON h.tenant_id = a.tenant_id AND h.signature_id = a.id \
+         LEFT JOIN item i ON i.tenant_id = h.tenant_id AND i.id = h.item_id \
+         WHERE a.tenant_id = $1 AND a.dek_id IS NULL ORDER BY a.id LIMIT $2",
+    )
+    .bind(t.0)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let id: uuid::Uuid = r.try_get(0)?;
+            let cat: String = r.try_get(1)?;
+            let cat = Category::parse(&cat).ok_or_else(|| StoreError::Corrupt(format!("item category {cat:?}")))?;
+            Ok((AttachmentId(id), cat))
+        })
+        .collect()
+}
+
+pub(crate) async fn seal_attachment(
+    c: &mut Conn,
+    t: TenantId,
+    id: AttachmentId,
+    sealed: &Sealed,
+    data: &[u8],
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE attachment SET data = $1, dek_id = $2, nonce = $3 WHERE tenant_id = $4 AND id = $5 AND dek_id IS NULL \
+         AND EXISTS (SELECT 1 FROM data_key WHERE tenant_id = $6 AND id = $7 AND shredded_at IS NULL)",
+    )
+    .bind(data)
+    .bind(sealed.data_key_id.0)
+    .bind(&sealed.nonce)
+    .bind(t.0)
+    .bind(id.0)
+    .bind(t.0)
+    .bind(sealed.data_key_id.0)
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub(crate) async fn retention_policies(c: &mut Conn, t: TenantId) -> Result<Vec<RetentionPolicy>> {
+    let r: Vec<RetentionRow> =
+        sqlx::query_as("SELECT category, days, updated_at FROM retention_policy WHERE tenant_id = $1 ORDER BY category")
+            .bind(t.0)
+            .fetch_all(&mut *c)
+            .await?;
+    r.into_iter().map(TryInto::try_into).collect()
+}
+
+pub(crate) async fn set_retention_policies(
+    c: &mut Conn,
+    t: TenantId,
+    policies: &[RetentionPolicy],
+    actor: &Actor,
+    draft: &EventDraft,
+) -> Result<CustodyEvent> {
+    sqlx::query("DELETE FROM retention_policy WHERE tenant_id = $1").bind(t.0).execute(&mut *c).await?;
+    for p in policies {
+        sqlx::query("INSERT INTO retention_policy (tenant_id, category, days, updated_at) VALUES ($1, $2, $3, $4)")
+            .bind(t.0)
+            .bind(p.category.as_str())
+            .bind(p.days)
+            .bind(p.updated_at)
+            .execute(&mut *c)
+            .await
+            .map_err(db_err)?;
+    }
+    append_event(c, t, actor, draft).await
 }
 
 pub(crate) async fn custody_hashes(c: &mut Conn, t: TenantId, upto: i64) -> Result<Vec<String>> {

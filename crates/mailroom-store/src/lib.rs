@@ -8,9 +8,11 @@ mod rows;
 mod sqlite;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use mailroom_domain::DomainError;
 use mailroom_domain::custody::{Actor, CustodyEvent, EventDraft};
 use mailroom_domain::ids::*;
+use mailroom_domain::item::Category;
 use mailroom_domain::receipt::Checkpoint;
 pub use models::*;
 use std::sync::Arc;
@@ -136,10 +138,19 @@ pub trait Store: Send + Sync + 'static {
     /// Events with `seq > after_seq`, in order.
     async fn custody_events(&self, t: TenantId, after_seq: i64, limit: i64) -> Result<Vec<CustodyEvent>>;
 
-    /// The installation key `name`: (secret, public key), hex.
-    async fn installation_key(&self, name: &str) -> Result<Option<(String, String)>>;
+    /// The installation key `name`.
+    async fn installation_key(&self, name: &str) -> Result<Option<InstallationKey>>;
     /// Stores a key unless one with that name exists; returns the key that is stored.
-    async fn put_installation_key(&self, name: &str, secret: &str, public_key: &str) -> Result<(String, String)>;
+    async fn put_installation_key(&self, key: &InstallationKey) -> Result<InstallationKey>;
+    /// Replaces an installation key's secret (re-wrapped under `master_key_id`) if it is still
+    /// `old_secret`; false if someone else changed it first.
+    async fn rewrap_installation_key(
+        &self,
+        name: &str,
+        old_secret: &str,
+        secret: &str,
+        master_key_id: &str,
+    ) -> Result<bool>;
     /// Chain hashes of events 1..=upto, in order.
     async fn custody_hashes(&self, t: TenantId, upto: i64) -> Result<Vec<String>>;
     /// Stores a checkpoint (a second one for the same size is ignored).
@@ -164,6 +175,56 @@ pub trait Store: Send + Sync + 'static {
         actor: &Actor,
         event: EventDraft,
     ) -> Result<()>;
+    /// Check values of every master key id this database has seen: (id, check).
+    async fn master_key_checks(&self) -> Result<Vec<(String, Vec<u8>)>>;
+    /// Remembers a master key id's check value unless one is known; returns the known one.
+    async fn put_master_key_check(&self, id: &str, check: &[u8]) -> Result<Vec<u8>>;
+    /// Master key ids that wrap something (data keys of any tenant, installation keys), with
+    /// how many things each wraps. Installation-wide, for rotation and start-up checks.
+    async fn master_keys_in_use(&self) -> Result<Vec<(String, i64)>>;
+    /// All data keys of a tenant, shredded ones included.
+    async fn data_keys(&self, t: TenantId) -> Result<Vec<DataKey>>;
+    async fn data_key(&self, t: TenantId, id: DataKeyId) -> Result<Option<DataKey>>;
+    /// The data key that new material of this category and period is encrypted with, if any.
+    async fn data_key_in_use(
+        &self,
+        t: TenantId,
+        category: Category,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Option<DataKey>>;
+    /// Stores a new data key unless one is already in use for its category and period; returns
+    /// the one in use (this one, or the one another writer stored first).
+    async fn insert_data_key(&self, key: &DataKey) -> Result<DataKey>;
+    /// Replaces a data key's wrapping if it is still wrapped by master key `from`.
+    async fn rewrap_data_key(&self, t: TenantId, id: DataKeyId, from: &str, to: &str, wrapped: &[u8]) -> Result<bool>;
+    /// Stops using the tenant's current data keys for new material; returns how many were retired.
+    async fn retire_data_keys(&self, t: TenantId) -> Result<u64>;
+    /// Crypto-shredding: destroys a data key, erases the ciphertexts it protected and appends the
+    /// custody event (its details gain `attachments`, the number erased), in one transaction.
+    /// `None` if the key was shredded already.
+    async fn shred_data_key(
+        &self,
+        t: TenantId,
+        id: DataKeyId,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<Option<(CustodyEvent, i64)>>;
+    /// Number of attachments per data key (`None`: not encrypted yet).
+    async fn attachment_counts(&self, t: TenantId) -> Result<Vec<(Option<DataKeyId>, i64)>>;
+    /// Attachments still stored in plain text, with the category of their item.
+    async fn plaintext_attachments(&self, t: TenantId, limit: i64) -> Result<Vec<(AttachmentId, Category)>>;
+    /// Replaces a plain-text attachment's data with its ciphertext; false if it is no longer plain.
+    async fn seal_attachment(&self, t: TenantId, id: AttachmentId, sealed: &Sealed, data: &[u8]) -> Result<bool>;
+    async fn retention_policies(&self, t: TenantId) -> Result<Vec<RetentionPolicy>>;
+    /// Replaces a tenant's retention policies and appends the custody event, in one transaction.
+    async fn set_retention_policies(
+        &self,
+        t: TenantId,
+        policies: Vec<RetentionPolicy>,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<CustodyEvent>;
 
     /// Bulk-loads items with their custody events in large transactions (demo and benchmarks).
     async fn bulk_register(&self, items: Vec<Item>, actor: &Actor) -> Result<()>;

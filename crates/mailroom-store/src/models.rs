@@ -109,14 +109,75 @@ pub struct WebSession {
     pub expires_at: DateTime<Utc>,
 }
 
+/// A photo, signature or scan. Stored encrypted: `data` is the ciphertext when `sealed` is set
+/// (rows written before encryption at rest have no `sealed` until the server encrypts them).
 #[derive(Debug, Clone)]
 pub struct Attachment {
     pub id: AttachmentId,
     pub tenant_id: TenantId,
+    /// SHA-256 of the plain content, lowercase hex (the content address the custody log records).
     pub sha256: String,
     pub media_type: String,
+    /// Size of the plain content in bytes.
+    pub size: i64,
     pub data: Vec<u8>,
+    pub sealed: Option<Sealed>,
     pub created_at: DateTime<Utc>,
+}
+
+/// How an attachment is encrypted: under which data key, with which nonce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sealed {
+    pub data_key_id: DataKeyId,
+    pub nonce: Vec<u8>,
+}
+
+/// A data key: random, wrapped by a master key, for one organisation, retention category and
+/// period. `wrapped` and `master_key_id` are erased when it is shredded.
+#[derive(Debug, Clone)]
+pub struct DataKey {
+    pub id: DataKeyId,
+    pub tenant_id: TenantId,
+    pub category: Category,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub master_key_id: Option<String>,
+    pub wrapped: Option<Vec<u8>>,
+    pub created_at: DateTime<Utc>,
+    /// No longer used for new material (rotated); still decrypts what it encrypted.
+    pub retired_at: Option<DateTime<Utc>>,
+    pub shredded_at: Option<DateTime<Utc>>,
+}
+
+/// Attachments of items in `category` are destroyed once `days` have passed after the end of
+/// the period they were stored in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RetentionPolicy {
+    pub category: Category,
+    pub days: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An installation-wide key (the custody signing key). `secret` is 64 hex digits, or, when
+/// `master_key_id` is set, the base64 of the secret wrapped by that master key.
+#[derive(Clone)]
+pub struct InstallationKey {
+    pub name: String,
+    pub secret: String,
+    pub public_key: String,
+    pub master_key_id: Option<String>,
+}
+
+impl std::fmt::Debug for InstallationKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstallationKey")
+            .field("name", &self.name)
+            .field("secret", &"***")
+            .field("public_key", &self.public_key)
+            .field("master_key_id", &self.master_key_id)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

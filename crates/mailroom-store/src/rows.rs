@@ -220,7 +220,10 @@ pub(crate) struct AttachmentRow {
     tenant_id: Uuid,
     sha256: String,
     media_type: String,
+    size: i64,
     data: Vec<u8>,
+    dek_id: Option<Uuid>,
+    nonce: Option<Vec<u8>>,
     created_at: DateTime<Utc>,
 }
 impl From<AttachmentRow> for Attachment {
@@ -230,9 +233,62 @@ impl From<AttachmentRow> for Attachment {
             tenant_id: r.tenant_id.into(),
             sha256: r.sha256,
             media_type: r.media_type,
+            size: r.size,
             data: r.data,
+            sealed: r.dek_id.map(|d| Sealed { data_key_id: d.into(), nonce: r.nonce.unwrap_or_default() }),
             created_at: r.created_at,
         }
+    }
+}
+
+pub(crate) const DATA_KEY_COLUMNS: &str = "id, tenant_id, category, period_start, period_end, master_key_id, wrapped, \
+    created_at, retired_at, shredded_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DataKeyRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    category: String,
+    period_start: DateTime<Utc>,
+    period_end: DateTime<Utc>,
+    master_key_id: Option<String>,
+    wrapped: Option<Vec<u8>>,
+    created_at: DateTime<Utc>,
+    retired_at: Option<DateTime<Utc>>,
+    shredded_at: Option<DateTime<Utc>>,
+}
+impl TryFrom<DataKeyRow> for DataKey {
+    type Error = StoreError;
+    fn try_from(r: DataKeyRow) -> Result<Self> {
+        Ok(DataKey {
+            id: r.id.into(),
+            tenant_id: r.tenant_id.into(),
+            category: parse("data key category", &r.category, Category::parse)?,
+            period_start: r.period_start,
+            period_end: r.period_end,
+            master_key_id: r.master_key_id,
+            wrapped: r.wrapped,
+            created_at: r.created_at,
+            retired_at: r.retired_at,
+            shredded_at: r.shredded_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RetentionRow {
+    category: String,
+    days: i64,
+    updated_at: DateTime<Utc>,
+}
+impl TryFrom<RetentionRow> for RetentionPolicy {
+    type Error = StoreError;
+    fn try_from(r: RetentionRow) -> Result<Self> {
+        Ok(RetentionPolicy {
+            category: parse("retention category", &r.category, Category::parse)?,
+            days: r.days,
+            updated_at: r.updated_at,
+        })
     }
 }
 

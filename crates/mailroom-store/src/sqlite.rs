@@ -43,7 +43,9 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true)
             .pragma("cache_size", "-65536")
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // Overwrite deleted content (e.g. shredded data keys) instead of leaving it in free space.
+            .pragma("secure_delete", "on");
         let mut writer = base.clone().create_if_missing(true).connect().await?;
         sqlx::migrate!("./migrations/sqlite").run(&mut writer).await?;
         let reads = SqlitePoolOptions::new()

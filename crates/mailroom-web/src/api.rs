@@ -16,7 +16,10 @@ use mailroom_app::delegation::DelegationInput;
 use mailroom_app::directory::{DepartmentInput, LocationInput, PersonInput};
 use mailroom_app::import::{ImportKind, ImportReport};
 use mailroom_app::items::{ListQuery, RegisterItemInput, TransitionInput};
-use mailroom_app::store::{Delegation, Department, HandoverRecord, Item, Location, Person, Site, User};
+use mailroom_app::retention::RetentionInput;
+use mailroom_app::store::{
+    Delegation, Department, HandoverRecord, Item, Location, Person, RetentionPolicy, Site, User,
+};
 use mailroom_domain::custody::CustodyEvent;
 use mailroom_domain::ids::{DelegationId, DepartmentId, ItemId, PersonId, UserId};
 use serde::{Deserialize, Serialize};
@@ -132,6 +135,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/departments/{id}", get(get_department).put(update_department).delete(delete_department))
         .route("/api/v1/sites", get(list_sites).post(create_site))
         .route("/api/v1/locations", get(list_locations).post(create_location))
+        .route("/api/v1/retention", get(get_retention).put(put_retention))
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth",
@@ -422,9 +426,11 @@ async fn item_handover(
         .ok_or_else(|| ApiError::new(AppError::not_found("handover"), rid))
 }
 
-/// The handover signature image (PNG or SVG).
+/// The handover signature image (PNG or SVG), decrypted. 410 `shredded` once it was destroyed
+/// under the organisation's retention policy.
 #[utoipa::path(get, path = "/api/v1/items/{id}/signature", tag = "items", params(("id" = String, Path)),
-    responses((status = 200, content_type = "image/png"), (status = 404, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, content_type = "image/png"), (status = 404, body = Problem), (status = 410, body = Problem)),
+    security(("bearer" = [])))]
 async fn item_signature(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Response> {
     let rid = &c.ctx.request_id;
     let id: ItemId = parse_id(&id, "item", rid)?;
@@ -668,6 +674,40 @@ async fn create_location(
     create_once(&s, &c, &headers, "locations", &body.raw, s.app.create_location(&c.principal, &body.value)).await
 }
 
+/// An organisation's retention policies. Categories not listed are kept indefinitely.
+#[derive(Serialize, ToSchema)]
+pub struct RetentionPolicies {
+    pub policies: Vec<RetentionPolicy>,
+}
+
+/// The organisation's retention policies (admins).
+#[utoipa::path(get, path = "/api/v1/retention", tag = "retention",
+    responses((status = 200, body = RetentionPolicies), (status = 403, body = Problem)), security(("bearer" = [])))]
+async fn get_retention(State(s): State<AppState>, c: Caller) -> ApiResult<Json<RetentionPolicies>> {
+    let rid = &c.ctx.request_id;
+    let policies = s.app.retention_policies(&c.principal).await.map_err(|e| ApiError::new(e, rid))?;
+    Ok(Json(RetentionPolicies { policies }))
+}
+
+/// Replace the organisation's retention policies (admins). Attachments (signatures, photos, scans)
+/// of items in a listed category are destroyed — their data key is shredded — once `days` have
+/// passed after the day (policies up to 93 days) or month they were stored in. Every change and
+/// every destroyed key is recorded in the custody log; reading destroyed material answers 410
+/// `shredded`.
+#[utoipa::path(put, path = "/api/v1/retention", tag = "retention", request_body = RetentionInput,
+    responses((status = 200, body = RetentionPolicies), (status = 422, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn put_retention(
+    State(s): State<AppState>,
+    c: Caller,
+    body: JsonBody<RetentionInput>,
+) -> ApiResult<Json<RetentionPolicies>> {
+    let rid = &c.ctx.request_id;
+    let policies =
+        s.app.set_retention_policies(&c.principal, &c.ctx, &body.value).await.map_err(|e| ApiError::new(e, rid))?;
+    Ok(Json(RetentionPolicies { policies }))
+}
+
 struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
@@ -687,10 +727,10 @@ impl utoipa::Modify for BearerAuth {
     paths(me, list_users, create_user, set_clearance, list_delegations, create_delegation, revoke_delegation, delegated_items, create_item, list_items, my_items, get_item, transition_item, item_events, item_handover, item_signature, item_receipt, custody_public_key,
         list_people, create_person, get_person, update_person, import_people,
         list_departments, create_department, get_department, update_department, delete_department, import_departments,
-        list_sites, create_site, list_locations, create_location),
-    components(schemas(Problem, mailroom_app::RowError)),
+        list_sites, create_site, list_locations, create_location, get_retention, put_retention),
+    components(schemas(Problem, mailroom_app::RowError, mailroom_app::retention::PolicyInput)),
     modifiers(&BearerAuth),
-    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller"), (name = "custody", description = "Verifiable custody: receipts and the signing key"), (name = "delegation", description = "Letting a colleague collect your mail"))
+    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller"), (name = "custody", description = "Verifiable custody: receipts and the signing key"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"))
 )]
 pub struct ApiDoc;
 

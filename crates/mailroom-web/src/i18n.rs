@@ -368,6 +368,7 @@ mod tests {
             ErrorCode::PayloadTooLarge,
             ErrorCode::UnsupportedMediaType,
             ErrorCode::IdempotencyMismatch,
+            ErrorCode::Shredded,
             ErrorCode::Internal,
         ] {
             wanted.push(format!("error.{code}"));

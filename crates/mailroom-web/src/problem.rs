@@ -39,6 +39,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode::Shredded => StatusCode::GONE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -56,6 +57,7 @@ fn title_for(code: ErrorCode) -> &'static str {
         ErrorCode::UnsupportedMediaType => "Unsupported media type",
         ErrorCode::IdempotencyMismatch => "Idempotency key reused",
         ErrorCode::SealMismatch => "Seal number does not match",
+        ErrorCode::Shredded => "Destroyed under the retention policy",
         ErrorCode::Internal => "Internal error",
     }
 }

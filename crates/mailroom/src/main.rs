@@ -3,7 +3,10 @@
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use mailroom_app::import::ImportKind;
+use mailroom_app::vault::MasterKeys;
 use mailroom_app::{App, AppError};
+use mailroom_domain::custody::Actor;
+use mailroom_domain::item::Category;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -116,6 +119,16 @@ enum Command {
         #[command(subcommand)]
         command: CustodyCommand,
     },
+    /// Encryption at rest: master keys and data keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Retention policies and crypto-shredding of expired attachments.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     /// Load N synthetic items into the demo organisation (for benchmarks).
     Seed {
         #[arg(long)]
@@ -142,6 +155,76 @@ enum CustodyCommand {
     },
     /// Sign a checkpoint for every organisation whose log grew since its last one.
     Checkpoint {
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Print a new random master key as ID:BASE64, the form MAILROOM_MASTER_KEY_FILE takes.
+    Generate {
+        /// The key's id (default: mk-DATE-RANDOM).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Show the configured master keys and what each wraps, and every organisation's data keys.
+    Status {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Re-wrap every data key and the signing key under the active (first) master key, and
+    /// encrypt anything still stored in plain text. Runs while servers keep serving.
+    RotateMaster {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Use new data keys for new attachments from now on (existing ones stay readable).
+    RotateData {
+        /// Only this organisation (default: all).
+        #[arg(long)]
+        tenant: Option<String>,
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// List retention policies.
+    List {
+        /// Only this organisation (default: all).
+        #[arg(long)]
+        tenant: Option<String>,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Destroy a category's attachments DAYS after the day (up to 93 days) or month they were stored.
+    Set {
+        #[arg(long)]
+        tenant: String,
+        /// An item category, e.g. patient_report.
+        #[arg(long)]
+        category: String,
+        #[arg(long)]
+        days: i64,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Remove a category's policy: its attachments are kept indefinitely.
+    Unset {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        category: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Shred the data keys of every expired period now (the server also does this periodically).
+    Run {
+        /// Only report what would be shredded.
+        #[arg(long)]
+        dry_run: bool,
         #[command(flatten)]
         db: DbArg,
     },
@@ -215,6 +298,7 @@ fn init_logging() {
 
 fn describe(e: &AppError) -> String {
     match e {
+        AppError::Internal(msg) => msg.clone(),
         AppError::Rows(rows) => {
             let mut s = format!("{} invalid rows; nothing was imported:", rows.len());
             for r in rows {
@@ -241,12 +325,42 @@ async fn main() -> ExitCode {
     }
 }
 
+fn app_err(e: AppError) -> anyhow::Error {
+    anyhow::anyhow!(describe(&e))
+}
+
+/// Opens the database with the master keys the environment configures, if any.
 async fn open(db: &DbArg) -> Result<App> {
     let url = db.url()?;
-    App::open(&url)
+    let keys = MasterKeys::from_env(&url).map_err(app_err)?;
+    open_with(&url, keys).await
+}
+
+async fn open_with(url: &str, keys: Option<MasterKeys>) -> Result<App> {
+    if let Some(k) = &keys {
+        for w in &k.warnings {
+            eprintln!("WARNING: {w}");
+        }
+    }
+    App::open_with(url, keys).await.map_err(app_err).with_context(|| format!("cannot open {}", redact(url)))
+}
+
+async fn tenant_id(app: &App, slug: &str) -> Result<mailroom_domain::ids::TenantId> {
+    Ok(app
+        .store
+        .tenant_by_slug(slug)
         .await
-        .map_err(|e| anyhow::anyhow!(describe(&e)))
-        .with_context(|| format!("cannot open {}", redact(&url)))
+        .map_err(|e| anyhow::anyhow!(e.to_string()))?
+        .with_context(|| format!("no organisation with slug {slug:?}"))?
+        .id)
+}
+
+fn cli_actor() -> Actor {
+    Actor::system("cli", uuid::Uuid::now_v7().to_string())
+}
+
+fn parse_category(s: &str) -> Result<Category> {
+    Category::parse_field("category", s.trim()).map_err(|e| anyhow::anyhow!(e.message))
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
@@ -388,6 +502,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("signed {n} new checkpoints");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Keys { command } => keys(command).await,
+        Command::Retention { command } => retention(command).await,
         Command::Seed { items, tenant, db } => {
             let app = open(&db).await?;
             let start = std::time::Instant::now();
@@ -396,6 +512,126 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn keys(command: KeysCommand) -> Result<ExitCode> {
+    match command {
+        KeysCommand::Generate { id } => {
+            println!("{}", mailroom_app::vault::generate_master_key(id.as_deref()).map_err(app_err)?);
+        }
+        KeysCommand::Status { db } => {
+            let app = open(&db).await?;
+            let st = app.key_status().await.map_err(app_err)?;
+            println!("master keys from {}", st.source);
+            for k in &st.master_keys {
+                let role = if k.active { "active " } else { "old    " };
+                let note = if !k.active && k.wraps == 0 { "  (wraps nothing: can be removed)" } else { "" };
+                println!("  {:<24} {role} wraps {}{note}", k.id, k.wraps);
+            }
+            for (id, n) in &st.missing {
+                println!("  {id:<24} MISSING wraps {n}: add it to the configuration");
+            }
+            let signing = match st.signing_key.split_once(':') {
+                Some((_, id)) => format!("wrapped by master key {id}"),
+                None => match st.signing_key.as_str() {
+                    "file" => "from MAILROOM_SIGNING_KEY_FILE".to_string(),
+                    "plain" => {
+                        "stored in plain text (wrapped by `mailroom keys rotate-master` or the server)".to_string()
+                    }
+                    _ => "not created yet".to_string(),
+                },
+            };
+            println!("custody signing key: {signing}");
+            for t in &st.tenants {
+                println!(
+                    "organisation {}: data keys {} in use, {} retired, {} shredded; attachments {} encrypted, {} plain text, {} shredded",
+                    t.tenant,
+                    t.keys_in_use,
+                    t.keys_retired,
+                    t.keys_shredded,
+                    t.attachments_encrypted,
+                    t.attachments_plain,
+                    t.attachments_shredded
+                );
+            }
+            if !st.missing.is_empty() {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        KeysCommand::RotateMaster { db } => {
+            let app = open(&db).await?;
+            let r = app.rotate_master_key().await.map_err(app_err)?;
+            println!("active master key: {}", r.active);
+            println!(
+                "re-wrapped {} data keys{}",
+                r.data_keys_rewrapped,
+                if r.signing_key_rewrapped || r.legacy.signing_key_wrapped {
+                    " and the custody signing key"
+                } else {
+                    ""
+                }
+            );
+            if r.legacy.attachments_sealed > 0 {
+                println!("encrypted {} attachments stored before encryption at rest", r.legacy.attachments_sealed);
+            }
+            for id in &r.removable {
+                println!("master key {id} wraps nothing any more: remove it from the configuration of every server");
+            }
+        }
+        KeysCommand::RotateData { tenant, db } => {
+            let app = open(&db).await?;
+            let t = match &tenant {
+                Some(slug) => Some(tenant_id(&app, slug).await?),
+                None => None,
+            };
+            let n = app.rotate_data_keys(t).await.map_err(app_err)?;
+            println!("retired {n} data keys; new attachments get new keys");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn retention(command: RetentionCommand) -> Result<ExitCode> {
+    match command {
+        RetentionCommand::List { tenant, db } => {
+            let app = open(&db).await?;
+            for t in app.store.list_tenants().await.map_err(|e| anyhow::anyhow!(e.to_string()))? {
+                if tenant.as_ref().is_some_and(|s| s != &t.slug) {
+                    continue;
+                }
+                for p in app.store.retention_policies(t.id).await.map_err(|e| anyhow::anyhow!(e.to_string()))? {
+                    println!("{}\t{}\t{} days", t.slug, p.category, p.days);
+                }
+            }
+        }
+        RetentionCommand::Set { tenant, category, days, db } => {
+            let category = parse_category(&category)?;
+            let app = open(&db).await?;
+            let t = tenant_id(&app, &tenant).await?;
+            app.set_retention_policy(t, &cli_actor(), category, Some(days)).await.map_err(app_err)?;
+            println!("{tenant}: {category} attachments are destroyed {days} days after their period");
+        }
+        RetentionCommand::Unset { tenant, category, db } => {
+            let category = parse_category(&category)?;
+            let app = open(&db).await?;
+            let t = tenant_id(&app, &tenant).await?;
+            app.set_retention_policy(t, &cli_actor(), category, None).await.map_err(app_err)?;
+            println!("{tenant}: {category} attachments are kept indefinitely");
+        }
+        RetentionCommand::Run { dry_run, db } => {
+            let app = open(&db).await?;
+            let done = app.run_retention(chrono::Utc::now(), dry_run, &cli_actor()).await.map_err(app_err)?;
+            let verb = if dry_run { "would shred" } else { "shredded" };
+            for s in &done {
+                println!(
+                    "{verb} {} {} {} ({} days): {} attachments",
+                    s.tenant, s.category, s.period, s.days, s.attachments
+                );
+            }
+            println!("{} data keys {verb}", done.len());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn import(kind: ImportWhat, file: std::path::PathBuf, tenant: String, db: DbArg) -> Result<ExitCode> {
@@ -441,7 +677,21 @@ async fn import(kind: ImportWhat, file: std::path::PathBuf, tenant: String, db: 
 }
 
 async fn serve(db: DbArg, addr: String, demo: bool, secure_cookies: bool) -> Result<ExitCode> {
-    let app = open(&db).await?;
+    let url = db.url()?;
+    let keys = match MasterKeys::from_env(&url).map_err(app_err)? {
+        Some(k) => k,
+        None if demo => MasterKeys::create_local(&url).map_err(app_err)?,
+        None => bail!(
+            "no master key is configured, and attachments are encrypted at rest with it.\n  \
+             create one:  mailroom keys generate > /etc/mailroom/master.keys && chmod 600 /etc/mailroom/master.keys\n  \
+             then set     MAILROOM_MASTER_KEY_FILE=/etc/mailroom/master.keys   (see docs/OPERATIONS.md)\n  \
+             or run with --demo to keep a throwaway key next to the SQLite database"
+        ),
+    };
+    for w in &keys.warnings {
+        tracing::warn!("{w}");
+    }
+    let app = open_with(&url, Some(keys)).await?;
     if demo {
         let created = app.seed_demo().await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
         tracing::info!(created, "demo data ready");
@@ -469,11 +719,56 @@ async fn serve(db: DbArg, addr: String, demo: bool, secure_cookies: bool) -> Res
             }
         }
     });
+    let retention_secs =
+        std::env::var("MAILROOM_RETENTION_SECS").ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(3600);
+    let keeper = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(retention_secs.max(1)));
+        loop {
+            tick.tick().await;
+            maintain(&keeper).await;
+        }
+    });
+    #[cfg(unix)]
+    {
+        let reloader = app.clone();
+        tokio::spawn(async move {
+            use tokio::signal::unix::{SignalKind, signal};
+            let Ok(mut hup) = signal(SignalKind::hangup()) else { return };
+            while hup.recv().await.is_some() {
+                match reloader.reload_master_keys().await {
+                    Ok(ids) => tracing::info!(keys = ?ids, "master keys reloaded"),
+                    Err(e) => {
+                        tracing::error!(error = %describe(&e), "master keys NOT reloaded; keeping the previous ones")
+                    }
+                }
+            }
+        });
+    }
     let mut state = mailroom_web::AppState::new(app);
     state.secure_cookies = secure_cookies;
     mailroom_web::serve(state, listener, shutdown_signal()).await?;
     tracing::info!("shut down cleanly");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Periodic upkeep: encrypt anything stored before encryption at rest, then shred expired periods.
+async fn maintain(app: &App) {
+    match app.seal_legacy().await {
+        Ok(r) if r.attachments_sealed > 0 || r.signing_key_wrapped => tracing::info!(
+            attachments = r.attachments_sealed,
+            signing_key = r.signing_key_wrapped,
+            "encrypted material stored before encryption at rest"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %describe(&e), "encrypting legacy material failed"),
+    }
+    let actor = Actor::system("system", uuid::Uuid::now_v7().to_string());
+    match app.run_retention(chrono::Utc::now(), false, &actor).await {
+        Ok(done) if !done.is_empty() => tracing::info!(keys = done.len(), "retention: shredded expired data keys"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %describe(&e), "retention run failed"),
+    }
 }
 
 async fn shutdown_signal() {

@@ -227,7 +227,8 @@ struct HandoverView {
     place: String,
     id: String,
     at: String,
-    signature: String,
+    /// None when the signature was destroyed under a retention policy.
+    signature: Option<String>,
     receipt: String,
 }
 
@@ -358,7 +359,7 @@ fn event_view(t: Tr, e: &CustodyEvent, locations: &[Location], staff: bool) -> E
     }
 }
 
-fn handover_view(t: Tr, id: &str, h: &HandoverRecord) -> HandoverView {
+fn handover_view(t: Tr, id: &str, h: &HandoverRecord, shredded: bool) -> HandoverView {
     let kind = h.handover.id_type.map(|k| t.id_type(k));
     let id_text = match (kind, &h.handover.id_last_digits) {
         (Some(k), Some(d)) => t.fmt("handover.id_ending", &[("type", &k), ("digits", d)]),
@@ -373,7 +374,7 @@ fn handover_view(t: Tr, id: &str, h: &HandoverRecord) -> HandoverView {
         place: h.handover.place.clone().unwrap_or_default(),
         id: id_text,
         at: local_time(h.at),
-        signature: format!("/api/v1/items/{id}/signature"),
+        signature: (!shredded).then(|| format!("/api/v1/items/{id}/signature")),
         receipt: format!("/api/v1/items/{id}/receipt"),
     }
 }
@@ -402,6 +403,7 @@ async fn detail_page(s: &AppState, u: &UiUser, id: ItemId, extras: DetailExtras)
     let item = s.app.view_item(p, &u.ctx, id, "details").await.map_err(|e| u.fail(e))?;
     let events = s.app.item_events(p, id).await.map_err(|e| u.fail(e))?;
     let handover = s.app.item_handover(p, id).await.map_err(|e| u.fail(e))?;
+    let shredded = handover.is_some() && s.app.item_signature_shredded(p, id).await.map_err(|e| u.fail(e))?;
     let locations = s.app.list_locations(p).await.map_err(|e| u.fail(e))?;
     let sites = s.app.list_sites(p).await.map_err(|e| u.fail(e))?;
     let staff = s.app.may_handle(p);
@@ -426,7 +428,7 @@ async fn detail_page(s: &AppState, u: &UiUser, id: ItemId, extras: DetailExtras)
         version: item.version,
         fields: item_fields(t, &item, &locations, &sites),
         events: events.iter().map(|e| event_view(t, e, &locations, staff)).collect(),
-        handover: handover.as_ref().map(|h| handover_view(t, &id_s, h)),
+        handover: handover.as_ref().map(|h| handover_view(t, &id_s, h, shredded)),
         actions,
         locations: eligible,
         flash: extras.flash,

@@ -6,7 +6,7 @@ use mailroom_app::items::{RecipientInput, RegisterItemInput};
 
 async fn seeded(backend: Backend) -> Option<(TestDb, Fixture)> {
     let db = TestDb::new(backend).await?;
-    let app = App::open(&db.url).await.unwrap();
+    let app = crate::support::open_app(&db.url).await;
     let fx = Fixture::new(app, "acme").await;
     Some((db, fx))
 }

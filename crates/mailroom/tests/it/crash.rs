@@ -1,7 +1,6 @@
 //! kill -9 during a stream of intakes: every acknowledged item survives and the chain verifies.
 
 use crate::support::{Backend, Fixture, TestDb, bin, cli};
-use mailroom_app::App;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,7 +24,7 @@ async fn wait_ready(base: &str) {
 async fn kill_nine_loses_no_acknowledged_intake(b: Backend) {
     let Some(db) = TestDb::new(b).await else { return };
     let (tenant, person, token) = {
-        let app = App::open(&db.url).await.unwrap();
+        let app = crate::support::open_app(&db.url).await;
         let fx = Fixture::new(app.clone(), "acme").await;
         let token = app.create_token("acme", "clerk").await.unwrap();
         (fx.tenant.id, fx.person.id, token)
@@ -35,6 +34,8 @@ async fn kill_nine_loses_no_acknowledged_intake(b: Backend) {
     let mut child = std::process::Command::new(bin())
         .args(["serve", "--db", &db.url, "--addr", &format!("127.0.0.1:{port}")])
         .env("MAILROOM_LOG", "warn")
+        .env("MAILROOM_MASTER_KEY", crate::support::TEST_MASTER_KEY)
+        .env_remove("MAILROOM_MASTER_KEY_FILE")
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -78,7 +79,7 @@ async fn kill_nine_loses_no_acknowledged_intake(b: Backend) {
     let acked = acked.lock().unwrap().clone();
     assert!(acked.len() > 20, "too few intakes before the kill: {}", acked.len());
     // Restart: every acknowledged item is there.
-    let app = App::open(&db.url).await.unwrap();
+    let app = crate::support::open_app(&db.url).await;
     for id in &acked {
         let id: mailroom_domain::ids::ItemId = id.parse().unwrap();
         assert!(app.store.item(tenant, id).await.unwrap().is_some(), "acknowledged item {id} lost");
@@ -94,6 +95,8 @@ async fn kill_nine_loses_no_acknowledged_intake(b: Backend) {
     let mut child = std::process::Command::new(bin())
         .args(["serve", "--db", &db.url, "--addr", &format!("127.0.0.1:{port}")])
         .env("MAILROOM_LOG", "warn")
+        .env("MAILROOM_MASTER_KEY", crate::support::TEST_MASTER_KEY)
+        .env_remove("MAILROOM_MASTER_KEY_FILE")
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();

@@ -11,3 +11,4 @@ mod custody;
 mod openapi;
 mod store;
 mod support;
+mod vault;

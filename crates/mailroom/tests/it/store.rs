@@ -2,7 +2,6 @@
 
 use crate::both_backends;
 use crate::support::{Backend, Fixture, TestDb, ctx};
-use mailroom_app::App;
 use mailroom_app::directory::PersonInput;
 use mailroom_app::items::{
     HandoverInput, ListQuery, RecipientInput, RegisterItemInput, SignatureInput, TransitionInput,
@@ -14,7 +13,7 @@ use mailroom_domain::item::Status;
 
 async fn setup(backend: Backend) -> Option<(TestDb, Fixture)> {
     let db = TestDb::new(backend).await?;
-    let app = App::open(&db.url).await.expect("open");
+    let app = crate::support::open_app(&db.url).await;
     let fx = Fixture::new(app, "acme").await;
     Some((db, fx))
 }

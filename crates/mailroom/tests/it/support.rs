@@ -1,8 +1,10 @@
 //! Test support: fresh databases on both backends, an in-process server on 127.0.0.1:0,
 //! a typed HTTP client, and the real binary for CLI and crash tests.
 
+use mailroom_app::vault::MasterKeys;
 use mailroom_app::{App, Principal, RequestCtx};
 use mailroom_domain::auth::Role;
+use mailroom_domain::vault::Keyring;
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -27,6 +29,18 @@ macro_rules! both_backends {
             }
         }
     )*};
+}
+
+/// The master key every test database is encrypted with (`ID:BASE64`).
+pub const TEST_MASTER_KEY: &str = "test-1:dGVzdCBtYXN0ZXIga2V5OiAzMiBieXRlcyBsb25nISE=";
+
+pub fn test_keys() -> MasterKeys {
+    MasterKeys::given(Keyring::parse(TEST_MASTER_KEY).expect("test key"))
+}
+
+/// The app on `url` with the test master key.
+pub async fn open_app(url: &str) -> App {
+    App::open_with(url, Some(test_keys())).await.expect("open app")
 }
 
 pub fn pg_admin_url() -> String {
@@ -280,7 +294,7 @@ pub struct TestServer {
 impl TestServer {
     pub async fn start(backend: Backend) -> Option<TestServer> {
         let db = TestDb::new(backend).await?;
-        let app = App::open(&db.url).await.expect("open app");
+        let app = open_app(&db.url).await;
         let fx = Fixture::new(app.clone(), "acme").await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
@@ -392,12 +406,59 @@ pub fn bin() -> PathBuf {
 
 /// Runs the CLI and returns (exit code, stdout, stderr).
 pub fn cli(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(bin()).args(args).env_remove("MAILROOM_DB").output().expect("run mailroom");
+    cli_env(args, &[("MAILROOM_MASTER_KEY", TEST_MASTER_KEY)])
+}
+
+/// Runs the CLI with these environment variables (and no other database or key settings).
+pub fn cli_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = std::process::Command::new(bin());
+    cmd.args(args).env_remove("MAILROOM_DB").env_remove("MAILROOM_MASTER_KEY").env_remove("MAILROOM_MASTER_KEY_FILE");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run mailroom");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs the CLI (with only these key settings) for a command that must exit by itself, e.g. a
+/// server that refuses to start; fails the test if it is still running after 60 s.
+pub fn run_with_timeout(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    use std::io::Read;
+    let mut cmd = std::process::Command::new(bin());
+    cmd.args(args)
+        .env_remove("MAILROOM_DB")
+        .env_remove("MAILROOM_MASTER_KEY")
+        .env_remove("MAILROOM_MASTER_KEY_FILE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run mailroom");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("mailroom {args:?} did not exit");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let (mut out, mut err) = (String::new(), String::new());
+    if let Some(mut o) = child.stdout.take() {
+        let _ = o.read_to_string(&mut out);
+    }
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut err);
+    }
+    (status.code().unwrap_or(-1), out, err)
 }
 
 /// A 1×1 PNG as a data URL (a valid signature).
