@@ -3,7 +3,7 @@
 use crate::{App, AppError, AppResult, Principal, RequestCtx, random_bytes, sha256_hex};
 use base64::Engine;
 use chrono::Utc;
-use mailroom_domain::auth::{Permission, Role, allowed, require};
+use mailroom_domain::auth::{ItemFacts, Permission, Role, allowed, may_read_item, readable_categories, require};
 use mailroom_domain::custody::{CustodyEvent, EventDraft, storage_time};
 use mailroom_domain::ids::*;
 use mailroom_domain::item::*;
@@ -172,12 +172,9 @@ fn decode_cursor(c: &str) -> Result<ItemId, DomainError> {
 
 impl App {
     fn can_see(&self, p: &Principal, item: &Item) -> bool {
-        if allowed(p.role, Permission::ReadAllItems) {
-            return true;
-        }
         let own = p.person_id.is_some() && item.recipient_person_id == p.person_id;
         let dept = p.department_id.is_some() && item.recipient_department_id == p.department_id;
-        own || dept
+        may_read_item(p.role, ItemFacts { addressed_to_caller: own || dept, category: item.category })
     }
 
     /// Registers an inbound item, or returns the item already registered with that tracking
@@ -248,7 +245,8 @@ impl App {
             seal_number: input.seal_number.as_deref(),
         };
         let new = NewItem::validate(&raw, recipient)?;
-        if let Some(site) = input.site_id
+        let site_id = self.intake_site(p, input.site_id)?;
+        if let Some(site) = site_id
             && !self.store.list_sites(p.tenant_id).await?.iter().any(|s| s.id == site)
         {
             return Err(DomainError::invalid("site_id", "no such site in this organisation").into());
@@ -264,7 +262,7 @@ impl App {
             let item = Item {
                 id: ItemId::new(),
                 tenant_id: p.tenant_id,
-                site_id: input.site_id,
+                site_id,
                 reference: reference::from_bits(bits),
                 kind: new.kind,
                 category: new.category,
@@ -389,6 +387,7 @@ impl App {
             }
             None => None,
         };
+        self.require_site(p, &item, location.as_ref()).await?;
         let location_id = match (action, &location) {
             (_, Some(l)) => Some(l.id),
             // Leaving the mailroom clears the shelf; everything else keeps it.
@@ -480,16 +479,20 @@ impl App {
         self.store.attachment(p.tenant_id, h.signature_id).await?.ok_or_else(|| AppError::not_found("signature"))
     }
 
-    /// Lists items newest first. Employees only ever see their own and their department's mail.
+    /// Lists items newest first, limited to what the caller may read: their own and their
+    /// department's mail, plus the categories their role opens (finance, customer service), or
+    /// everything for roles that read all items.
     pub async fn list_items(&self, p: &Principal, q: &ListQuery) -> AppResult<ItemPage> {
         let limit = q.limit.unwrap_or(50).clamp(1, 200);
         let all = allowed(p.role, Permission::ReadAllItems);
         if !all && !allowed(p.role, Permission::ReadOwnItems) {
             return Err(AppError::forbidden());
         }
+        let categories = if all || q.mine { Vec::new() } else { readable_categories(p.role) };
         let mine = if q.mine || !all {
             match p.person_id {
                 Some(pid) => Some((pid, p.department_id)),
+                None if !categories.is_empty() => None,
                 None => return Ok(ItemPage { items: vec![], next_cursor: None }),
             }
         } else {
@@ -503,6 +506,7 @@ impl App {
             status,
             q: mailroom_domain::text::optional("q", q.q.as_deref(), 200)?,
             mine,
+            categories,
             before: q.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?,
             limit: limit + 1,
             ..Default::default()

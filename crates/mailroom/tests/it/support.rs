@@ -161,12 +161,14 @@ impl Fixture {
             app.create_user(tenant.id, "admin", "Admin", PASSWORD, Role::Admin, None).await.expect("admin");
         let admin = Principal {
             tenant_id: tenant.id,
+            home_tenant_id: tenant.id,
             user_id: admin_user.id,
             login: "admin".into(),
             display_name: "Admin".into(),
             role: Role::Admin,
             person_id: None,
             department_id: None,
+            site_id: None,
         };
         let site = app.create_site(&admin, "HQ", Some("上海")).await.expect("site");
         let shelf = app
