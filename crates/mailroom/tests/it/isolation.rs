@@ -318,7 +318,7 @@ async fn api_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
     hit("GET", "/api/v1/items");
     hit("GET", "/api/v1/me/items");
     let mine = ids(&clerk.get("/api/v1/items").await);
-    assert_eq!(mine, [bv.item.clone()]);
+    assert_eq!(mine, std::slice::from_ref(&bv.item));
     for q in [
         format!("tracking={}", a.tracking),
         format!("tracking={}", a.reference),

@@ -13,3 +13,4 @@ mod roles;
 mod routes;
 mod store;
 mod support;
+mod tenancy;
