@@ -284,4 +284,72 @@ async fn demo_logins_have_their_roles() {
     db.cleanup().await;
 }
 
-both_backends!(operators_assignments_and_sites, category_roles_read_their_categories);
+/// The store itself refuses to let one organisation's write land on another's record, and keeps
+/// assignments and counts per organisation (defence in depth below the application's checks).
+async fn store_keeps_writes_in_their_tenant(b: Backend) {
+    use mailroom_app::store::{Assignment, ItemFilter, StoreError};
+    use mailroom_domain::item::Category;
+    let Some(db) = crate::support::TestDb::new(b).await else { return };
+    let app = mailroom_app::App::open(&db.url).await.unwrap();
+    let a = crate::support::Fixture::new(app.clone(), "acme").await;
+    let bravo = crate::support::Fixture::new(app.clone(), "bravo").await;
+    let s = &app.store;
+    // B's rows with A's ids: nothing is updated.
+    let mut person = a.person.clone();
+    person.tenant_id = bravo.tenant.id;
+    person.name = "Hijacked".into();
+    assert!(matches!(s.upsert_person(&person).await, Err(StoreError::NotFound)));
+    assert_eq!(s.person(a.tenant.id, a.person.id).await.unwrap().unwrap().name, "张伟杰");
+    let mut dept = a.dept.clone();
+    dept.tenant_id = bravo.tenant.id;
+    dept.name = "Hijacked".into();
+    assert!(matches!(s.upsert_department(&dept).await, Err(StoreError::NotFound)));
+    assert_eq!(s.department(a.tenant.id, a.dept.id).await.unwrap().unwrap().name, "财务部");
+    let import = mailroom_app::store::DirectoryImport { departments: vec![], people: vec![person] };
+    assert!(s.import_directory(bravo.tenant.id, import).await.is_err());
+    // Assignments are per organisation.
+    let asg = Assignment {
+        tenant_id: a.tenant.id,
+        user_id: bravo.staff.user_id,
+        home_tenant_id: bravo.tenant.id,
+        role: Role::Supervisor,
+        site_id: Some(a.shelf.site_id),
+        created_at: mailroom_domain::custody::storage_time(chrono::Utc::now()),
+    };
+    s.put_assignment(&asg).await.unwrap();
+    s.put_assignment(&Assignment { role: Role::Auditor, site_id: None, ..asg.clone() }).await.unwrap();
+    let got = s.assignment(a.tenant.id, bravo.staff.user_id).await.unwrap().unwrap();
+    assert_eq!((got.role, got.site_id), (Role::Auditor, None));
+    assert!(s.assignment(bravo.tenant.id, bravo.staff.user_id).await.unwrap().is_none());
+    assert_eq!(s.list_assignments(a.tenant.id).await.unwrap().len(), 1);
+    assert!(s.list_assignments(bravo.tenant.id).await.unwrap().is_empty());
+    assert_eq!(s.user_assignments(bravo.staff.user_id).await.unwrap().len(), 1);
+    assert!(matches!(s.delete_assignment(bravo.tenant.id, bravo.staff.user_id).await, Err(StoreError::NotFound)));
+    s.delete_assignment(a.tenant.id, bravo.staff.user_id).await.unwrap();
+    assert!(s.user_assignments(bravo.staff.user_id).await.unwrap().is_empty());
+    // Counts and category listings stay in the organisation.
+    for (i, cat) in ["invoice", "general"].iter().enumerate() {
+        let input = mailroom_app::items::RegisterItemInput {
+            tracking_number: Some(format!("CNT{i:09}")),
+            recipient: mailroom_app::items::RecipientInput { person_id: Some(a.other_person.id), department_id: None },
+            category: Some(cat.to_string()),
+            ..Default::default()
+        };
+        app.register_item(&a.staff, &crate::support::ctx(), &input, None).await.unwrap();
+    }
+    let counts = s.item_counts(a.tenant.id).await.unwrap();
+    assert_eq!(counts.iter().map(|c| c.count).sum::<i64>(), 2);
+    assert!(s.item_counts(bravo.tenant.id).await.unwrap().is_empty());
+    let f = ItemFilter { categories: vec![Category::Invoice], limit: 10, ..Default::default() };
+    assert_eq!(s.list_items(a.tenant.id, &f).await.unwrap().len(), 1);
+    assert!(s.list_items(bravo.tenant.id, &f).await.unwrap().is_empty());
+    let mine = ItemFilter { mine: Some((a.person.id, None)), ..f.clone() };
+    assert_eq!(s.list_items(a.tenant.id, &mine).await.unwrap().len(), 1, "own mail or the category");
+    db.cleanup().await;
+}
+
+both_backends!(
+    operators_assignments_and_sites,
+    category_roles_read_their_categories,
+    store_keeps_writes_in_their_tenant
+);
