@@ -404,6 +404,7 @@ async fn detail_page(s: &AppState, u: &UiUser, id: ItemId, extras: DetailExtras)
     let eligible = locations
         .iter()
         .filter(|l| l.security_level >= needed && Some(l.id) != item.location_id)
+        .filter(|l| mailroom_domain::auth::site_allowed(p.site_id, Some(l.site_id)))
         .map(|l| {
             let site = sites.iter().find(|x| x.id == l.site_id).map(|x| x.name.as_str()).unwrap_or("");
             Opt::new(l.id.to_string(), format!("{} · {site}", location_label(l)), false)
@@ -418,7 +419,8 @@ async fn detail_page(s: &AppState, u: &UiUser, id: ItemId, extras: DetailExtras)
         status_label: t.status(item.status),
         version: item.version,
         fields: item_fields(t, &item, &locations, &sites),
-        events: events.iter().map(|e| event_view(t, e, &locations, staff)).collect(),
+        // Where an event came from (address, device) is for the mailroom and for auditors.
+        events: events.iter().map(|e| event_view(t, e, &locations, u.may(Permission::ReadAllItems))).collect(),
         handover: handover.as_ref().map(|h| handover_view(t, &id_s, h)),
         actions,
         locations: eligible,
