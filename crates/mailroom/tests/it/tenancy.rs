@@ -110,6 +110,8 @@ async fn operators_assignments_and_sites(b: Backend) {
     assert_eq!(list.status, 200);
     assert!(list.text.contains("ROAM00000001"), "the console acts in acme");
     // The console's own API calls act where the console does.
+    let me = in_acme.get("/api/v1/me").await;
+    assert!(me.text.contains("\"tenant\":\"acme\""), "{}", me.text);
     assert_eq!(ui.post("/ui/tenant", &[("tenant", "delta")]).await.status, 403);
 
     // The operator changes the assignment to auditor (every site): reads, never writes.
