@@ -18,7 +18,7 @@ pub struct UserInput {
     pub display_name: String,
     /// At least 8 characters.
     pub password: String,
-    /// admin, staff or employee
+    /// operator_admin, admin, supervisor, staff, finance, customer_service, auditor or employee
     pub role: String,
     /// The directory entry of the user (for "my mail").
     pub person_id: Option<mailroom_domain::ids::PersonId>,
@@ -66,12 +66,14 @@ impl App {
         Ok(Principal {
             clearance,
             tenant_id: u.tenant_id,
+            home_tenant_id: u.tenant_id,
             user_id: u.id,
             login: u.login,
             display_name: u.display_name,
             role: u.role,
             person_id: u.person_id,
             department_id,
+            site_id: None,
         })
     }
 
@@ -106,9 +108,9 @@ impl App {
         Ok(u)
     }
 
-    /// Users of the caller's organisation (admins only).
+    /// Users of the caller's organisation (administrators and auditors).
     pub async fn list_users(&self, p: &Principal) -> AppResult<Vec<User>> {
-        mailroom_domain::auth::require(p.role, mailroom_domain::auth::Permission::ManageUsers)?;
+        mailroom_domain::auth::require(p.role, mailroom_domain::auth::Permission::ReadUsers)?;
         Ok(self.store.list_users(p.tenant_id).await?)
     }
 
@@ -116,6 +118,9 @@ impl App {
     pub async fn add_user(&self, p: &Principal, input: &UserInput) -> AppResult<User> {
         mailroom_domain::auth::require(p.role, mailroom_domain::auth::Permission::ManageUsers)?;
         let role = Role::parse_field("role", &input.role)?;
+        if !mailroom_domain::auth::may_grant(p.role, role) {
+            return Err(AppError::new(ErrorCode::Forbidden, format!("your role may not create {role} users")));
+        }
         if let Some(pid) = input.person_id
             && self.store.person(p.tenant_id, pid).await?.is_none()
         {

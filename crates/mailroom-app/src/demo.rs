@@ -14,13 +14,24 @@ pub const DEMO_PASSWORD: &str = "mailroom-demo";
 
 /// Demo logins: (tenant slug, login, role).
 pub const DEMO_LOGINS: &[(&str, &str, &str)] = &[
+    ("operator", "admin", "operator_admin"),
+    ("operator", "clerk", "staff"),
     ("demo", "admin", "admin"),
+    ("demo", "supervisor", "supervisor"),
     ("demo", "clerk", "staff"),
+    ("demo", "finance", "finance"),
+    ("demo", "service", "customer_service"),
+    ("demo", "auditor", "auditor"),
     ("demo", "employee", "employee"),
     ("demo-hospital", "admin", "admin"),
     ("demo-hospital", "clerk", "staff"),
     ("demo-hospital", "employee", "employee"),
 ];
+
+/// The operator's own organisation in the demo: its administrator acts in every organisation;
+/// its clerk is assigned to both demo organisations (at one site of the company).
+const OPERATOR_SLUG: &str = "operator";
+const OPERATOR_NAME: &str = "上海捷达收发服务有限公司 Shanghai Jieda Mailroom Services";
 
 const SURNAMES: &[(&str, &str)] = &[
     ("张", "Zhang"),
@@ -158,6 +169,81 @@ impl App {
             self.seed_tenant(spec).await?;
             created = true;
         }
+        created |= self.seed_company_roles().await?;
+        created |= self.seed_operator().await?;
+        Ok(created)
+    }
+
+    /// Creates a demo user unless the login exists. Returns true when it was created.
+    async fn seed_user(
+        &self,
+        t: mailroom_domain::ids::TenantId,
+        login: &str,
+        name: &str,
+        role: Role,
+        person: Option<PersonId>,
+    ) -> AppResult<bool> {
+        if self.store.user_by_login(t, login).await?.is_some() {
+            return Ok(false);
+        }
+        self.create_user(t, login, name, DEMO_PASSWORD, role, person).await?;
+        Ok(true)
+    }
+
+    /// The company's supervisor, finance, customer service and auditor logins; finance and
+    /// customer service are people of their departments, so they also get their departments' mail.
+    async fn seed_company_roles(&self) -> AppResult<bool> {
+        let Some(t) = self.store.tenant_by_slug(COMPANY.slug).await? else { return Ok(false) };
+        let mut created = false;
+        let member_of = |code: &'static str| async move {
+            let Some(d) = self.store.department_by_code(t.id, code).await? else { return AppResult::Ok(None) };
+            let people = self.store.search_people(t.id, "", None, 1000).await?;
+            AppResult::Ok(people.into_iter().find(|p| p.department_id == Some(d.id) && p.active).map(|p| p.id))
+        };
+        let finance = member_of("FIN").await?;
+        let service = member_of("CS").await?;
+        let users = [
+            ("supervisor", "收发室主管 Mailroom supervisor", Role::Supervisor, None),
+            ("finance", "财务 Finance", Role::Finance, finance),
+            ("service", "客服 Customer service", Role::CustomerService, service),
+            ("auditor", "审计 Auditor", Role::Auditor, None),
+        ];
+        for (login, name, role, person) in users {
+            created |= self.seed_user(t.id, login, name, role, person).await?;
+        }
+        Ok(created)
+    }
+
+    /// The operator's organisation, its administrator, and its clerk assigned to both demo
+    /// organisations (limited to the company's first site).
+    async fn seed_operator(&self) -> AppResult<bool> {
+        let (op, mut created) = match self.store.tenant_by_slug(OPERATOR_SLUG).await? {
+            Some(t) => (t, false),
+            None => (self.create_tenant(OPERATOR_SLUG, OPERATOR_NAME).await?, true),
+        };
+        created |=
+            self.seed_user(op.id, "admin", "运营管理员 Operator administrator", Role::OperatorAdmin, None).await?;
+        created |= self.seed_user(op.id, "clerk", "驻场收发员 On-site mailroom clerk", Role::Staff, None).await?;
+        for spec in [&COMPANY, &HOSPITAL] {
+            let Some(t) = self.store.tenant_by_slug(spec.slug).await? else { continue };
+            let Some(clerk) = self.store.user_by_login(op.id, "clerk").await? else { continue };
+            if self.store.assignment(t.id, clerk.id).await?.is_some() {
+                continue;
+            }
+            let site = if spec.slug == COMPANY.slug {
+                self.store.list_sites(t.id).await?.into_iter().find(|s| s.name == spec.sites[0].0).map(|s| s.id)
+            } else {
+                None
+            };
+            let input = crate::tenancy::AssignmentInput {
+                tenant: OPERATOR_SLUG.into(),
+                login: "clerk".into(),
+                role: Role::Staff.as_str().into(),
+                site_id: site,
+            };
+            self.assign_in(t.id, &input).await?;
+            created = true;
+        }
         Ok(created)
     }
 
@@ -167,6 +253,7 @@ impl App {
             self.create_user(tenant.id, "admin", "管理员 Administrator", DEMO_PASSWORD, Role::Admin, None).await?;
         let admin = Principal {
             tenant_id: tenant.id,
+            home_tenant_id: tenant.id,
             user_id: admin_user.id,
             login: admin_user.login.clone(),
             display_name: admin_user.display_name.clone(),
@@ -174,6 +261,7 @@ impl App {
             person_id: None,
             department_id: None,
             clearance: 3,
+            site_id: None,
         };
         // The demo administrator and clerk are cleared for strictly confidential items.
         self.store.set_user_clearance(tenant.id, admin_user.id, 3).await?;

@@ -123,7 +123,8 @@ impl App {
     }
 
     pub async fn create_site(&self, p: &Principal, name: &str, address: Option<&str>) -> AppResult<Site> {
-        require(p.role, Permission::ManageDirectory)?;
+        require(p.role, Permission::ManageSites)?;
+        self.require_site_scope(p, None)?;
         let s = Site {
             id: SiteId::new(),
             tenant_id: p.tenant_id,
@@ -141,7 +142,8 @@ impl App {
     }
 
     pub async fn create_location(&self, p: &Principal, l: &LocationInput) -> AppResult<Location> {
-        require(p.role, Permission::ManageDirectory)?;
+        require(p.role, Permission::ManageSites)?;
+        self.require_site_scope(p, Some(l.site_id))?;
         if !self.store.list_sites(p.tenant_id).await?.iter().any(|s| s.id == l.site_id) {
             return Err(DomainError::invalid("site_id", "no such site in this organisation").into());
         }
@@ -165,6 +167,13 @@ impl App {
     pub async fn list_locations(&self, p: &Principal) -> AppResult<Vec<Location>> {
         require(p.role, Permission::ReadDirectory)?;
         Ok(self.store.list_locations(p.tenant_id).await?)
+    }
+
+    /// The sites and storage locations, to say where the caller's items are: open to every role
+    /// that reads items, unlike the directory's own listings.
+    pub async fn places(&self, p: &Principal) -> AppResult<(Vec<Site>, Vec<Location>)> {
+        require(p.role, Permission::ReadOwnItems)?;
+        Ok((self.store.list_sites(p.tenant_id).await?, self.store.list_locations(p.tenant_id).await?))
     }
 
     async fn check_department_refs(&self, t: TenantId, d: &Department) -> AppResult<()> {

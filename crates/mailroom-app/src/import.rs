@@ -100,6 +100,12 @@ fn parse_bool(v: Option<&str>) -> Result<Option<bool>, String> {
 }
 
 impl App {
+    /// Imports a CSV file into the caller's directory (administrators).
+    pub async fn import_as(&self, p: &crate::Principal, kind: ImportKind, data: &[u8]) -> AppResult<ImportReport> {
+        mailroom_domain::auth::require(p.role, mailroom_domain::auth::Permission::ImportDirectory)?;
+        self.import_csv(p.tenant_id, kind, data, &|_, _| {}).await
+    }
+
     /// Imports a CSV file into a tenant's directory. `progress` is called with the number of rows checked.
     pub async fn import_csv(
         &self,

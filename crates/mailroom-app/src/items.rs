@@ -3,7 +3,7 @@
 use crate::{App, AppError, AppResult, Principal, RequestCtx, random_bytes};
 use base64::Engine;
 use chrono::Utc;
-use mailroom_domain::auth::{Permission, Role, allowed, require};
+use mailroom_domain::auth::{ItemFacts, Permission, Role, allowed, may_read_item, readable_categories, require};
 use mailroom_domain::custody::{CustodyEvent, EventDraft, storage_time};
 use mailroom_domain::ids::*;
 use mailroom_domain::item::*;
@@ -205,7 +205,8 @@ impl App {
     /// Who may see an item at all: everyone allowed to read all items, the recipient, a delegate,
     /// and whoever took it at the handover (for their receipt).
     async fn can_see(&self, p: &Principal, item: &Item) -> AppResult<bool> {
-        if allowed(p.role, Permission::ReadAllItems) || Self::is_recipient(p, item) {
+        let facts = ItemFacts { addressed_to_caller: Self::is_recipient(p, item), category: item.category };
+        if may_read_item(p.role, facts) {
             return Ok(true);
         }
         let Some(me) = p.person_id else { return Ok(false) };
@@ -311,7 +312,8 @@ impl App {
             seal_number: input.seal_number.as_deref(),
         };
         let new = NewItem::validate(&raw, recipient)?;
-        if let Some(site) = input.site_id
+        let site_id = self.intake_site(p, input.site_id)?;
+        if let Some(site) = site_id
             && !self.store.list_sites(p.tenant_id).await?.iter().any(|s| s.id == site)
         {
             return Err(DomainError::invalid("site_id", "no such site in this organisation").into());
@@ -327,7 +329,7 @@ impl App {
             let item = Item {
                 id: ItemId::new(),
                 tenant_id: p.tenant_id,
-                site_id: input.site_id,
+                site_id,
                 reference: reference::from_bits(bits),
                 kind: new.kind,
                 category: new.category,
@@ -459,6 +461,7 @@ impl App {
             }
             None => None,
         };
+        self.require_site(p, &item, location.as_ref()).await?;
         let (seal_change, seal_details) = self.check_seal(p, ctx, &item, action, input, location.as_ref()).await?;
         let delegation = match &t.handover {
             Some(h) => self.check_release(p, &item, h).await?,
@@ -711,16 +714,20 @@ impl App {
         self.open_attachment(a).await
     }
 
-    /// Lists items newest first. Employees only ever see their own and their department's mail.
+    /// Lists items newest first, limited to what the caller may read: their own and their
+    /// department's mail, plus the categories their role opens (finance, customer service), or
+    /// everything for roles that read all items.
     pub async fn list_items(&self, p: &Principal, q: &ListQuery) -> AppResult<ItemPage> {
         let limit = q.limit.unwrap_or(50).clamp(1, 200);
         let all = allowed(p.role, Permission::ReadAllItems);
         if !all && !allowed(p.role, Permission::ReadOwnItems) {
             return Err(AppError::forbidden());
         }
+        let categories = if all || q.mine { Vec::new() } else { readable_categories(p.role) };
         let mine = if q.mine || !all {
             match p.person_id {
                 Some(pid) => Some((pid, p.department_id)),
+                None if !categories.is_empty() => None,
                 None => return Ok(ItemPage { items: vec![], next_cursor: None }),
             }
         } else {
@@ -734,6 +741,7 @@ impl App {
             status,
             q: mailroom_domain::text::optional("q", q.q.as_deref(), 200)?,
             mine,
+            categories,
             before: q.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?,
             limit: limit + 1,
             // Free text matches sender and notes of confidential items only for those who may read them.

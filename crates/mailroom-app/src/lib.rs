@@ -8,7 +8,9 @@ pub mod directory;
 mod error;
 pub mod import;
 pub mod items;
+pub mod reports;
 pub mod retention;
+pub mod tenancy;
 pub mod vault;
 pub mod verify;
 
@@ -17,7 +19,7 @@ pub use mailroom_store as store;
 
 use mailroom_domain::auth::Role;
 use mailroom_domain::custody::Actor;
-use mailroom_domain::ids::{DepartmentId, PersonId, TenantId, UserId};
+use mailroom_domain::ids::{DepartmentId, PersonId, SiteId, TenantId, UserId};
 use mailroom_store::Store;
 use std::sync::Arc;
 
@@ -60,19 +62,25 @@ impl App {
     }
 }
 
-/// An authenticated caller within one tenant.
+/// An authenticated caller acting in one tenant.
 #[derive(Debug, Clone)]
 pub struct Principal {
+    /// The tenant the caller acts in: their own, or one they are assigned to.
     pub tenant_id: TenantId,
+    /// The caller's own tenant.
+    pub home_tenant_id: TenantId,
     pub user_id: UserId,
     pub login: String,
     pub display_name: String,
+    /// The caller's role in `tenant_id`.
     pub role: Role,
-    /// The directory entry of the user, for "my mail".
+    /// The directory entry of the user, for "my mail" (only in their own tenant).
     pub person_id: Option<PersonId>,
     pub department_id: Option<DepartmentId>,
     /// Highest security level of confidential items this user may handle (0, 2 or 3).
     pub clearance: i64,
+    /// When set, the only site of `tenant_id` the caller may act at.
+    pub site_id: Option<SiteId>,
 }
 
 /// Where a request came from: feeds the custody log.

@@ -218,62 +218,74 @@ impl App {
     /// Verifies every tenant's custody chain from its first event to its recorded head, and every
     /// checkpoint against the chain and the installation's public key.
     pub async fn verify_custody(&self) -> AppResult<Vec<TenantVerdict>> {
-        let public: VerifyingKey = self.verifying_key().await?;
         let mut out = Vec::new();
         for t in self.store.list_tenants().await? {
-            let (head_seq, head_hash) = self.store.custody_head(t.id).await?;
-            let mut v = ChainVerifier::default();
-            let mut after = 0;
-            let mut broken = None;
-            let mut hashes: Vec<Hash> = Vec::new();
-            'walk: loop {
-                let page = self.store.custody_events(t.id, after, PAGE).await?;
-                if page.is_empty() {
-                    break;
-                }
-                for ev in &page {
-                    if let Err(b) = v.push(ev) {
-                        broken = Some(b);
-                        break 'walk;
-                    }
-                    after = ev.seq;
-                    hashes.push(merkle::parse_hash(&ev.hash).unwrap_or([0; 32]));
-                }
-            }
-            let events = match (&broken, v.finish(head_seq, &head_hash)) {
-                (Some(_), _) => after,
-                (None, Ok(n)) => n,
-                (None, Err(b)) => {
-                    broken = Some(b);
-                    after
-                }
-            };
-            let checkpoints = self.store.checkpoints(t.id).await?;
-            let mut bad = Vec::new();
-            let leaves: Vec<Hash> = hashes.iter().map(merkle::leaf_hash).collect();
-            for cp in &checkpoints {
-                let size = cp.tree_size as usize;
-                let why = if !verify_checkpoint_signature(cp, &public) {
-                    Some("its signature is not valid for this installation's key")
-                } else if size == 0 || size > leaves.len() {
-                    Some("it covers events that are not in the log")
-                } else if hex(&merkle::root(&leaves[..size])) != cp.root || hex(&hashes[size - 1]) != cp.head_hash {
-                    Some("the log no longer has the contents it signed")
-                } else {
-                    None
-                };
-                if let Some(why) = why {
-                    bad.push(format!("checkpoint of {} events: {why}", cp.tree_size));
-                }
-            }
-            out.push(TenantVerdict {
-                tenant: t.slug,
-                events,
-                checkpoints: checkpoints.len(),
-                broken,
-                bad_checkpoints: bad,
-            });
+            out.push(self.verify_tenant(&t).await?);
         }
         Ok(out)
+    }
+
+    /// Verifies the custody log of the organisation the caller acts in.
+    pub async fn verify_custody_as(&self, p: &Principal) -> AppResult<TenantVerdict> {
+        mailroom_domain::auth::require(p.role, mailroom_domain::auth::Permission::VerifyCustody)?;
+        let t = self.current_tenant(p).await?;
+        self.verify_tenant(&t).await
+    }
+
+    /// Verifies one tenant's chain and checkpoints.
+    async fn verify_tenant(&self, t: &mailroom_store::Tenant) -> AppResult<TenantVerdict> {
+        let public: VerifyingKey = self.verifying_key().await?;
+        let (head_seq, head_hash) = self.store.custody_head(t.id).await?;
+        let mut v = ChainVerifier::default();
+        let mut after = 0;
+        let mut broken = None;
+        let mut hashes: Vec<Hash> = Vec::new();
+        'walk: loop {
+            let page = self.store.custody_events(t.id, after, PAGE).await?;
+            if page.is_empty() {
+                break;
+            }
+            for ev in &page {
+                if let Err(b) = v.push(ev) {
+                    broken = Some(b);
+                    break 'walk;
+                }
+                after = ev.seq;
+                hashes.push(merkle::parse_hash(&ev.hash).unwrap_or([0; 32]));
+            }
+        }
+        let events = match (&broken, v.finish(head_seq, &head_hash)) {
+            (Some(_), _) => after,
+            (None, Ok(n)) => n,
+            (None, Err(b)) => {
+                broken = Some(b);
+                after
+            }
+        };
+        let checkpoints = self.store.checkpoints(t.id).await?;
+        let mut bad = Vec::new();
+        let leaves: Vec<Hash> = hashes.iter().map(merkle::leaf_hash).collect();
+        for cp in &checkpoints {
+            let size = cp.tree_size as usize;
+            let why = if !verify_checkpoint_signature(cp, &public) {
+                Some("its signature is not valid for this installation's key")
+            } else if size == 0 || size > leaves.len() {
+                Some("it covers events that are not in the log")
+            } else if hex(&merkle::root(&leaves[..size])) != cp.root || hex(&hashes[size - 1]) != cp.head_hash {
+                Some("the log no longer has the contents it signed")
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                bad.push(format!("checkpoint of {} events: {why}", cp.tree_size));
+            }
+        }
+        Ok(TenantVerdict {
+            tenant: t.slug.clone(),
+            events,
+            checkpoints: checkpoints.len(),
+            broken,
+            bad_checkpoints: bad,
+        })
     }
 }

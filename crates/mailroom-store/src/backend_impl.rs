@@ -273,4 +273,24 @@ impl crate::Store for Backend {
         let actor = actor.clone();
         self.write(move |c| Box::pin(async move { bulk_register(c, &items, &actor).await })).await
     }
+
+    async fn put_assignment(&self, a: &Assignment) -> Result<()> {
+        let a = a.clone();
+        self.write(move |c| Box::pin(async move { put_assignment(c, &a).await })).await
+    }
+    async fn assignment(&self, t: TenantId, user: UserId) -> Result<Option<Assignment>> {
+        self.read(move |c| Box::pin(assignment(c, t, user))).await
+    }
+    async fn list_assignments(&self, t: TenantId) -> Result<Vec<Assignment>> {
+        self.read(move |c| Box::pin(list_assignments(c, t))).await
+    }
+    async fn user_assignments(&self, user: UserId) -> Result<Vec<Assignment>> {
+        self.read(move |c| Box::pin(user_assignments(c, user))).await
+    }
+    async fn delete_assignment(&self, t: TenantId, user: UserId) -> Result<()> {
+        self.write(move |c| Box::pin(delete_assignment(c, t, user))).await
+    }
+    async fn item_counts(&self, t: TenantId) -> Result<Vec<ItemCount>> {
+        self.read(move |c| Box::pin(item_counts(c, t))).await
+    }
 }

@@ -115,11 +115,12 @@ pub(crate) async fn list_locations(c: &mut Conn, t: TenantId) -> Result<Vec<Loca
 const DEPARTMENT_COLUMNS: &str = "id, tenant_id, parent_id, code, name, name_en, kind, key_contact_id, email";
 
 pub(crate) async fn upsert_department(c: &mut Conn, d: &Department) -> Result<()> {
-    sqlx::query(
+    let done = sqlx::query(
         "INSERT INTO department (id, tenant_id, parent_id, code, name, name_en, kind, key_contact_id, email) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT (id) DO UPDATE SET parent_id = excluded.parent_id, code = excluded.code, name = excluded.name, \
-         name_en = excluded.name_en, kind = excluded.kind, key_contact_id = excluded.key_contact_id, email = excluded.email",
+         name_en = excluded.name_en, kind = excluded.kind, key_contact_id = excluded.key_contact_id, email = excluded.email \
+         WHERE department.tenant_id = excluded.tenant_id",
     )
     .bind(d.id.0)
     .bind(d.tenant_id.0)
@@ -133,6 +134,10 @@ pub(crate) async fn upsert_department(c: &mut Conn, d: &Department) -> Result<()
     .execute(&mut *c)
     .await
     .map_err(db_err)?;
+    // An id of another tenant's department updates nothing.
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
     Ok(())
 }
 
@@ -199,12 +204,13 @@ const PERSON_COLUMNS: &str =
 
 pub(crate) async fn upsert_person(c: &mut Conn, p: &Person) -> Result<()> {
     let aliases = serde_json::to_string(&p.aliases).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    sqlx::query(
+    let done = sqlx::query(
         "INSERT INTO person (id, tenant_id, name, name_latin, aliases, employee_no, department_id, email, phone, active, \
          forwarding, search_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_latin = excluded.name_latin, aliases = excluded.aliases, \
          employee_no = excluded.employee_no, department_id = excluded.department_id, email = excluded.email, \
-         phone = excluded.phone, active = excluded.active, forwarding = excluded.forwarding, search_key = excluded.search_key",
+         phone = excluded.phone, active = excluded.active, forwarding = excluded.forwarding, search_key = excluded.search_key \
+         WHERE person.tenant_id = excluded.tenant_id",
     )
     .bind(p.id.0)
     .bind(p.tenant_id.0)
@@ -221,6 +227,10 @@ pub(crate) async fn upsert_person(c: &mut Conn, p: &Person) -> Result<()> {
     .execute(&mut *c)
     .await
     .map_err(db_err)?;
+    // An id of another tenant's person updates nothing.
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
     Ok(())
 }
 
@@ -695,15 +705,21 @@ pub(crate) async fn list_items(c: &mut Conn, t: TenantId, f: &ItemFilter) -> Res
         n += 1;
         n
     };
-    let mine_sql = match &f.mine {
+    let mut scope: Vec<String> = match &f.mine {
         Some((_, Some(_))) => {
             let (a, b) = (next(), next());
-            format!(" AND (recipient_person_id = ${a} OR recipient_department_id = ${b})")
+            vec![format!("recipient_person_id = ${a}"), format!("recipient_department_id = ${b}")]
         }
-        Some((_, None)) => format!(" AND recipient_person_id = ${}", next()),
-        None => String::new(),
+        Some((_, None)) => vec![format!("recipient_person_id = ${}", next())],
+        None => Vec::new(),
     };
-    sql.push_str(&mine_sql);
+    if !f.categories.is_empty() {
+        let params: Vec<String> = f.categories.iter().map(|_| format!("${}", next())).collect();
+        scope.push(format!("category IN ({})", params.join(", ")));
+    }
+    if !scope.is_empty() {
+        sql.push_str(&format!(" AND ({})", scope.join(" OR ")));
+    }
     if f.status.is_some() {
         sql.push_str(&format!(" AND status = ${}", next()));
     }
@@ -729,6 +745,9 @@ pub(crate) async fn list_items(c: &mut Conn, t: TenantId, f: &ItemFilter) -> Res
         if let Some(d) = d {
             q = q.bind(d.0);
         }
+    }
+    for cat in &f.categories {
+        q = q.bind(cat.as_str());
     }
     if let Some(s) = f.status {
         q = q.bind(s.as_str());
@@ -1264,4 +1283,78 @@ pub(crate) async fn revoke_delegation(
     }
     append_event(c, t, actor, draft).await?;
     Ok(())
+}
+
+const ASSIGNMENT_COLUMNS: &str = "tenant_id, user_id, home_tenant_id, role, site_id, created_at";
+
+pub(crate) async fn put_assignment(c: &mut Conn, a: &Assignment) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO user_assignment (tenant_id, user_id, home_tenant_id, role, site_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (tenant_id, user_id) DO UPDATE SET role = excluded.role, site_id = excluded.site_id",
+    )
+    .bind(a.tenant_id.0)
+    .bind(a.user_id.0)
+    .bind(a.home_tenant_id.0)
+    .bind(a.role.as_str())
+    .bind(a.site_id.map(|s| s.0))
+    .bind(a.created_at)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn assignment(c: &mut Conn, t: TenantId, user: UserId) -> Result<Option<Assignment>> {
+    let r: Option<AssignmentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ASSIGNMENT_COLUMNS} FROM user_assignment WHERE tenant_id = $1 AND user_id = $2"
+    )))
+    .bind(t.0)
+    .bind(user.0)
+    .fetch_optional(&mut *c)
+    .await?;
+    r.map(TryInto::try_into).transpose()
+}
+
+pub(crate) async fn list_assignments(c: &mut Conn, t: TenantId) -> Result<Vec<Assignment>> {
+    let r: Vec<AssignmentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ASSIGNMENT_COLUMNS} FROM user_assignment WHERE tenant_id = $1 ORDER BY created_at, user_id"
+    )))
+    .bind(t.0)
+    .fetch_all(&mut *c)
+    .await?;
+    r.into_iter().map(TryInto::try_into).collect()
+}
+
+pub(crate) async fn user_assignments(c: &mut Conn, user: UserId) -> Result<Vec<Assignment>> {
+    let r: Vec<AssignmentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ASSIGNMENT_COLUMNS} FROM user_assignment WHERE user_id = $1 ORDER BY tenant_id"
+    )))
+    .bind(user.0)
+    .fetch_all(&mut *c)
+    .await?;
+    r.into_iter().map(TryInto::try_into).collect()
+}
+
+pub(crate) async fn delete_assignment(c: &mut Conn, t: TenantId, user: UserId) -> Result<()> {
+    let done = sqlx::query("DELETE FROM user_assignment WHERE tenant_id = $1 AND user_id = $2")
+        .bind(t.0)
+        .bind(user.0)
+        .execute(&mut *c)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub(crate) async fn item_counts(c: &mut Conn, t: TenantId) -> Result<Vec<ItemCount>> {
+    let r: Vec<ItemCountRow> = sqlx::query_as(
+        "SELECT status, category, COUNT(*) AS n FROM item WHERE tenant_id = $1 GROUP BY status, category \
+         ORDER BY status, category",
+    )
+    .bind(t.0)
+    .fetch_all(&mut *c)
+    .await?;
+    r.into_iter().map(TryInto::try_into).collect()
 }

@@ -228,6 +228,19 @@ pub trait Store: Send + Sync + 'static {
 
     /// Bulk-loads items with their custody events in large transactions (demo and benchmarks).
     async fn bulk_register(&self, items: Vec<Item>, actor: &Actor) -> Result<()>;
+
+    /// Creates or replaces the assignment of a user to a tenant.
+    async fn put_assignment(&self, a: &Assignment) -> Result<()>;
+    async fn assignment(&self, t: TenantId, user: UserId) -> Result<Option<Assignment>>;
+    /// The users of other tenants assigned to this one.
+    async fn list_assignments(&self, t: TenantId) -> Result<Vec<Assignment>>;
+    /// Every tenant a user is assigned to: what the user themself may switch to. The one
+    /// lookup not keyed by tenant, since it is what decides the tenant.
+    async fn user_assignments(&self, user: UserId) -> Result<Vec<Assignment>>;
+    /// `NotFound` when the user is not assigned to the tenant.
+    async fn delete_assignment(&self, t: TenantId, user: UserId) -> Result<()>;
+    /// Item counts by status and category.
+    async fn item_counts(&self, t: TenantId) -> Result<Vec<ItemCount>>;
 }
 
 /// Opens a store from a URL: `sqlite://PATH` (created if missing) or `postgres://…`.

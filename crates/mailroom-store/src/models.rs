@@ -238,6 +238,9 @@ pub struct ItemFilter {
     pub reference: Option<String>,
     /// Items for this person or (when set) this department: an employee's "my mail".
     pub mine: Option<(PersonId, Option<DepartmentId>)>,
+    /// Items of these categories as well (finance, customer service): with `mine`, either
+    /// condition lets an item through; without `mine`, only these categories. Empty: no effect.
+    pub categories: Vec<Category>,
     /// Ids strictly below this one (cursor pagination, newest first).
     pub before: Option<ItemId>,
     /// Free text also matches the sender and notes of items up to this security level.
@@ -305,4 +308,28 @@ impl Delegation {
                 _ => false,
             }
     }
+}
+
+/// Where a user acts outside their own organisation: the role they have there and, when set,
+/// the one site they are limited to.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Assignment {
+    /// The organisation the user is assigned to.
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    /// The user's own organisation.
+    pub home_tenant_id: TenantId,
+    pub role: Role,
+    /// The only site the user may act at; every site when absent.
+    pub site_id: Option<SiteId>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The number of a tenant's items with one status and category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemCount {
+    pub status: Status,
+    pub category: Category,
+    pub count: i64,
 }

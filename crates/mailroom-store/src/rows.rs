@@ -171,6 +171,46 @@ impl TryFrom<UserRow> for User {
 }
 
 #[derive(sqlx::FromRow)]
+pub(crate) struct AssignmentRow {
+    tenant_id: Uuid,
+    user_id: Uuid,
+    home_tenant_id: Uuid,
+    role: String,
+    site_id: Option<Uuid>,
+    created_at: DateTime<Utc>,
+}
+impl TryFrom<AssignmentRow> for Assignment {
+    type Error = StoreError;
+    fn try_from(r: AssignmentRow) -> Result<Self> {
+        Ok(Assignment {
+            tenant_id: r.tenant_id.into(),
+            user_id: r.user_id.into(),
+            home_tenant_id: r.home_tenant_id.into(),
+            role: parse("role", &r.role, Role::parse)?,
+            site_id: r.site_id.map(Into::into),
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ItemCountRow {
+    status: String,
+    category: String,
+    n: i64,
+}
+impl TryFrom<ItemCountRow> for ItemCount {
+    type Error = StoreError;
+    fn try_from(r: ItemCountRow) -> Result<Self> {
+        Ok(ItemCount {
+            status: parse("status", &r.status, Status::parse)?,
+            category: parse("category", &r.category, Category::parse)?,
+            count: r.n,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
 pub(crate) struct TokenRow {
     id: Uuid,
     tenant_id: Uuid,

@@ -4,24 +4,26 @@ use crate::AppState;
 use crate::context::Caller;
 use crate::extract::{CsvBody, JsonBody, Q};
 use crate::problem::{ApiError, Problem};
+use crate::{Route, route};
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use mailroom_app::AppError;
 use mailroom_app::auth::UserInput;
 use mailroom_app::delegation::DelegationInput;
 use mailroom_app::directory::{DepartmentInput, LocationInput, PersonInput};
 use mailroom_app::import::{ImportKind, ImportReport};
 use mailroom_app::items::{ListQuery, RegisterItemInput, TransitionInput};
+use mailroom_app::reports::ItemReport;
 use mailroom_app::retention::RetentionInput;
 use mailroom_app::store::{
-    Delegation, Department, HandoverRecord, Item, Location, Person, RetentionPolicy, Site, User,
+    Delegation, Department, HandoverRecord, Item, Location, Person, RetentionPolicy, Site, Tenant, User,
 };
+use mailroom_app::tenancy::{AssignedUser, AssignmentInput, TenantInput};
 use mailroom_domain::custody::CustodyEvent;
-use mailroom_domain::ids::{DelegationId, DepartmentId, ItemId, PersonId, UserId};
+use mailroom_domain::ids::{DelegationId, DepartmentId, ItemId, PersonId, SiteId, UserId};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -98,59 +100,221 @@ pub struct SiteInput {
     pub address: Option<String>,
 }
 
-/// Who the caller is.
+/// Who the caller is, and where they act.
 #[derive(Serialize, ToSchema)]
 pub struct Me {
+    /// The organisation the request acts in.
     pub tenant_id: String,
+    /// Its slug.
+    pub tenant: String,
+    /// The caller's own organisation.
+    pub home_tenant_id: String,
     pub user_id: String,
     pub login: String,
     pub display_name: String,
+    /// The caller's role in the organisation the request acts in.
     pub role: mailroom_domain::auth::Role,
     pub person_id: Option<PersonId>,
     pub department_id: Option<DepartmentId>,
+    /// The only site the caller may act at, when limited to one.
+    pub site_id: Option<SiteId>,
+}
+
+/// Every API route. The router is built from this table; a test checks that it and the OpenAPI
+/// document list the same operations, and the role-matrix test tries each with every role.
+fn table() -> Vec<Route> {
+    use Method as M;
+    vec![
+        route(M::GET, "/api/v1/me", me),
+        route(M::GET, "/api/v1/tenants", list_tenants),
+        route(M::POST, "/api/v1/tenants", create_tenant),
+        route(M::GET, "/api/v1/assignments", list_assignments),
+        route(M::POST, "/api/v1/assignments", create_assignment),
+        route(M::DELETE, "/api/v1/assignments/{user_id}", delete_assignment),
+        route(M::GET, "/api/v1/users", list_users),
+        route(M::POST, "/api/v1/users", create_user),
+        route(M::POST, "/api/v1/items", create_item),
+        route(M::GET, "/api/v1/items", list_items),
+        route(M::GET, "/api/v1/me/items", my_items),
+        route(M::GET, "/api/v1/me/delegated-items", delegated_items),
+        route(M::GET, "/api/v1/delegations", list_delegations),
+        route(M::POST, "/api/v1/delegations", create_delegation),
+        route(M::DELETE, "/api/v1/delegations/{id}", revoke_delegation),
+        route(M::PUT, "/api/v1/users/{id}/clearance", set_clearance),
+        route(M::GET, "/api/v1/items/{id}", get_item),
+        route(M::POST, "/api/v1/items/{id}/transitions", transition_item),
+        route(M::GET, "/api/v1/items/{id}/events", item_events),
+        route(M::GET, "/api/v1/items/{id}/handover", item_handover),
+        route(M::GET, "/api/v1/items/{id}/signature", item_signature),
+        route(M::GET, "/api/v1/items/{id}/receipt", item_receipt),
+        route(M::GET, "/api/v1/custody/public-key", custody_public_key),
+        route(M::GET, "/api/v1/custody/verify", custody_verify),
+        route(M::GET, "/api/v1/reports/summary", report_summary),
+        route(M::GET, "/api/v1/reports/summary.csv", report_summary_csv),
+        route(M::GET, "/api/v1/people", list_people),
+        route(M::POST, "/api/v1/people", create_person),
+        route(M::POST, "/api/v1/people/import", import_people),
+        route(M::GET, "/api/v1/people/{id}", get_person),
+        route(M::PUT, "/api/v1/people/{id}", update_person),
+        route(M::GET, "/api/v1/departments", list_departments),
+        route(M::POST, "/api/v1/departments", create_department),
+        route(M::POST, "/api/v1/departments/import", import_departments),
+        route(M::GET, "/api/v1/departments/{id}", get_department),
+        route(M::PUT, "/api/v1/departments/{id}", update_department),
+        route(M::DELETE, "/api/v1/departments/{id}", delete_department),
+        route(M::GET, "/api/v1/sites", list_sites),
+        route(M::POST, "/api/v1/sites", create_site),
+        route(M::GET, "/api/v1/locations", list_locations),
+        route(M::POST, "/api/v1/locations", create_location),
+        route(M::GET, "/api/v1/retention", get_retention),
+        route(M::PUT, "/api/v1/retention", put_retention),
+    ]
 }
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/users", get(list_users).post(create_user))
-        .route("/api/v1/items", post(create_item).get(list_items))
-        .route("/api/v1/me/items", get(my_items))
-        .route("/api/v1/me/delegated-items", get(delegated_items))
-        .route("/api/v1/delegations", get(list_delegations).post(create_delegation))
-        .route("/api/v1/delegations/{id}", axum::routing::delete(revoke_delegation))
-        .route("/api/v1/users/{id}/clearance", axum::routing::put(set_clearance))
-        .route("/api/v1/items/{id}", get(get_item))
-        .route("/api/v1/items/{id}/transitions", post(transition_item))
-        .route("/api/v1/items/{id}/events", get(item_events))
-        .route("/api/v1/items/{id}/handover", get(item_handover))
-        .route("/api/v1/items/{id}/signature", get(item_signature))
-        .route("/api/v1/items/{id}/receipt", get(item_receipt))
-        .route("/api/v1/custody/public-key", get(custody_public_key))
-        .route("/api/v1/people", get(list_people).post(create_person))
-        .route("/api/v1/people/import", post(import_people))
-        .route("/api/v1/people/{id}", get(get_person).put(update_person))
-        .route("/api/v1/departments", get(list_departments).post(create_department))
-        .route("/api/v1/departments/import", post(import_departments))
-        .route("/api/v1/departments/{id}", get(get_department).put(update_department).delete(delete_department))
-        .route("/api/v1/sites", get(list_sites).post(create_site))
-        .route("/api/v1/locations", get(list_locations).post(create_location))
-        .route("/api/v1/retention", get(get_retention).put(put_retention))
+    crate::build(table())
+}
+
+/// The API's operations (method and path template).
+pub fn endpoints() -> Vec<(Method, &'static str)> {
+    table().into_iter().map(|(m, p, _)| (m, p)).collect()
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth",
-    responses((status = 200, body = Me), (status = 401, body = Problem)), security(("bearer" = [])))]
-async fn me(c: Caller) -> Json<Me> {
+    responses((status = 200, body = Me), (status = 401, body = Problem), (status = 403, body = Problem)), security(("bearer" = [])))]
+async fn me(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Me>> {
+    let tenant = s.app.current_tenant(&c.principal).await.map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
     let p = c.principal;
-    Json(Me {
+    Ok(Json(Me {
         tenant_id: p.tenant_id.to_string(),
+        tenant: tenant.slug,
+        home_tenant_id: p.home_tenant_id.to_string(),
         user_id: p.user_id.to_string(),
         login: p.login,
         display_name: p.display_name,
         role: p.role,
         person_id: p.person_id,
         department_id: p.department_id,
-    })
+        site_id: p.site_id,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TenantList {
+    pub items: Vec<Tenant>,
+    pub next_cursor: Option<String>,
+}
+
+/// The organisations the caller may act in (with `X-Tenant`), their own first. Operator
+/// administrators get every organisation.
+#[utoipa::path(get, path = "/api/v1/tenants", tag = "tenancy",
+    responses((status = 200, body = TenantList), (status = 401, body = Problem)), security(("bearer" = [])))]
+async fn list_tenants(State(s): State<AppState>, c: Caller) -> ApiResult<Json<TenantList>> {
+    let items = s.app.my_tenants(&c.principal).await.map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
+    Ok(Json(TenantList { items, next_cursor: None }))
+}
+
+/// Create an organisation (operator administrators).
+#[utoipa::path(post, path = "/api/v1/tenants", tag = "tenancy", request_body = TenantInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key for retries")),
+    responses((status = 201, body = Tenant), (status = 409, body = Problem), (status = 422, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn create_tenant(
+    State(s): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    body: JsonBody<TenantInput>,
+) -> ApiResult<Response> {
+    create_once(&s, &c, &headers, "tenants", &body.raw, s.app.add_tenant(&c.principal, &body.value)).await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AssignmentList {
+    pub items: Vec<AssignedUser>,
+    pub next_cursor: Option<String>,
+}
+
+/// Users of other organisations (the operator's staff) assigned to this one, with their role and site.
+#[utoipa::path(get, path = "/api/v1/assignments", tag = "tenancy",
+    responses((status = 200, body = AssignmentList), (status = 403, body = Problem)), security(("bearer" = [])))]
+async fn list_assignments(State(s): State<AppState>, c: Caller) -> ApiResult<Json<AssignmentList>> {
+    let items = s.app.list_assignments(&c.principal).await.map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
+    Ok(Json(AssignmentList { items, next_cursor: None }))
+}
+
+/// Assign a user of another organisation to this one (or change their role or site here).
+/// Operator administrators only; send `X-Tenant` to choose the organisation.
+#[utoipa::path(post, path = "/api/v1/assignments", tag = "tenancy", request_body = AssignmentInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key for retries")),
+    responses((status = 201, body = AssignedUser), (status = 422, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn create_assignment(
+    State(s): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    body: JsonBody<AssignmentInput>,
+) -> ApiResult<Response> {
+    create_once(&s, &c, &headers, "assignments", &body.raw, s.app.assign(&c.principal, &body.value)).await
+}
+
+/// End a user's assignment to this organisation (operator administrators).
+#[utoipa::path(delete, path = "/api/v1/assignments/{user_id}", tag = "tenancy", params(("user_id" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem), (status = 403, body = Problem)), security(("bearer" = [])))]
+async fn delete_assignment(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let rid = &c.ctx.request_id;
+    let id: UserId = parse_id(&id, "assignment", rid)?;
+    s.app.unassign(&c.principal, id).await.map(|_| StatusCode::NO_CONTENT).map_err(|e| ApiError::new(e, rid))
+}
+
+/// Item counts of the organisation by status and category.
+#[utoipa::path(get, path = "/api/v1/reports/summary", tag = "reports",
+    responses((status = 200, body = ItemReport), (status = 403, body = Problem)), security(("bearer" = [])))]
+async fn report_summary(State(s): State<AppState>, c: Caller) -> ApiResult<Json<ItemReport>> {
+    s.app.item_report(&c.principal).await.map(Json).map_err(|e| ApiError::new(e, &c.ctx.request_id))
+}
+
+/// The same counts as a CSV file (`status,category,count`).
+#[utoipa::path(get, path = "/api/v1/reports/summary.csv", tag = "reports",
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = Problem)), security(("bearer" = [])))]
+async fn report_summary_csv(State(s): State<AppState>, c: Caller) -> ApiResult<Response> {
+    let r = s.app.item_report(&c.principal).await.map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
+    let mut resp = r.to_csv().into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"items-summary.csv\""));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+/// The verdict on the organisation's custody log.
+#[derive(Serialize, ToSchema)]
+pub struct CustodyVerdict {
+    pub tenant: String,
+    /// Events checked.
+    pub events: i64,
+    /// Signed checkpoints checked.
+    pub checkpoints: usize,
+    /// True when the chain and every checkpoint are intact.
+    pub intact: bool,
+    /// What is wrong, when something is.
+    pub problems: Vec<String>,
+}
+
+/// Verify the organisation's custody hash chain and signed checkpoints, as `mailroom verify`
+/// does for the whole installation.
+#[utoipa::path(get, path = "/api/v1/custody/verify", tag = "custody",
+    responses((status = 200, body = CustodyVerdict), (status = 403, body = Problem)), security(("bearer" = [])))]
+async fn custody_verify(State(s): State<AppState>, c: Caller) -> ApiResult<Json<CustodyVerdict>> {
+    let v = s.app.verify_custody_as(&c.principal).await.map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
+    let mut problems: Vec<String> = v.broken.iter().map(|b| b.to_string()).collect();
+    problems.extend(v.bad_checkpoints.iter().cloned());
+    Ok(Json(CustodyVerdict {
+        intact: v.ok(),
+        tenant: v.tenant,
+        events: v.events,
+        checkpoints: v.checkpoints,
+        problems,
+    }))
 }
 
 /// Register an inbound item. Answers 201 with the new item, or 200 with the existing item when the
@@ -364,6 +528,8 @@ async fn set_clearance(
     body: JsonBody<Clearance>,
 ) -> ApiResult<Json<Clearance>> {
     let rid = &c.ctx.request_id;
+    mailroom_domain::auth::require(c.principal.role, mailroom_domain::auth::Permission::ManageUsers)
+        .map_err(|e| ApiError::new(e, rid))?;
     let id: UserId = parse_id(&id, "user", rid)?;
     s.app
         .set_clearance(&c.principal, &c.ctx, id, body.value.level)
@@ -536,9 +702,7 @@ async fn update_person(
 
 async fn import(s: &AppState, c: &Caller, kind: ImportKind, data: &[u8]) -> ApiResult<Json<ImportReport>> {
     let rid = &c.ctx.request_id;
-    mailroom_domain::auth::require(c.principal.role, mailroom_domain::auth::Permission::ImportDirectory)
-        .map_err(|e| ApiError::new(e, rid))?;
-    s.app.import_csv(c.principal.tenant_id, kind, data, &|_, _| {}).await.map(Json).map_err(|e| ApiError::new(e, rid))
+    s.app.import_as(&c.principal, kind, data).await.map(Json).map_err(|e| ApiError::new(e, rid))
 }
 
 /// Bulk import people from CSV (UTF-8). Columns: name, name_latin, aliases (`;`-separated),
@@ -615,7 +779,7 @@ pub struct UserList {
     pub next_cursor: Option<String>,
 }
 
-/// Users of the caller's organisation (admin only).
+/// Users of the caller's organisation (administrators and auditors).
 #[utoipa::path(get, path = "/api/v1/users", tag = "auth",
     responses((status = 200, body = UserList), (status = 403, body = Problem)), security(("bearer" = [])))]
 async fn list_users(State(s): State<AppState>, c: Caller) -> ApiResult<Json<UserList>> {
@@ -623,7 +787,8 @@ async fn list_users(State(s): State<AppState>, c: Caller) -> ApiResult<Json<User
     Ok(Json(UserList { items, next_cursor: None }))
 }
 
-/// Create a user with a password and a role (admin only).
+/// Create a user with a password and a role (administrators; only operator administrators
+/// create operator administrators).
 #[utoipa::path(post, path = "/api/v1/users", tag = "auth", request_body = UserInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key for retries")),
     responses((status = 201, body = User), (status = 409, body = Problem), (status = 422, body = Problem), (status = 403, body = Problem)),
@@ -718,19 +883,38 @@ impl utoipa::Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        // Every operation may act in another organisation the caller is assigned to.
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{ObjectBuilder, Required, Type};
+        let tenant = ParameterBuilder::new()
+            .name("X-Tenant")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "Act in this organisation (its slug) instead of one's own: operator administrators \
+                 anywhere, other users where they are assigned (403 otherwise)",
+            ))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            item.parameters.get_or_insert_with(Vec::new).push(tenant.clone().into());
+        }
     }
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "mailroom API", description = "Inbound mail, directory and custody for on-site mailrooms. Errors are RFC 9457 problem+json with a stable `code`."),
-    paths(me, list_users, create_user, set_clearance, list_delegations, create_delegation, revoke_delegation, delegated_items, create_item, list_items, my_items, get_item, transition_item, item_events, item_handover, item_signature, item_receipt, custody_public_key,
+    paths(me, list_tenants, create_tenant, list_assignments, create_assignment, delete_assignment,
+        list_users, create_user, set_clearance, list_delegations, create_delegation, revoke_delegation, delegated_items,
+        create_item, list_items, my_items, get_item, transition_item, item_events, item_handover, item_signature, item_receipt,
+        custody_public_key, custody_verify, report_summary, report_summary_csv,
         list_people, create_person, get_person, update_person, import_people,
         list_departments, create_department, get_department, update_department, delete_department, import_departments,
         list_sites, create_site, list_locations, create_location, get_retention, put_retention),
     components(schemas(Problem, mailroom_app::RowError, mailroom_app::retention::PolicyInput)),
     modifiers(&BearerAuth),
-    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller"), (name = "custody", description = "Verifiable custody: receipts and the signing key"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"))
+    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller and the organisation's users"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"))
 )]
 pub struct ApiDoc;
 

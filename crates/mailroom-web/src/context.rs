@@ -11,6 +11,21 @@ use std::net::SocketAddr;
 
 pub const SESSION_COOKIE: &str = "mr_session";
 pub const LANG_COOKIE: &str = "mr_lang";
+/// The organisation (slug) the console acts in, when not the user's own. Only a choice:
+/// whether the user may act there is checked on every request.
+pub const TENANT_COOKIE: &str = "mr_tenant";
+/// The organisation (slug) an API request acts in, when not the caller's own.
+pub const TENANT_HEADER: &str = "x-tenant";
+
+/// The organisation a request asks to act in: the `X-Tenant` header, else (for the console's
+/// session) the tenant cookie. A header that is not text names no organisation anyone may act in.
+pub fn requested_tenant(headers: &HeaderMap, with_cookie: bool) -> Option<String> {
+    match headers.get(TENANT_HEADER) {
+        Some(v) => Some(v.to_str().map(str::to_string).unwrap_or_else(|_| "\u{fffd}".to_string())),
+        None if with_cookie => cookie(headers, TENANT_COOKIE).map(str::to_string),
+        None => None,
+    }
+}
 
 /// The request id set by the request-id layer (or sent by the client).
 pub fn request_id(headers: &HeaderMap) -> String {
@@ -64,12 +79,21 @@ impl FromRequestParts<AppState> for Caller {
         let auth = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         if let Some(a) = auth {
             let token = a.strip_prefix("Bearer ").or_else(|| a.strip_prefix("bearer ")).unwrap_or("").trim();
-            let principal = state.app.authenticate_token(token).await.map_err(|e| ApiError::new(e, &ctx.request_id))?;
+            let tenant = requested_tenant(&parts.headers, false);
+            let principal = state
+                .app
+                .authenticate_token_in(token, tenant.as_deref())
+                .await
+                .map_err(|e| ApiError::new(e, &ctx.request_id))?;
             return Ok(Caller { principal, ctx });
         }
         if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) {
-            let (principal, session) =
-                state.app.authenticate_session(secret).await.map_err(|e| ApiError::new(e, &ctx.request_id))?;
+            let tenant = requested_tenant(&parts.headers, true);
+            let (principal, session) = state
+                .app
+                .authenticate_session_in(secret, tenant.as_deref())
+                .await
+                .map_err(|e| ApiError::new(e, &ctx.request_id))?;
             if !parts.method.is_safe() {
                 let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
                 if !crate::csrf_matches(sent, &session.csrf_token) {

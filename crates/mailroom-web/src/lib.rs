@@ -11,10 +11,11 @@ mod ui;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::handler::Handler;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, delete, get, post, put};
 use mailroom_app::App;
 use mailroom_app::store::Attachment;
 use std::net::SocketAddr;
@@ -123,14 +124,53 @@ async fn not_found(req: Request) -> Response {
     }
 }
 
+/// One route: its method, its path template and its handler.
+pub(crate) type Route = (Method, &'static str, MethodRouter<AppState>);
+
+/// A route answering `method` at `path` with `handler`; the method is named once.
+pub(crate) fn route<H, T>(method: Method, path: &'static str, handler: H) -> Route
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let m = match method {
+        Method::POST => post(handler),
+        Method::PUT => put(handler),
+        Method::DELETE => delete(handler),
+        _ => get(handler),
+    };
+    (method, path, m)
+}
+
+/// Builds a router from a route table (several methods on one path merge).
+pub(crate) fn build(table: Vec<Route>) -> Router<AppState> {
+    table.into_iter().fold(Router::new(), |r, (_, path, m)| r.route(path, m))
+}
+
+/// Health, readiness, metrics and the OpenAPI document: no authentication, no tenant data.
+fn service_routes() -> Vec<Route> {
+    vec![
+        route(Method::GET, "/healthz", healthz),
+        route(Method::GET, "/readyz", readyz),
+        route(Method::GET, "/metrics", metrics_text),
+        route(Method::GET, "/api/v1/openapi.json", openapi),
+    ]
+}
+
+/// Every route the server answers (method and path template): the service routes, the API and
+/// the console. The router is built from the same tables, so this list is complete by
+/// construction; the role-matrix test checks every entry against the permission matrix.
+pub fn all_routes() -> Vec<(Method, &'static str)> {
+    let mut out: Vec<(Method, &'static str)> = service_routes().into_iter().map(|(m, p, _)| (m, p)).collect();
+    out.extend(api::endpoints());
+    out.extend(ui::pages());
+    out
+}
+
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text))
-        .route("/api/v1/openapi.json", get(openapi))
+    build(service_routes())
         .merge(api::routes())
         .merge(ui::routes())
         .fallback(not_found)

@@ -257,7 +257,7 @@ enum UserCommand {
         tenant: String,
         #[arg(long)]
         login: String,
-        /// admin, staff or employee
+        /// operator_admin, admin, supervisor, staff, finance, customer_service, auditor or employee
         #[arg(long)]
         role: String,
         /// Display name (defaults to the login).
@@ -266,6 +266,37 @@ enum UserCommand {
         /// Employee number of the user's directory entry (for "my mail").
         #[arg(long)]
         employee_no: Option<String>,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Let a user act in another organisation, with a role there and optionally at one site only
+    /// (running it again changes the role or site).
+    Assign {
+        /// The user's own organisation.
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        login: String,
+        /// The organisation the user is assigned to.
+        #[arg(long)]
+        to: String,
+        /// The role there: admin, supervisor, staff, finance, customer_service, auditor or employee.
+        #[arg(long)]
+        role: String,
+        /// The name of the only site there the user may act at (default: every site).
+        #[arg(long)]
+        site: Option<String>,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// End a user's assignment to another organisation.
+    Unassign {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        to: String,
         #[command(flatten)]
         db: DbArg,
     },
@@ -420,6 +451,59 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .await
                 .map_err(|e| anyhow::anyhow!(describe(&e)))?;
             println!("created user {} ({}) in {}", u.login, u.role, tenant);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command: UserCommand::Assign { tenant, login, to, role, site, db } } => {
+            let app = open(&db).await?;
+            let target = app
+                .store
+                .tenant_by_slug(&to)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.to_string()))?
+                .with_context(|| format!("no organisation with slug {to:?}"))?;
+            let site_id = match site {
+                None => None,
+                Some(name) => Some(
+                    app.store
+                        .list_sites(target.id)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.to_string()))?
+                        .into_iter()
+                        .find(|s| s.name == name)
+                        .with_context(|| format!("no site named {name:?} in {to}"))?
+                        .id,
+                ),
+            };
+            let input = mailroom_app::tenancy::AssignmentInput { tenant: tenant.clone(), login, role, site_id };
+            let a = app.assign_in(target.id, &input).await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            println!("assigned {}@{} to {to} as {}", a.login, a.home_tenant, a.assignment.role);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command: UserCommand::Unassign { tenant, login, to, db } } => {
+            let app = open(&db).await?;
+            let find = |slug: String| {
+                let app = app.clone();
+                async move {
+                    app.store
+                        .tenant_by_slug(&slug)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.to_string()))?
+                        .with_context(|| format!("no organisation with slug {slug:?}"))
+                }
+            };
+            let home = find(tenant.clone()).await?;
+            let target = find(to.clone()).await?;
+            let user = app
+                .store
+                .user_by_login(home.id, &login.trim().to_lowercase())
+                .await
+                .map_err(|e| anyhow::anyhow!(e.to_string()))?
+                .with_context(|| format!("no user {login:?} in {tenant}"))?;
+            app.store
+                .delete_assignment(target.id, user.id)
+                .await
+                .map_err(|_| anyhow::anyhow!("{login}@{tenant} is not assigned to {to}"))?;
+            println!("unassigned {login}@{tenant} from {to}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Token { command: TokenCommand::Create { tenant, user, db } } => {
@@ -702,7 +786,7 @@ async fn serve(db: DbArg, addr: String, demo: bool, secure_cookies: bool) -> Res
     if demo {
         println!("demo logins (password {}):", mailroom_app::demo::DEMO_PASSWORD);
         for (tenant, login, role) in mailroom_app::demo::DEMO_LOGINS {
-            println!("  organisation {tenant:<14} login {login:<9} ({role})");
+            println!("  organisation {tenant:<14} login {login:<10} ({role})");
         }
     }
     let interval = std::env::var("MAILROOM_CHECKPOINT_SECS").ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(600);

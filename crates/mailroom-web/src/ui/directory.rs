@@ -12,14 +12,14 @@ use mailroom_app::AppError;
 use mailroom_app::directory::{DepartmentInput, PersonInput};
 use mailroom_app::store::{Department, Person};
 use mailroom_domain::DomainError;
-use mailroom_domain::auth::{Permission, allowed};
+use mailroom_domain::auth::Permission;
 use mailroom_domain::ids::{DepartmentId, PersonId};
 use serde::Deserialize;
 
 const PAGE_SIZE: i64 = 50;
 
 fn can_manage(u: &UiUser) -> bool {
-    allowed(u.principal.role, Permission::ManageDirectory)
+    u.may(Permission::ManageDirectory)
 }
 
 fn department_label(d: &Department) -> String {
@@ -80,7 +80,7 @@ pub(crate) async fn people(
     u: UiUser,
     Params(p): Params<SearchParams>,
 ) -> Result<Response, UiError> {
-    u.require_staff()?;
+    u.require(Permission::ReadDirectory)?;
     let q = filled(&p.q).unwrap_or("").to_string();
     let after = match filled(&p.cursor) {
         Some(c) => {
@@ -233,10 +233,7 @@ fn form_error(u: &UiUser, e: &AppError) -> Option<(StatusCode, String)> {
 }
 
 pub(crate) async fn new_person(State(s): State<AppState>, u: UiUser) -> Result<Response, UiError> {
-    u.require_staff()?;
-    if !can_manage(&u) {
-        return Err(u.fail(AppError::forbidden()));
-    }
+    u.require(Permission::ManageDirectory)?;
     let f = PersonForm { active: Some("on".into()), ..Default::default() };
     person_page(&s, &u, None, f, false, None).await
 }
@@ -246,6 +243,7 @@ pub(crate) async fn create_person(
     u: UiUser,
     FormData(f): FormData<PersonForm>,
 ) -> Result<Response, UiError> {
+    u.require(Permission::ManageDirectory)?;
     u.check_csrf(&f.csrf)?;
     let result = match f.input() {
         Ok(input) => s.app.create_person(&u.principal, &input).await,
@@ -277,7 +275,7 @@ pub(crate) async fn person(
     Path(id): Path<String>,
     Params(q): Params<SavedParams>,
 ) -> Result<Response, UiError> {
-    u.require_staff()?;
+    u.require(Permission::ReadDirectory)?;
     let id = parse_person_id(&u, &id)?;
     let p = s.app.person(&u.principal, id).await.map_err(|e| u.fail(e))?;
     person_page(&s, &u, Some(id), PersonForm::from_person(&p), q.saved.is_some(), None).await
@@ -289,6 +287,7 @@ pub(crate) async fn update_person(
     Path(id): Path<String>,
     FormData(f): FormData<PersonForm>,
 ) -> Result<Response, UiError> {
+    u.require(Permission::ManageDirectory)?;
     u.check_csrf(&f.csrf)?;
     let id = parse_person_id(&u, &id)?;
     let result = match f.input() {
@@ -350,7 +349,7 @@ pub(crate) async fn departments(
     u: UiUser,
     Params(p): Params<FilterParams>,
 ) -> Result<Response, UiError> {
-    u.require_staff()?;
+    u.require(Permission::ReadDirectory)?;
     let t = u.t;
     let q = filled(&p.q).unwrap_or("").to_string();
     let needle = q.to_lowercase();
@@ -484,10 +483,7 @@ impl DepartmentForm {
 }
 
 pub(crate) async fn new_department(State(s): State<AppState>, u: UiUser) -> Result<Response, UiError> {
-    u.require_staff()?;
-    if !can_manage(&u) {
-        return Err(u.fail(AppError::forbidden()));
-    }
+    u.require(Permission::ManageDirectory)?;
     department_page(&s, &u, None, DepartmentForm::default(), false, None).await
 }
 
@@ -496,6 +492,7 @@ pub(crate) async fn create_department(
     u: UiUser,
     FormData(f): FormData<DepartmentForm>,
 ) -> Result<Response, UiError> {
+    u.require(Permission::ManageDirectory)?;
     u.check_csrf(&f.csrf)?;
     let result = match f.input(&s, &u).await {
         Ok(input) => s.app.create_department(&u.principal, &input).await,
@@ -522,7 +519,7 @@ pub(crate) async fn department(
     Path(id): Path<String>,
     Params(q): Params<SavedParams>,
 ) -> Result<Response, UiError> {
-    u.require_staff()?;
+    u.require(Permission::ReadDirectory)?;
     let id = parse_department_id(&u, &id)?;
     let d = s.app.department(&u.principal, id).await.map_err(|e| u.fail(e))?;
     let key_contact = match d.key_contact_id {
@@ -548,6 +545,7 @@ pub(crate) async fn update_department(
     Path(id): Path<String>,
     FormData(f): FormData<DepartmentForm>,
 ) -> Result<Response, UiError> {
+    u.require(Permission::ManageDirectory)?;
     u.check_csrf(&f.csrf)?;
     let id = parse_department_id(&u, &id)?;
     let current = s.app.department(&u.principal, id).await.map_err(|e| u.fail(e))?;
@@ -592,6 +590,7 @@ pub(crate) async fn delete_department(
     Path(id): Path<String>,
     FormData(f): FormData<CsrfOnly>,
 ) -> Result<Response, UiError> {
+    u.require(Permission::ManageDirectory)?;
     u.check_csrf(&f.csrf)?;
     let id = parse_department_id(&u, &id)?;
     match s.app.delete_department(&u.principal, id).await {
@@ -649,7 +648,7 @@ fn security_level(t: Tr, level: i64) -> String {
 }
 
 pub(crate) async fn sites(State(s): State<AppState>, u: UiUser) -> Result<Response, UiError> {
-    u.require_staff()?;
+    u.require(Permission::ReadDirectory)?;
     let t = u.t;
     let sites = s.app.list_sites(&u.principal).await.map_err(|e| u.fail(e))?;
     let locations = s.app.list_locations(&u.principal).await.map_err(|e| u.fail(e))?;

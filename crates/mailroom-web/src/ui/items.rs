@@ -11,6 +11,7 @@ use axum::response::Response;
 use mailroom_app::items::{ListQuery, TransitionInput, available_actions};
 use mailroom_app::store::{HandoverRecord, Item, Location, Site};
 use mailroom_app::{AppError, Principal};
+use mailroom_domain::auth::Permission;
 use mailroom_domain::custody::CustodyEvent;
 use mailroom_domain::ids::{ItemId, LocationId};
 use mailroom_domain::item::{
@@ -101,7 +102,7 @@ struct IntakePage {
 }
 
 pub(crate) async fn intake(u: UiUser) -> Result<Response, UiError> {
-    u.require_staff()?;
+    u.require(Permission::RegisterItems)?;
     let t = u.t;
     let page = IntakePage {
         t,
@@ -148,7 +149,7 @@ pub(crate) async fn list(
     u: UiUser,
     Params(p): Params<ListParams>,
 ) -> Result<Response, UiError> {
-    u.require_staff()?;
+    u.require(Permission::SearchItems)?;
     let t = u.t;
     let q = filled(&p.q).map(str::to_string);
     let status = filled(&p.status).and_then(Status::parse);
@@ -161,7 +162,7 @@ pub(crate) async fn list(
         limit: Some(PAGE_SIZE),
     };
     let page = s.app.list_items(&u.principal, &query).await.map_err(|e| u.fail(e))?;
-    let locations = s.app.list_locations(&u.principal).await.map_err(|e| u.fail(e))?;
+    let (_, locations) = s.app.places(&u.principal).await.map_err(|e| u.fail(e))?;
     let rows = page
         .items
         .iter()
@@ -404,8 +405,7 @@ async fn detail_page(s: &AppState, u: &UiUser, id: ItemId, extras: DetailExtras)
     let events = s.app.item_events(p, id).await.map_err(|e| u.fail(e))?;
     let handover = s.app.item_handover(p, id).await.map_err(|e| u.fail(e))?;
     let shredded = handover.is_some() && s.app.item_signature_shredded(p, id).await.map_err(|e| u.fail(e))?;
-    let locations = s.app.list_locations(p).await.map_err(|e| u.fail(e))?;
-    let sites = s.app.list_sites(p).await.map_err(|e| u.fail(e))?;
+    let (sites, locations) = s.app.places(p).await.map_err(|e| u.fail(e))?;
     let staff = s.app.may_handle(p);
     let actions =
         if staff { available_actions(&item).into_iter().map(|a| action_view(t, a)).collect() } else { Vec::new() };
@@ -413,6 +413,7 @@ async fn detail_page(s: &AppState, u: &UiUser, id: ItemId, extras: DetailExtras)
     let eligible = locations
         .iter()
         .filter(|l| l.security_level >= needed && Some(l.id) != item.location_id)
+        .filter(|l| mailroom_domain::auth::site_allowed(p.site_id, Some(l.site_id)))
         .map(|l| {
             let site = sites.iter().find(|x| x.id == l.site_id).map(|x| x.name.as_str()).unwrap_or("");
             Opt::new(l.id.to_string(), format!("{} · {site}", location_label(l)), false)
@@ -421,13 +422,14 @@ async fn detail_page(s: &AppState, u: &UiUser, id: ItemId, extras: DetailExtras)
     let id_s = item.id.to_string();
     let page = ItemPage {
         t,
-        c: u.chrome(if u.staff() { "items" } else { "my" }),
+        c: u.chrome(if u.may(Permission::SearchItems) { "items" } else { "my" }),
         reference: item.reference.clone(),
         status: item.status.as_str(),
         status_label: t.status(item.status),
         version: item.version,
         fields: item_fields(t, &item, &locations, &sites),
-        events: events.iter().map(|e| event_view(t, e, &locations, staff)).collect(),
+        // Where an event came from (address, device) is for the mailroom and for auditors.
+        events: events.iter().map(|e| event_view(t, e, &locations, u.may(Permission::ReadAllItems))).collect(),
         handover: handover.as_ref().map(|h| handover_view(t, &id_s, h, shredded)),
         actions,
         locations: eligible,
@@ -479,6 +481,7 @@ pub(crate) async fn act(
     Path(id): Path<String>,
     FormData(f): FormData<ActForm>,
 ) -> Result<Response, UiError> {
+    u.require(Permission::HandleItems)?;
     u.check_csrf(&f.csrf)?;
     let id = parse_item_id(&u, &id)?;
     let action = Action::parse(&f.action);
@@ -507,7 +510,6 @@ pub(crate) async fn act(
         Ok(_) => Ok(see_other(&format!("/ui/items/{id}?done={}", enc(&f.action)))),
         Err(e @ (AppError::Internal(_) | AppError::Rows(_))) => Err(u.fail(e)),
         Err(e) if matches!(e.code(), mailroom_domain::ErrorCode::NotFound) => Err(u.fail(e)),
-        Err(e) if !u.staff() => Err(u.fail(e)),
         Err(e) => {
             let status = crate::problem::status_for(e.code());
             let error = Some(error_line(u.t, &e));
@@ -549,7 +551,7 @@ pub(crate) async fn handover(
     Path(id): Path<String>,
     Params(q): Params<HandoverParams>,
 ) -> Result<Response, UiError> {
-    u.require_staff()?;
+    u.require(Permission::HandleItems)?;
     let t = u.t;
     let id = parse_item_id(&u, &id)?;
     let item = s.app.item(&u.principal, id).await.map_err(|e| u.fail(e))?;
@@ -664,6 +666,7 @@ pub(crate) async fn my_mail(
     u: UiUser,
     Params(q): Params<MyParams>,
 ) -> Result<Response, UiError> {
+    u.require(Permission::ReadOwnItems)?;
     let t = u.t;
     let p = &u.principal;
     let query = ListQuery {
@@ -673,8 +676,7 @@ pub(crate) async fn my_mail(
         ..Default::default()
     };
     let page = s.app.list_items(p, &query).await.map_err(|e| u.fail(e))?;
-    let locations = s.app.list_locations(p).await.map_err(|e| u.fail(e))?;
-    let sites = s.app.list_sites(p).await.map_err(|e| u.fail(e))?;
+    let (sites, locations) = s.app.places(p).await.map_err(|e| u.fail(e))?;
     let rows: Vec<ItemRow> = page.items.iter().map(|i| row(t, i, whereabouts(t, i, &locations, &sites))).collect();
     let view = MyPage {
         t,

@@ -6,38 +6,59 @@
 mod assets;
 mod directory;
 mod items;
+mod reports;
 mod session;
 pub(crate) mod view;
 
-use crate::AppState;
+use crate::{AppState, Route, route};
 use axum::Router;
 use axum::extract::Request;
+use axum::http::Method;
 use axum::response::Response;
-use axum::routing::{get, post};
+
+/// Every console route. The router is built from this table; the role-matrix test tries each
+/// with every role.
+fn table() -> Vec<Route> {
+    use Method as M;
+    vec![
+        route(M::GET, "/", session::root),
+        route(M::GET, "/ui", session::home),
+        route(M::GET, "/ui/", session::home),
+        route(M::GET, "/ui/login", session::login_page),
+        route(M::POST, "/ui/login", session::login_submit),
+        route(M::POST, "/ui/logout", session::logout),
+        route(M::GET, "/ui/lang", session::switch_lang),
+        route(M::POST, "/ui/tenant", session::switch_tenant),
+        route(M::GET, "/ui/intake", items::intake),
+        route(M::GET, "/ui/items", items::list),
+        route(M::GET, "/ui/items/{id}", items::detail),
+        route(M::POST, "/ui/items/{id}/actions", items::act),
+        route(M::GET, "/ui/items/{id}/handover", items::handover),
+        route(M::GET, "/ui/my", items::my_mail),
+        route(M::GET, "/ui/people", directory::people),
+        route(M::GET, "/ui/people/new", directory::new_person),
+        route(M::POST, "/ui/people/new", directory::create_person),
+        route(M::GET, "/ui/people/{id}", directory::person),
+        route(M::POST, "/ui/people/{id}", directory::update_person),
+        route(M::GET, "/ui/departments", directory::departments),
+        route(M::GET, "/ui/departments/new", directory::new_department),
+        route(M::POST, "/ui/departments/new", directory::create_department),
+        route(M::GET, "/ui/departments/{id}", directory::department),
+        route(M::POST, "/ui/departments/{id}", directory::update_department),
+        route(M::POST, "/ui/departments/{id}/delete", directory::delete_department),
+        route(M::GET, "/ui/sites", directory::sites),
+        route(M::GET, "/ui/reports", reports::page),
+        route(M::GET, "/static/{file}", assets::serve),
+    ]
+}
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(session::root))
-        .route("/ui", get(session::home))
-        .route("/ui/", get(session::home))
-        .route("/ui/login", get(session::login_page).post(session::login_submit))
-        .route("/ui/logout", post(session::logout))
-        .route("/ui/lang", get(session::switch_lang))
-        .route("/ui/intake", get(items::intake))
-        .route("/ui/items", get(items::list))
-        .route("/ui/items/{id}", get(items::detail))
-        .route("/ui/items/{id}/actions", post(items::act))
-        .route("/ui/items/{id}/handover", get(items::handover))
-        .route("/ui/my", get(items::my_mail))
-        .route("/ui/people", get(directory::people))
-        .route("/ui/people/new", get(directory::new_person).post(directory::create_person))
-        .route("/ui/people/{id}", get(directory::person).post(directory::update_person))
-        .route("/ui/departments", get(directory::departments))
-        .route("/ui/departments/new", get(directory::new_department).post(directory::create_department))
-        .route("/ui/departments/{id}", get(directory::department).post(directory::update_department))
-        .route("/ui/departments/{id}/delete", post(directory::delete_department))
-        .route("/ui/sites", get(directory::sites))
-        .route("/static/{file}", get(assets::serve))
+    crate::build(table())
+}
+
+/// The console's routes (method and path template).
+pub fn pages() -> Vec<(Method, &'static str)> {
+    table().into_iter().map(|(m, p, _)| (m, p)).collect()
 }
 
 /// The translated 404 page for paths outside the API.

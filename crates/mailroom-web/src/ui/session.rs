@@ -1,19 +1,20 @@
 //! Logging in and out, the signed-in console user, and the language switch.
 
 use super::view::{
-    Chrome, FormData, Opt, Params, UiError, UserBar, cookie_lang, enc, html, safe_next, see_other, set_cookie,
+    Chrome, FormData, NavLink, Opt, Params, UiError, UserBar, cookie_lang, enc, html, safe_next, see_other, set_cookie,
 };
 use crate::AppState;
-use crate::context::{Ctx, LANG_COOKIE, SESSION_COOKIE, cookie};
+use crate::context::{Ctx, LANG_COOKIE, SESSION_COOKIE, TENANT_COOKIE, cookie};
 use crate::i18n::{Lang, Tr};
 use askama::Template;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use mailroom_app::store::WebSession;
-use mailroom_app::{App, AppError, Principal, RequestCtx};
+use mailroom_app::store::{Tenant, WebSession};
+use mailroom_app::{AppError, Principal, RequestCtx};
 use mailroom_domain::ErrorCode;
+use mailroom_domain::auth::{Permission, allowed};
 use serde::Deserialize;
 
 /// Cookie holding the token that the login form must echo (a session does not exist yet).
@@ -21,6 +22,18 @@ const LOGIN_CSRF_COOKIE: &str = "mr_login";
 /// Remembers the organisation of the last login on this browser.
 const ORG_COOKIE: &str = "mr_org";
 const YEAR: i64 = 365 * 24 * 3600;
+
+/// The console's navigation: each entry is shown to the roles that have its permission, and
+/// the page behind it checks the same permission.
+const NAV: &[(&str, &str, &str, Permission)] = &[
+    ("/ui/intake", "intake", "nav.intake", Permission::RegisterItems),
+    ("/ui/items", "items", "nav.items", Permission::SearchItems),
+    ("/ui/my", "my", "nav.my", Permission::ReadOwnItems),
+    ("/ui/people", "people", "nav.people", Permission::ReadDirectory),
+    ("/ui/departments", "departments", "nav.departments", Permission::ReadDirectory),
+    ("/ui/sites", "sites", "nav.sites", Permission::ReadDirectory),
+    ("/ui/reports", "reports", "nav.reports", Permission::ViewReports),
+];
 
 /// A signed-in console user.
 pub(crate) struct UiUser {
@@ -31,20 +44,47 @@ pub(crate) struct UiUser {
     pub t: Tr,
     /// Path and query of the current request.
     pub here: String,
+    /// The organisations the user may act in, their own first.
+    pub tenants: Vec<Tenant>,
 }
 
 impl UiUser {
-    pub fn staff(&self) -> bool {
-        App::is_staff(self.principal.role)
+    /// Whether the user's role in the organisation they act in has the permission.
+    pub fn may(&self, p: Permission) -> bool {
+        allowed(self.principal.role, p)
+    }
+
+    /// Pages answer roles without their permission with a translated 403 page.
+    pub fn require(&self, p: Permission) -> Result<(), UiError> {
+        if self.may(p) { Ok(()) } else { Err(self.fail(AppError::forbidden())) }
+    }
+
+    /// Where the user starts: the first page the navigation offers them.
+    fn start(&self) -> &'static str {
+        NAV.iter().find(|(_, _, _, p)| self.may(*p)).map(|(href, ..)| *href).unwrap_or("/ui/my")
     }
 
     /// The page chrome for this user.
     pub fn chrome(&self, section: &'static str) -> Chrome {
         let mut c = Chrome::new(self.t, &self.here, section);
+        let nav = NAV
+            .iter()
+            .filter(|(_, _, _, p)| self.may(*p))
+            .map(|(href, section, key, _)| NavLink { href, section, label: self.t.get(key).to_string() })
+            .collect();
+        let orgs = if self.tenants.len() > 1 {
+            self.tenants
+                .iter()
+                .map(|t| Opt::new(t.slug.clone(), t.name.clone(), t.id == self.principal.tenant_id))
+                .collect()
+        } else {
+            Vec::new()
+        };
         c.user = Some(UserBar {
             name: self.principal.display_name.clone(),
             role: self.t.role(self.principal.role),
-            staff: self.staff(),
+            nav,
+            orgs,
         });
         c.csrf = self.session.csrf_token.clone();
         c
@@ -53,11 +93,6 @@ impl UiUser {
     /// Turns an application error into this user's error page.
     pub fn fail(&self, e: impl Into<AppError>) -> UiError {
         UiError::new(e, &self.ctx.request_id, self.t, self.chrome("none"))
-    }
-
-    /// Staff pages answer employees with a 403 page.
-    pub fn require_staff(&self) -> Result<(), UiError> {
-        if self.staff() { Ok(()) } else { Err(self.fail(AppError::forbidden())) }
     }
 
     /// Checks the CSRF field of a posted form.
@@ -95,26 +130,39 @@ impl FromRequestParts<AppState> for UiUser {
         let Some(secret) = cookie(&parts.headers, SESSION_COOKIE).map(str::to_string) else {
             return Err(to_login(&parts.uri, &parts.method, false, state.secure_cookies));
         };
-        match state.app.authenticate_session(&secret).await {
+        let chosen = cookie(&parts.headers, TENANT_COOKIE).map(str::to_string);
+        let fail = |e: AppError| {
+            let t = Tr(request_lang(&parts.headers, None));
+            let chrome = Chrome::new(t, &super::view::page_of(&parts.uri, &parts.method), "none");
+            UiError::new(e, &ctx.request_id, t, chrome).into_response()
+        };
+        match state.app.authenticate_session_in(&secret, chosen.as_deref()).await {
             Ok((principal, session)) => {
                 let t = Tr(request_lang(&parts.headers, Some(&session)));
-                Ok(UiUser { principal, session, secret, ctx, t, here: super::view::page_of(&parts.uri, &parts.method) })
+                let tenants = state.app.my_tenants(&principal).await.map_err(fail)?;
+                let here = super::view::page_of(&parts.uri, &parts.method);
+                Ok(UiUser { principal, session, secret, ctx, t, here, tenants })
             }
             Err(e) if e.code() == ErrorCode::Unauthorized => {
                 Err(to_login(&parts.uri, &parts.method, true, state.secure_cookies))
             }
-            Err(e) => {
-                let t = Tr(request_lang(&parts.headers, None));
-                let chrome = Chrome::new(t, &super::view::page_of(&parts.uri, &parts.method), "none");
-                Err(UiError::new(e, &ctx.request_id, t, chrome).into_response())
+            // The chosen organisation is no longer open to the user: back to their own.
+            Err(e) if e.code() == ErrorCode::Forbidden && chosen.is_some() => {
+                let mut r = see_other("/ui/");
+                if let Some(v) = set_cookie(TENANT_COOKIE, "", 0, "/", state.secure_cookies) {
+                    r.headers_mut().append(header::SET_COOKIE, v);
+                }
+                Err(r)
             }
+            Err(e) => Err(fail(e)),
         }
     }
 }
 
-/// `/` and `/ui/`: staff start at intake, employees at their mail.
+/// `/` and `/ui/`: each role starts at the first page its navigation offers (staff at intake,
+/// finance, customer service and auditors at the item list, employees at their mail).
 pub(crate) async fn home(u: UiUser) -> Response {
-    see_other(if u.staff() { "/ui/intake" } else { "/ui/my" })
+    see_other(u.start())
 }
 
 pub(crate) async fn root() -> Response {
@@ -261,6 +309,7 @@ pub(crate) async fn login_submit(
                 set_cookie(SESSION_COOKIE, &secret, max_age, "/", secure),
                 set_cookie(LANG_COOKIE, lang.code(), YEAR, "/", secure),
                 set_cookie(LOGIN_CSRF_COOKIE, "", 0, "/ui/login", secure),
+                set_cookie(TENANT_COOKIE, "", 0, "/", secure),
                 if org_ok { set_cookie(ORG_COOKIE, &org, YEAR, "/ui/login", secure) } else { None },
             ];
             for v in cookies.into_iter().flatten() {
@@ -290,7 +339,39 @@ pub(crate) async fn logout(
     u.check_csrf(&f.csrf)?;
     s.app.logout(&u.secret).await.map_err(|e| u.fail(e))?;
     let mut r = see_other("/ui/login");
-    if let Some(v) = set_cookie(SESSION_COOKIE, "", 0, "/", s.secure_cookies) {
+    for name in [SESSION_COOKIE, TENANT_COOKIE] {
+        if let Some(v) = set_cookie(name, "", 0, "/", s.secure_cookies) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct TenantForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    tenant: String,
+}
+
+/// Switches the organisation the console acts in (for users who may act in several). The
+/// choice is only remembered; every request checks again that the user may act there.
+pub(crate) async fn switch_tenant(
+    State(s): State<AppState>,
+    u: UiUser,
+    FormData(f): FormData<TenantForm>,
+) -> Result<Response, UiError> {
+    u.check_csrf(&f.csrf)?;
+    let (home, _) = s.app.authenticate_session(&u.secret).await.map_err(|e| u.fail(e))?;
+    let p = s.app.act_in(home, Some(&f.tenant)).await.map_err(|e| u.fail(e))?;
+    let mut r = see_other("/ui/");
+    let cookie = if p.tenant_id == p.home_tenant_id {
+        set_cookie(TENANT_COOKIE, "", 0, "/", s.secure_cookies)
+    } else {
+        set_cookie(TENANT_COOKIE, f.tenant.trim(), mailroom_app::auth::SESSION_HOURS * 3600, "/", s.secure_cookies)
+    };
+    if let Some(v) = cookie {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(r)

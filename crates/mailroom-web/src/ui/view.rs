@@ -19,7 +19,17 @@ use serde::de::DeserializeOwned;
 pub(crate) struct UserBar {
     pub name: String,
     pub role: String,
-    pub staff: bool,
+    /// The pages the user's role may open.
+    pub nav: Vec<NavLink>,
+    /// The organisations the user may switch to (empty when there is only their own).
+    pub orgs: Vec<Opt>,
+}
+
+/// One entry of the main navigation.
+pub(crate) struct NavLink {
+    pub href: &'static str,
+    pub section: &'static str,
+    pub label: String,
 }
 
 /// Everything the page layout needs besides the page's own content.

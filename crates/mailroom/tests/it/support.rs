@@ -175,6 +175,7 @@ impl Fixture {
             app.create_user(tenant.id, "admin", "Admin", PASSWORD, Role::Admin, None).await.expect("admin");
         let admin = Principal {
             tenant_id: tenant.id,
+            home_tenant_id: tenant.id,
             user_id: admin_user.id,
             login: "admin".into(),
             display_name: "Admin".into(),
@@ -182,6 +183,7 @@ impl Fixture {
             person_id: None,
             department_id: None,
             clearance: 3,
+            site_id: None,
         };
         app.store.set_user_clearance(tenant.id, admin_user.id, 3).await.expect("clearance");
         let site = app.create_site(&admin, "HQ", Some("上海")).await.expect("site");
@@ -471,4 +473,133 @@ pub fn png_signature() -> String {
         0xa5, 0xf6, 0x45, 0x40, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
     ];
     format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png))
+}
+
+impl TestServer {
+    /// Creates a user with `role` in the fixture's organisation and returns an API token.
+    pub async fn user_with_role(
+        &self,
+        login: &str,
+        role: Role,
+        person: Option<mailroom_domain::ids::PersonId>,
+    ) -> String {
+        self.app.create_user(self.fx.tenant.id, login, login, PASSWORD, role, person).await.expect("user");
+        self.token(login).await
+    }
+
+    /// A console session of a user, as a browser would hold it.
+    pub async fn browser(&self, tenant: &str, login: &str) -> Browser {
+        let (secret, session) = self.app.login(tenant, login, PASSWORD, "en").await.expect("login");
+        Browser {
+            http: self.http.clone(),
+            base: self.base.clone(),
+            cookies: vec![format!("mr_session={secret}")],
+            csrf: session.csrf_token,
+        }
+    }
+}
+
+/// A console session: the session cookie (and any other cookies) and its CSRF token.
+#[derive(Clone)]
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub cookies: Vec<String>,
+    pub csrf: String,
+}
+
+/// A console response.
+pub struct Page {
+    pub status: u16,
+    pub location: String,
+    pub set_cookie: Vec<String>,
+    pub text: String,
+}
+
+impl Browser {
+    pub fn with_cookie(&self, cookie: &str) -> Browser {
+        let mut b = self.clone();
+        b.cookies.push(cookie.to_string());
+        b
+    }
+
+    pub async fn send(&self, method: &str, path: &str, form: &[(&str, &str)]) -> Page {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut r = self.http.request(method.clone(), format!("{}{}", self.base, path));
+        if !self.cookies.is_empty() {
+            r = r.header("cookie", self.cookies.join("; "));
+        }
+        if method == reqwest::Method::POST {
+            let mut fields: Vec<(String, String)> = vec![("csrf".into(), self.csrf.clone())];
+            fields.extend(form.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            let body = fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&");
+            r = r.header("content-type", "application/x-www-form-urlencoded").body(body);
+        }
+        let res = r.send().await.expect("request");
+        let status = res.status().as_u16();
+        let location = res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let set_cookie =
+            res.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(str::to_string).collect();
+        let text = res.text().await.expect("body");
+        Page { status, location, set_cookie, text }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        self.send("GET", path, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.send("POST", path, form).await
+    }
+}
+
+/// Percent-encodes a form or query value.
+pub fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl Client {
+    /// The same client, acting in another organisation (the `X-Tenant` header).
+    pub fn acting_in(&self, tenant: &str) -> TenantClient {
+        TenantClient { inner: self.clone(), tenant: tenant.to_string() }
+    }
+
+    /// Sends any method with an optional JSON body and extra headers.
+    pub async fn request(&self, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Resp {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut r = self.req(m, path);
+        if let Some(b) = body {
+            r = r.json(b);
+        }
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        self.send(r).await
+    }
+}
+
+/// A client that sends `X-Tenant` with every request.
+pub struct TenantClient {
+    pub inner: Client,
+    pub tenant: String,
+}
+
+impl TenantClient {
+    pub async fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Resp {
+        self.inner.request(method, path, body, &[("x-tenant", &self.tenant)]).await
+    }
+    pub async fn get(&self, path: &str) -> Resp {
+        self.request("GET", path, None).await
+    }
+    pub async fn post(&self, path: &str, body: &Value) -> Resp {
+        self.request("POST", path, Some(body)).await
+    }
 }

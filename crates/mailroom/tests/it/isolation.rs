@@ -1,0 +1,654 @@
+//! Tenant isolation: a caller of organisation B, given everything that identifies organisation
+//! A's data (ids, tracking numbers, reference codes, names, search terms, idempotency keys,
+//! department codes), gets nothing: 404 rather than 403, empty lists, B's own counts, and
+//! answers indistinguishable from those for ids that never existed. Every route that touches
+//! tenant data is probed; the suite fails when a route is added without a probe.
+
+use crate::both_backends;
+use crate::roles::handed_over;
+use crate::routes::{Access, ROUTES, key, server_routes};
+use crate::support::{Backend, Browser, Client, Fixture, Page, Resp, TestServer, enc};
+use mailroom_domain::auth::Role;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+/// What organisation A has and B must never see.
+struct Alpha {
+    /// A delegation between two of A's people.
+    delegation: String,
+    item: String,
+    invoice: String,
+    reference: String,
+    tracking: String,
+    person: String,
+    dept: String,
+    dept_code: String,
+    site: String,
+    location: String,
+    /// Every string of A's that must not appear in an answer to B.
+    secrets: Vec<String>,
+}
+
+/// The probes made, by route, so that the suite can tell which routes it missed.
+struct Probes(Mutex<BTreeSet<String>>);
+
+impl Probes {
+    fn hit(&self, method: &str, path: &str) {
+        self.0.lock().unwrap().insert(key(method, path));
+    }
+}
+
+fn no_leak(what: &str, text: &str, a: &Alpha) {
+    for s in &a.secrets {
+        assert!(!text.contains(s.as_str()), "{what}: the answer shows A's {s:?}: {text}");
+    }
+}
+
+/// An answer without its request id, to compare two answers.
+fn shape(r: &Resp) -> (u16, String, Value) {
+    let mut body = r.body.clone();
+    if let Some(o) = body.as_object_mut() {
+        o.remove("request_id");
+    }
+    (r.status, r.content_type.clone(), body)
+}
+
+/// A's id and a never-existing id get the same answer.
+fn same(what: &str, with_a: &Resp, with_random: &Resp) {
+    assert_eq!(shape(with_a), shape(with_random), "{what}: A's id is distinguishable from a random one");
+}
+
+fn ids(r: &Resp) -> Vec<String> {
+    r.body["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|i| i["id"].as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+fn random() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+async fn seed_alpha(srv: &TestServer) -> Alpha {
+    let clerk = srv.client(&srv.token("clerk").await);
+    let admin = srv.client(&srv.token("admin").await);
+    let dept =
+        admin.post("/api/v1/departments", &json!({"code": "ALPHASECRET", "name": "Alpha Secret Department"})).await;
+    assert_eq!(dept.status, 201, "{}", dept.text);
+    let person = admin
+        .post(
+            "/api/v1/people",
+            &json!({"name": "Alphonse Secretperson", "employee_no": "ALPHA-E9", "department_id": dept.body["id"],
+                    "email": "alphonse@alpha.example"}),
+        )
+        .await;
+    assert_eq!(person.status, 201, "{}", person.text);
+    let site = admin.post("/api/v1/sites", &json!({"name": "Alpha Secret Site"})).await;
+    let location = admin
+        .post("/api/v1/locations", &json!({"site_id": site.body["id"], "code": "ALPHALOC", "name": "Alpha Locker"}))
+        .await;
+    assert_eq!(location.status, 201, "{}", location.text);
+    let pid = person.body["id"].as_str().unwrap().to_string();
+    let shelf = srv.fx.shelf.id.to_string();
+    let item = handed_over(&clerk, &pid, &shelf, "general", "ALPHATRACK0001").await;
+    let invoice = handed_over(&clerk, &srv.fx.other_person.id.to_string(), &shelf, "invoice", "ALPHATRACK0002").await;
+    let keyed = clerk
+        .post_with(
+            "/api/v1/items",
+            &json!({"tracking_number": "ALPHATRACK0003", "recipient": {"person_id": pid}}),
+            &[("Idempotency-Key", "shared-key")],
+        )
+        .await;
+    let got = clerk.get(&format!("/api/v1/items/{item}")).await;
+    let reference = got.body["reference"].as_str().unwrap().to_string();
+    let until = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+    let delegation = admin
+        .post(
+            "/api/v1/delegations",
+            &json!({"grantor_id": pid, "delegate_id": srv.fx.other_person.id, "scope": "all", "valid_until": until}),
+        )
+        .await;
+    assert_eq!(delegation.status, 201, "{}", delegation.text);
+    let delegation = delegation.body["id"].as_str().unwrap().to_string();
+    let retention =
+        admin.put("/api/v1/retention", &json!({"policies": [{"category": "patient_report", "days": 31}]})).await;
+    assert_eq!(retention.status, 200, "{}", retention.text);
+    let mut secrets: Vec<String> = vec![
+        delegation.clone(),
+        item.clone(),
+        invoice.clone(),
+        keyed.body["id"].as_str().unwrap().to_string(),
+        reference.clone(),
+        "ALPHATRACK".into(),
+        "Sender of ALPHA".into(),
+        "note ALPHA".into(),
+        pid.clone(),
+        "Alphonse".into(),
+        "alphonse@alpha.example".into(),
+        "ALPHA-E9".into(),
+        dept.body["id"].as_str().unwrap().to_string(),
+        "ALPHASECRET".into(),
+        "Alpha Secret Department".into(),
+        site.body["id"].as_str().unwrap().to_string(),
+        location.body["id"].as_str().unwrap().to_string(),
+        "ALPHALOC".into(),
+        "Alpha Locker".into(),
+        srv.fx.tenant.id.to_string(),
+        srv.fx.person.id.to_string(),
+        srv.fx.other_person.id.to_string(),
+        srv.fx.dept.id.to_string(),
+        srv.fx.shelf.id.to_string(),
+        srv.fx.shelf.site_id.to_string(),
+        srv.fx.admin.user_id.to_string(),
+        srv.fx.staff.user_id.to_string(),
+        srv.fx.employee.user_id.to_string(),
+    ];
+    let h = clerk.get(&format!("/api/v1/items/{item}/handover")).await;
+    secrets.push(h.body["signature_id"].as_str().unwrap().to_string());
+    for e in clerk.get(&format!("/api/v1/items/{item}/events")).await.body["items"].as_array().unwrap() {
+        secrets.push(e["id"].as_str().unwrap().to_string());
+        secrets.push(e["hash"].as_str().unwrap().to_string());
+    }
+    Alpha {
+        delegation,
+        item,
+        invoice,
+        reference,
+        tracking: "ALPHATRACK0001".into(),
+        person: pid,
+        dept: dept.body["id"].as_str().unwrap().to_string(),
+        dept_code: "ALPHASECRET".into(),
+        site: site.body["id"].as_str().unwrap().to_string(),
+        location: location.body["id"].as_str().unwrap().to_string(),
+        secrets,
+    }
+}
+
+struct Bravo {
+    admin: Client,
+    clerk: Client,
+    employee: Client,
+    ui: Browser,
+    /// The operator administrator, acting in B.
+    operator: Client,
+    /// The operator's clerk, assigned to A only.
+    roamer: Client,
+    roamer_id: String,
+    item: String,
+    tenant: mailroom_app::store::Tenant,
+}
+
+async fn seed_bravo(srv: &TestServer) -> Bravo {
+    let fb = Fixture::new(srv.app.clone(), "bravo").await;
+    let token = |login: &'static str| {
+        let app = srv.app.clone();
+        async move { app.create_token("bravo", login).await.unwrap() }
+    };
+    let admin = srv.client(&token("admin").await);
+    let clerk = srv.client(&token("clerk").await);
+    let employee = srv.client(&token("employee").await);
+    let ui = srv.browser("bravo", "admin").await;
+    let r = clerk
+        .post("/api/v1/items", &json!({"tracking_number": "BRAVO0000001", "recipient": {"person_id": fb.person.id}}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    // The operator: an administrator acting everywhere and a clerk assigned to A's first site.
+    let ops = srv.app.create_tenant("ops", "Operator").await.unwrap();
+    let pw = crate::support::PASSWORD;
+    srv.app.create_user(ops.id, "root", "Root", pw, Role::OperatorAdmin, None).await.unwrap();
+    let roamer_user = srv.app.create_user(ops.id, "roamer", "Roamer", pw, Role::Staff, None).await.unwrap();
+    let operator = srv.client(&srv.app.create_token("ops", "root").await.unwrap());
+    let assigned = operator
+        .request(
+            "POST",
+            "/api/v1/assignments",
+            Some(&json!({"tenant": "ops", "login": "roamer", "role": "staff", "site_id": srv.fx.shelf.site_id})),
+            &[("x-tenant", "acme")],
+        )
+        .await;
+    assert_eq!(assigned.status, 201, "{}", assigned.text);
+    let roamer = srv.client(&srv.app.create_token("ops", "roamer").await.unwrap());
+    Bravo {
+        admin,
+        clerk,
+        employee,
+        ui,
+        operator,
+        roamer,
+        roamer_id: roamer_user.id.to_string(),
+        item: r.body["id"].as_str().unwrap().to_string(),
+        tenant: fb.tenant,
+    }
+}
+
+async fn cross_tenant(b: Backend) {
+    let Some(srv) = TestServer::start(b).await else { return };
+    let a = seed_alpha(&srv).await;
+    let bv = seed_bravo(&srv).await;
+    let probes = Probes(Mutex::new(BTreeSet::new()));
+    api_probes(&srv, &a, &bv, &probes).await;
+    ui_probes(&srv, &a, &bv, &probes).await;
+    registration_probes(&a, &bv).await;
+    // Nothing of A changed.
+    let clerk = srv.client(&srv.token("clerk").await);
+    let item = clerk.get(&format!("/api/v1/items/{}", a.item)).await;
+    assert_eq!((item.body["status"].as_str(), item.body["version"].as_i64()), (Some("picked_up"), Some(4)));
+    let person = clerk.get(&format!("/api/v1/people/{}", a.person)).await;
+    assert_eq!(person.body["name"], "Alphonse Secretperson");
+    assert_eq!(clerk.get(&format!("/api/v1/departments/{}", a.dept)).await.body["code"], "ALPHASECRET");
+    let assignment = srv.app.store.assignment(srv.fx.tenant.id, bv.roamer_id.parse().unwrap()).await.unwrap();
+    assert!(assignment.is_some(), "A's assignment survives B's delete");
+    // Every route that touches tenant data was probed.
+    let probed = probes.0.lock().unwrap().clone();
+    let exempt: BTreeSet<String> =
+        ROUTES.iter().filter(|r| r.access == Access::Public).map(|r| key(r.method, r.path)).collect();
+    let missed: Vec<_> = server_routes().into_iter().filter(|r| !probed.contains(r) && !exempt.contains(r)).collect();
+    assert!(missed.is_empty(), "routes without a cross-tenant probe: {missed:?}");
+    srv.stop().await;
+}
+
+async fn api_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
+    let (admin, clerk) = (&bv.admin, &bv.clerk);
+    let hit = |m: &str, p: &str| probes.hit(m, p);
+
+    // Who am I, and where may I act.
+    hit("GET", "/api/v1/me");
+    let me = admin.get("/api/v1/me").await;
+    assert_eq!(me.body["tenant"], "bravo");
+    no_leak("me", &me.text, a);
+    hit("GET", "/api/v1/tenants");
+    let t = admin.get("/api/v1/tenants").await;
+    let slugs: Vec<&str> = t.body["items"].as_array().unwrap().iter().filter_map(|t| t["slug"].as_str()).collect();
+    assert_eq!(slugs, ["bravo"]);
+    no_leak("tenants", &t.text, a);
+    hit("POST", "/api/v1/tenants");
+    let taken = admin.post("/api/v1/tenants", &json!({"slug": "acme", "name": "x"})).await;
+    let free = admin.post("/api/v1/tenants", &json!({"slug": "never-was", "name": "x"})).await;
+    taken.assert_problem(403, "forbidden");
+    same("create tenant", &taken, &free);
+
+    // Acting in A is refused, exactly as acting in an organisation that does not exist.
+    for path in ["/api/v1/items", "/api/v1/me", "/api/v1/people"] {
+        let into_a = admin.request("GET", path, None, &[("x-tenant", "acme")]).await;
+        let nowhere = admin.request("GET", path, None, &[("x-tenant", "no-such-org")]).await;
+        into_a.assert_problem(403, "forbidden");
+        same("X-Tenant", &into_a, &nowhere);
+        no_leak("X-Tenant", &into_a.text, a);
+    }
+    let roaming = bv.roamer.request("GET", "/api/v1/items", None, &[("x-tenant", "bravo")]).await;
+    roaming.assert_problem(403, "forbidden");
+
+    // Users and assignments.
+    hit("GET", "/api/v1/users");
+    let users = admin.get("/api/v1/users").await;
+    assert_eq!(users.body["items"].as_array().unwrap().len(), 3);
+    no_leak("users", &users.text, a);
+    hit("POST", "/api/v1/users");
+    let body = |pid: &str| json!({"login": "u1", "display_name": "U", "password": "long enough pw", "role": "staff", "person_id": pid});
+    same(
+        "user person",
+        &admin.post("/api/v1/users", &body(&a.person)).await,
+        &admin.post("/api/v1/users", &body(&random())).await,
+    );
+    hit("GET", "/api/v1/assignments");
+    let asg = admin.get("/api/v1/assignments").await;
+    assert_eq!(asg.body["items"].as_array().unwrap().len(), 0, "{}", asg.text);
+    no_leak("assignments", &asg.text, a);
+    let op_b = |m: &'static str, p: String, body: Option<Value>| {
+        let c = bv.operator.clone();
+        async move { c.request(m, &p, body.as_ref(), &[("x-tenant", "bravo")]).await }
+    };
+    hit("POST", "/api/v1/assignments");
+    let asg_body = |site: &str| Some(json!({"tenant": "ops", "login": "roamer", "role": "staff", "site_id": site}));
+    let with_a = op_b("POST", "/api/v1/assignments".into(), asg_body(&a.site)).await;
+    let with_r = op_b("POST", "/api/v1/assignments".into(), asg_body(&random())).await;
+    with_a.assert_problem(422, "validation_failed");
+    same("assignment site", &with_a, &with_r);
+    hit("DELETE", "/api/v1/assignments/{user_id}");
+    let del_a = op_b("DELETE", format!("/api/v1/assignments/{}", bv.roamer_id), None).await;
+    let del_r = op_b("DELETE", format!("/api/v1/assignments/{}", random()), None).await;
+    del_a.assert_problem(404, "not_found");
+    same("unassign", &del_a, &del_r);
+
+    // Clearance for A's user: 404, as for a user that never existed.
+    hit("PUT", "/api/v1/users/{id}/clearance");
+    same(
+        "clearance",
+        &admin.put(&format!("/api/v1/users/{}/clearance", srv.fx.staff.user_id), &json!({"level": 3})).await,
+        &admin.put(&format!("/api/v1/users/{}/clearance", random()), &json!({"level": 3})).await,
+    );
+    // Delegations: A's people cannot be named, A's delegations cannot be seen or revoked.
+    hit("POST", "/api/v1/delegations");
+    let until = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+    let deleg = |grantor: &str, delegate: &str| json!({"grantor_id": grantor, "delegate_id": delegate, "scope": "all", "valid_until": until});
+    let with_a = admin.post("/api/v1/delegations", &deleg(&a.person, &srv.fx.other_person.id.to_string())).await;
+    let with_r = admin.post("/api/v1/delegations", &deleg(&random(), &random())).await;
+    with_a.assert_problem(422, "validation_failed");
+    same("delegation people", &with_a, &with_r);
+    hit("GET", "/api/v1/delegations");
+    let mine = bv.employee.get("/api/v1/delegations").await;
+    assert_eq!(mine.body["items"].as_array().unwrap().len(), 0, "{}", mine.text);
+    no_leak("delegations", &mine.text, a);
+    hit("DELETE", "/api/v1/delegations/{id}");
+    let del_a = admin.delete(&format!("/api/v1/delegations/{}", a.delegation)).await;
+    let del_r = admin.delete(&format!("/api/v1/delegations/{}", random())).await;
+    del_a.assert_problem(404, "not_found");
+    same("revoke delegation", &del_a, &del_r);
+    hit("GET", "/api/v1/me/delegated-items");
+    let waiting = bv.employee.get("/api/v1/me/delegated-items").await;
+    assert_eq!(waiting.body["items"].as_array().unwrap().len(), 0, "{}", waiting.text);
+    no_leak("delegated items", &waiting.text, a);
+    // Retention policies are per organisation: B sees and changes only its own.
+    hit("GET", "/api/v1/retention");
+    let ret = admin.get("/api/v1/retention").await;
+    assert!(!ret.text.contains("patient_report"), "B sees A's retention policy: {}", ret.text);
+    no_leak("retention", &ret.text, a);
+    hit("PUT", "/api/v1/retention");
+    let put = admin.put("/api/v1/retention", &json!({"policies": []})).await;
+    assert_eq!(put.status, 200, "{}", put.text);
+    no_leak("retention put", &put.text, a);
+
+    // Items by A's ids: 404, exactly as for ids that never existed.
+    for (m, p) in [
+        ("GET", "/api/v1/items/{id}"),
+        ("GET", "/api/v1/items/{id}/events"),
+        ("GET", "/api/v1/items/{id}/handover"),
+        ("GET", "/api/v1/items/{id}/signature"),
+        ("GET", "/api/v1/items/{id}/receipt"),
+        ("POST", "/api/v1/items/{id}/transitions"),
+    ] {
+        hit(m, p);
+        for id in [&a.item, &a.invoice] {
+            let body = (m == "POST").then(|| json!({"action": "notify"}));
+            let r_a = admin.request(m, &p.replace("{id}", id), body.as_ref(), &[]).await;
+            let r_r = admin.request(m, &p.replace("{id}", &random()), body.as_ref(), &[]).await;
+            r_a.assert_problem(404, "not_found");
+            same(p, &r_a, &r_r);
+            no_leak(p, &r_a.text, a);
+        }
+    }
+    // Lookups, search and listings by A's tracking number, reference, names and notes.
+    hit("GET", "/api/v1/items");
+    hit("GET", "/api/v1/me/items");
+    let mine = ids(&clerk.get("/api/v1/items").await);
+    assert_eq!(mine, std::slice::from_ref(&bv.item));
+    for q in [
+        format!("tracking={}", a.tracking),
+        format!("tracking={}", a.reference),
+        format!("tracking={}", a.reference.replace('-', "")),
+        "q=Sender%20of%20ALPHA".to_string(),
+        "q=note%20ALPHA".to_string(),
+        "q=Alphonse".to_string(),
+        "q=ALPHATRACK".to_string(),
+        format!("cursor={}", a.item),
+        "limit=200".to_string(),
+    ] {
+        for c in [admin, clerk, &bv.employee] {
+            for path in ["/api/v1/items", "/api/v1/me/items"] {
+                let r = c.get(&format!("{path}?{q}")).await;
+                assert!(r.status == 200, "{path}?{q}: {}", r.text);
+                assert!(ids(&r).iter().all(|i| *i == bv.item), "{path}?{q}: {}", r.text);
+                no_leak(&q, &r.text, a);
+            }
+        }
+    }
+    // Registering with A's people, departments, sites, tracking numbers and idempotency keys.
+    hit("POST", "/api/v1/items");
+    for field in ["person_id", "department_id"] {
+        let id = if field == "person_id" { &a.person } else { &a.dept };
+        let r_a = clerk.post("/api/v1/items", &json!({"recipient": {field: id}})).await;
+        let r_r = clerk.post("/api/v1/items", &json!({"recipient": {field: random()}})).await;
+        r_a.assert_problem(422, "unknown_recipient");
+        same("intake recipient", &r_a, &r_r);
+    }
+    let me_person = bv.employee.get("/api/v1/me").await.body["person_id"].as_str().unwrap().to_string();
+    let with_site = |site: String| json!({"recipient": {"person_id": me_person}, "site_id": site});
+    same(
+        "intake site",
+        &clerk.post("/api/v1/items", &with_site(a.site.clone())).await,
+        &clerk.post("/api/v1/items", &with_site(random())).await,
+    );
+    // Handling B's item with A's places and people.
+    let tr = format!("/api/v1/items/{}/transitions", bv.item);
+    same(
+        "store at A's location",
+        &clerk.post(&tr, &json!({"action": "store", "location_id": a.location})).await,
+        &clerk.post(&tr, &json!({"action": "store", "location_id": random()})).await,
+    );
+
+    // Custody and reports count B only.
+    hit("GET", "/api/v1/custody/public-key");
+    no_leak("public key", &admin.get("/api/v1/custody/public-key").await.text, a);
+    hit("GET", "/api/v1/custody/verify");
+    let v = admin.get("/api/v1/custody/verify").await;
+    let head = srv.app.store.custody_head(bv.tenant.id).await.unwrap().0;
+    assert_eq!(
+        (v.body["tenant"].as_str(), v.body["events"].as_i64(), v.body["intact"].as_bool()),
+        (Some("bravo"), Some(head), Some(true))
+    );
+    no_leak("verify", &v.text, a);
+    hit("GET", "/api/v1/reports/summary");
+    let count = srv.app.store.count_items(bv.tenant.id).await.unwrap();
+    let rep = admin.get("/api/v1/reports/summary").await;
+    assert_eq!(rep.body["total"].as_i64(), Some(count), "{}", rep.text);
+    hit("GET", "/api/v1/reports/summary.csv");
+    let csv = admin.get("/api/v1/reports/summary.csv").await;
+    let sum: i64 = csv.text.lines().skip(1).filter_map(|l| l.rsplit(',').next()?.parse::<i64>().ok()).sum();
+    assert_eq!(sum, count, "{}", csv.text);
+
+    // The directory.
+    hit("GET", "/api/v1/people");
+    for q in ["Alphonse", "ALPHA-E9", "alphonse@alpha.example", ""] {
+        let r = admin.get(&format!("/api/v1/people?q={}&limit=200", enc(q))).await;
+        assert_eq!(r.status, 200);
+        no_leak("people search", &r.text, a);
+    }
+    no_leak("people cursor", &admin.get(&format!("/api/v1/people?cursor={}", a.person)).await.text, a);
+    hit("GET", "/api/v1/people/{id}");
+    hit("PUT", "/api/v1/people/{id}");
+    let r_a = admin.get(&format!("/api/v1/people/{}", a.person)).await;
+    r_a.assert_problem(404, "not_found");
+    same("person", &r_a, &admin.get(&format!("/api/v1/people/{}", random())).await);
+    let pbody = json!({"name": "Overwritten"});
+    same(
+        "update person",
+        &admin.put(&format!("/api/v1/people/{}", a.person), &pbody).await,
+        &admin.put(&format!("/api/v1/people/{}", random()), &pbody).await,
+    );
+    hit("POST", "/api/v1/people");
+    same(
+        "person department",
+        &admin.post("/api/v1/people", &json!({"name": "X", "department_id": a.dept})).await,
+        &admin.post("/api/v1/people", &json!({"name": "X", "department_id": random()})).await,
+    );
+    hit("POST", "/api/v1/people/import");
+    let import = |code: &str| format!("name,employee_no,department\nImported,IMP1,{code}\n").into_bytes();
+    let imp_a = admin.post_raw("/api/v1/people/import", "text/csv", import(&a.dept_code)).await;
+    let imp_r = admin.post_raw("/api/v1/people/import", "text/csv", import("NEVERWAS")).await;
+    imp_a.assert_problem(422, "validation_failed");
+    assert_eq!(
+        imp_a.text.replace(&a.dept_code, "NEVERWAS").split("request_id").next(),
+        imp_r.text.split("request_id").next()
+    );
+    hit("GET", "/api/v1/departments");
+    no_leak("departments", &admin.get("/api/v1/departments").await.text, a);
+    for (m, p) in [
+        ("GET", "/api/v1/departments/{id}"),
+        ("PUT", "/api/v1/departments/{id}"),
+        ("DELETE", "/api/v1/departments/{id}"),
+    ] {
+        hit(m, p);
+        let body = (m == "PUT").then(|| json!({"code": "HIJACK", "name": "Hijacked"}));
+        let r_a = admin.request(m, &p.replace("{id}", &a.dept), body.as_ref(), &[]).await;
+        r_a.assert_problem(404, "not_found");
+        same(p, &r_a, &admin.request(m, &p.replace("{id}", &random()), body.as_ref(), &[]).await);
+    }
+    hit("POST", "/api/v1/departments");
+    for field in ["parent_id", "key_contact_id"] {
+        let id = if field == "parent_id" { &a.dept } else { &a.person };
+        same(
+            "department refs",
+            &admin.post("/api/v1/departments", &json!({"code": "T1", "name": "T", field: id})).await,
+            &admin.post("/api/v1/departments", &json!({"code": "T1", "name": "T", field: random()})).await,
+        );
+    }
+    hit("POST", "/api/v1/departments/import");
+    let dimport = |code: &str| format!("code,name,kind,parent\nSUB1,Sub,team,{code}\n").into_bytes();
+    let d_a = admin.post_raw("/api/v1/departments/import", "text/csv", dimport(&a.dept_code)).await;
+    let d_r = admin.post_raw("/api/v1/departments/import", "text/csv", dimport("NEVERWAS")).await;
+    d_a.assert_problem(422, "validation_failed");
+    assert_eq!(
+        d_a.text.replace(&a.dept_code, "NEVERWAS").split("request_id").next(),
+        d_r.text.split("request_id").next()
+    );
+    hit("GET", "/api/v1/sites");
+    hit("GET", "/api/v1/locations");
+    no_leak("sites", &admin.get("/api/v1/sites").await.text, a);
+    no_leak("locations", &admin.get("/api/v1/locations").await.text, a);
+    hit("POST", "/api/v1/sites");
+    let s = admin.post("/api/v1/sites", &json!({"name": "Alpha Secret Site"})).await;
+    assert_eq!(s.status, 201, "a site name of A is free in B: {}", s.text);
+    hit("POST", "/api/v1/locations");
+    let loc = |site: &str| json!({"site_id": site, "code": "L1", "name": "L"});
+    same(
+        "location site",
+        &admin.post("/api/v1/locations", &loc(&a.site)).await,
+        &admin.post("/api/v1/locations", &loc(&random())).await,
+    );
+}
+
+async fn ui_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
+    let ui = &bv.ui;
+    let hit = |m: &str, p: &str| probes.hit(m, p);
+    // Pages repeat what the caller typed (search boxes, the language link's return path);
+    // that is the caller's input, not A's data, so it is removed before looking for A's data.
+    let check = |what: &str, page: &Page, typed: &[&str]| {
+        assert!(page.status < 500, "{what}: {}", page.status);
+        let (mut text, mut location) = (page.text.clone(), page.location.clone());
+        for t in typed.iter().filter(|t| !t.is_empty()) {
+            text = text.replace(t, "");
+            location = location.replace(t, "");
+        }
+        no_leak(what, &text, a);
+        no_leak(what, &location, a);
+    };
+    for (path, template) in [
+        ("/ui", "/ui"),
+        ("/ui/", "/ui/"),
+        ("/ui/intake", "/ui/intake"),
+        ("/ui/my", "/ui/my"),
+        ("/ui/items", "/ui/items"),
+        ("/ui/items?q=Alphonse", "/ui/items"),
+        ("/ui/items?q=ALPHATRACK", "/ui/items"),
+        ("/ui/people", "/ui/people"),
+        ("/ui/people?q=Alphonse", "/ui/people"),
+        ("/ui/people/new", "/ui/people/new"),
+        ("/ui/departments", "/ui/departments"),
+        ("/ui/departments?q=ALPHA", "/ui/departments"),
+        ("/ui/departments/new", "/ui/departments/new"),
+        ("/ui/sites", "/ui/sites"),
+        ("/ui/reports", "/ui/reports"),
+    ] {
+        hit("GET", template);
+        let p = ui.get(path).await;
+        let typed = path.split_once("q=").map(|(_, q)| q).unwrap_or("");
+        check(path, &p, &[typed]);
+        assert!(p.status == 200 || p.status == 303, "{path}: {}", p.status);
+    }
+    let cursor = ui.get(&format!("/ui/items?cursor={}", a.item)).await;
+    check("items cursor", &cursor, &[&a.item]);
+    // A's records by id: 404, as for ids that never existed.
+    for (m, p) in [
+        ("GET", "/ui/items/{id}"),
+        ("GET", "/ui/items/{id}/handover"),
+        ("POST", "/ui/items/{id}/actions"),
+        ("GET", "/ui/people/{id}"),
+        ("POST", "/ui/people/{id}"),
+        ("GET", "/ui/departments/{id}"),
+        ("POST", "/ui/departments/{id}"),
+        ("POST", "/ui/departments/{id}/delete"),
+    ] {
+        hit(m, p);
+        let a_id = if p.starts_with("/ui/items") {
+            &a.item
+        } else if p.starts_with("/ui/people") {
+            &a.person
+        } else {
+            &a.dept
+        };
+        let form: &[(&str, &str)] = match p {
+            "/ui/items/{id}/actions" => &[("action", "notify")],
+            "/ui/people/{id}" => &[("name", "Overwritten")],
+            "/ui/departments/{id}" => &[("code", "HIJACK"), ("name", "Hijacked")],
+            _ => &[],
+        };
+        let r_id = random();
+        let with_a = ui.send(m, &p.replace("{id}", a_id), form).await;
+        let with_r = ui.send(m, &p.replace("{id}", &r_id), form).await;
+        assert_eq!(with_a.status, 404, "{m} {p}: {}", with_a.text);
+        assert_eq!(
+            with_a.text.replace(a_id.as_str(), "ID"),
+            with_r.text.replace(&r_id, "ID"),
+            "{m} {p}: A's id is distinguishable from a random one"
+        );
+        check(p, &with_a, &[a_id]);
+    }
+    // Forms naming A's records.
+    hit("POST", "/ui/people/new");
+    let p = ui.post("/ui/people/new", &[("name", "X"), ("department_id", &a.dept)]).await;
+    assert_eq!(p.status, 422);
+    check("new person", &p, &[&a.dept]);
+    hit("POST", "/ui/departments/new");
+    let p = ui.post("/ui/departments/new", &[("code", "T2"), ("name", "T"), ("parent_id", &a.dept)]).await;
+    assert_eq!(p.status, 422);
+    check("new department", &p, &[&a.dept]);
+    let with_a = ui.post("/ui/departments/new", &[("code", "T3"), ("name", "T"), ("key_contact", "ALPHA-E9")]).await;
+    let with_r = ui.post("/ui/departments/new", &[("code", "T3"), ("name", "T"), ("key_contact", "NOPE-E9")]).await;
+    assert_eq!(with_a.status, 422);
+    assert_eq!(with_a.text.replace("ALPHA-E9", "X"), with_r.text.replace("NOPE-E9", "X"), "key contact oracle");
+    check("new department key contact", &with_a, &["ALPHA-E9"]);
+    // Switching into A, by the form or by the cookie, is refused.
+    hit("POST", "/ui/tenant");
+    let p = ui.post("/ui/tenant", &[("tenant", "acme")]).await;
+    assert_eq!(p.status, 403);
+    check("switch", &p, &[]);
+    let p = ui.with_cookie("mr_tenant=acme").get("/ui/items").await;
+    assert_eq!((p.status, p.location.as_str()), (303, "/ui/"));
+    assert!(p.set_cookie.iter().any(|c| c.starts_with("mr_tenant=;")), "{:?}", p.set_cookie);
+    check("tenant cookie", &p, &[]);
+    let p = ui.with_cookie("mr_tenant=acme").send("POST", "/ui/items/x/actions", &[]).await;
+    assert_eq!(p.status, 303);
+    hit("POST", "/ui/logout");
+    let p = srv.browser("bravo", "clerk").await.post("/ui/logout", &[]).await;
+    assert_eq!(p.status, 303);
+    check("logout", &p, &[]);
+}
+
+/// Last, since afterwards B has items with A's tracking numbers of its own: registering A's
+/// tracking number or reusing A's idempotency key in B creates B's item, never returns A's.
+async fn registration_probes(a: &Alpha, bv: &Bravo) {
+    let me_person = bv.employee.get("/api/v1/me").await.body["person_id"].as_str().unwrap().to_string();
+    let bravo_id = bv.admin.get("/api/v1/me").await.body["tenant_id"].as_str().unwrap().to_string();
+    let dup = bv
+        .clerk
+        .post("/api/v1/items", &json!({"tracking_number": a.tracking, "recipient": {"person_id": me_person}}))
+        .await;
+    let keyed = bv
+        .clerk
+        .post_with(
+            "/api/v1/items",
+            &json!({"tracking_number": "ALPHATRACK0003", "recipient": {"person_id": me_person}}),
+            &[("Idempotency-Key", "shared-key")],
+        )
+        .await;
+    for r in [&dup, &keyed] {
+        assert_eq!(r.status, 201, "new in B: {}", r.text);
+        assert_eq!(r.body["tenant_id"].as_str(), Some(bravo_id.as_str()));
+        assert_ne!(r.body["reference"].as_str(), Some(a.reference.as_str()));
+        let text = r.text.replace(&a.tracking, "").replace("ALPHATRACK0003", "");
+        no_leak("intake", &text, a);
+    }
+}
+
+both_backends!(cross_tenant);

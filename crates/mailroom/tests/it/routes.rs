@@ -1,0 +1,159 @@
+//! The specification of who may call what: every route the server answers, with the
+//! permission it needs. The role-matrix test checks the server against it for every role, the
+//! cross-tenant suite probes every route that touches tenant data, and docs/SECURITY.md shows it.
+//! A route missing from this table fails both suites.
+
+use mailroom_domain::auth::Permission;
+use std::collections::BTreeSet;
+
+/// What a route needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not: holds no tenant data.
+    Public,
+    /// Any signed-in user; the answer covers only what the caller may see.
+    Signed,
+    /// A role with this permission; others get 403.
+    Perm(Permission),
+    /// An item the caller may read (`auth::may_read_item`); others get 404, so that the
+    /// existence of the item does not leak.
+    Item,
+}
+
+pub struct RouteSpec {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+const fn r(method: &'static str, path: &'static str, access: Access) -> RouteSpec {
+    RouteSpec { method, path, access }
+}
+
+use Access::{Item, Perm, Public, Signed};
+use Permission as P;
+
+pub const ROUTES: &[RouteSpec] = &[
+    // Service routes.
+    r("GET", "/healthz", Public),
+    r("GET", "/readyz", Public),
+    r("GET", "/metrics", Public),
+    r("GET", "/api/v1/openapi.json", Public),
+    // API: the caller, organisations, users.
+    r("GET", "/api/v1/me", Signed),
+    r("GET", "/api/v1/tenants", Signed),
+    r("POST", "/api/v1/tenants", Perm(P::ManageTenants)),
+    r("GET", "/api/v1/assignments", Perm(P::ReadUsers)),
+    r("POST", "/api/v1/assignments", Perm(P::ManageTenants)),
+    r("DELETE", "/api/v1/assignments/{user_id}", Perm(P::ManageTenants)),
+    r("GET", "/api/v1/users", Perm(P::ReadUsers)),
+    r("POST", "/api/v1/users", Perm(P::ManageUsers)),
+    r("PUT", "/api/v1/users/{id}/clearance", Perm(P::ManageUsers)),
+    // API: delegation (any signed-in user, for their own mail; administrators for others).
+    r("GET", "/api/v1/delegations", Signed),
+    r("POST", "/api/v1/delegations", Signed),
+    r("DELETE", "/api/v1/delegations/{id}", Signed),
+    r("GET", "/api/v1/me/delegated-items", Signed),
+    // API: retention.
+    r("GET", "/api/v1/retention", Perm(P::ManageRetention)),
+    r("PUT", "/api/v1/retention", Perm(P::ManageRetention)),
+    // API: items and custody.
+    r("POST", "/api/v1/items", Perm(P::RegisterItems)),
+    r("GET", "/api/v1/items", Perm(P::ReadOwnItems)),
+    r("GET", "/api/v1/me/items", Perm(P::ReadOwnItems)),
+    r("GET", "/api/v1/items/{id}", Item),
+    r("POST", "/api/v1/items/{id}/transitions", Perm(P::HandleItems)),
+    r("GET", "/api/v1/items/{id}/events", Item),
+    r("GET", "/api/v1/items/{id}/handover", Item),
+    r("GET", "/api/v1/items/{id}/signature", Item),
+    r("GET", "/api/v1/items/{id}/receipt", Item),
+    r("GET", "/api/v1/custody/public-key", Signed),
+    r("GET", "/api/v1/custody/verify", Perm(P::VerifyCustody)),
+    r("GET", "/api/v1/reports/summary", Perm(P::ViewReports)),
+    r("GET", "/api/v1/reports/summary.csv", Perm(P::ViewReports)),
+    // API: the directory.
+    r("GET", "/api/v1/people", Perm(P::ReadDirectory)),
+    r("POST", "/api/v1/people", Perm(P::ManageDirectory)),
+    r("POST", "/api/v1/people/import", Perm(P::ImportDirectory)),
+    r("GET", "/api/v1/people/{id}", Perm(P::ReadDirectory)),
+    r("PUT", "/api/v1/people/{id}", Perm(P::ManageDirectory)),
+    r("GET", "/api/v1/departments", Perm(P::ReadDirectory)),
+    r("POST", "/api/v1/departments", Perm(P::ManageDirectory)),
+    r("POST", "/api/v1/departments/import", Perm(P::ImportDirectory)),
+    r("GET", "/api/v1/departments/{id}", Perm(P::ReadDirectory)),
+    r("PUT", "/api/v1/departments/{id}", Perm(P::ManageDirectory)),
+    r("DELETE", "/api/v1/departments/{id}", Perm(P::ManageDirectory)),
+    r("GET", "/api/v1/sites", Perm(P::ReadDirectory)),
+    r("POST", "/api/v1/sites", Perm(P::ManageSites)),
+    r("GET", "/api/v1/locations", Perm(P::ReadDirectory)),
+    r("POST", "/api/v1/locations", Perm(P::ManageSites)),
+    // Console.
+    r("GET", "/", Public),
+    r("GET", "/ui", Signed),
+    r("GET", "/ui/", Signed),
+    r("GET", "/ui/login", Public),
+    r("POST", "/ui/login", Public),
+    r("POST", "/ui/logout", Signed),
+    r("GET", "/ui/lang", Public),
+    r("POST", "/ui/tenant", Signed),
+    r("GET", "/ui/intake", Perm(P::RegisterItems)),
+    r("GET", "/ui/items", Perm(P::SearchItems)),
+    r("GET", "/ui/items/{id}", Item),
+    r("POST", "/ui/items/{id}/actions", Perm(P::HandleItems)),
+    r("GET", "/ui/items/{id}/handover", Perm(P::HandleItems)),
+    r("GET", "/ui/my", Perm(P::ReadOwnItems)),
+    r("GET", "/ui/people", Perm(P::ReadDirectory)),
+    r("GET", "/ui/people/new", Perm(P::ManageDirectory)),
+    r("POST", "/ui/people/new", Perm(P::ManageDirectory)),
+    r("GET", "/ui/people/{id}", Perm(P::ReadDirectory)),
+    r("POST", "/ui/people/{id}", Perm(P::ManageDirectory)),
+    r("GET", "/ui/departments", Perm(P::ReadDirectory)),
+    r("GET", "/ui/departments/new", Perm(P::ManageDirectory)),
+    r("POST", "/ui/departments/new", Perm(P::ManageDirectory)),
+    r("GET", "/ui/departments/{id}", Perm(P::ReadDirectory)),
+    r("POST", "/ui/departments/{id}", Perm(P::ManageDirectory)),
+    r("POST", "/ui/departments/{id}/delete", Perm(P::ManageDirectory)),
+    r("GET", "/ui/sites", Perm(P::ReadDirectory)),
+    r("GET", "/ui/reports", Perm(P::ViewReports)),
+    r("GET", "/static/{file}", Public),
+];
+
+pub fn key(method: &str, path: &str) -> String {
+    format!("{method} {path}")
+}
+
+/// The routes the server really has, as "METHOD /path".
+pub fn server_routes() -> BTreeSet<String> {
+    mailroom_web::all_routes().into_iter().map(|(m, p)| key(m.as_str(), p)).collect()
+}
+
+/// The table and the server list the same routes, no more, no fewer.
+pub fn assert_table_is_complete() {
+    let table: BTreeSet<String> = ROUTES.iter().map(|r| key(r.method, r.path)).collect();
+    assert_eq!(table.len(), ROUTES.len(), "a route is listed twice in tests/it/routes.rs");
+    let server = server_routes();
+    let missing: Vec<_> = server.difference(&table).collect();
+    let stale: Vec<_> = table.difference(&server).collect();
+    assert!(missing.is_empty(), "routes without a permission in tests/it/routes.rs: {missing:?}");
+    assert!(stale.is_empty(), "routes in tests/it/routes.rs that the server does not have: {stale:?}");
+}
+
+/// Whether a route is part of the JSON API (and so must be in the OpenAPI document).
+pub fn is_api(path: &str) -> bool {
+    path.starts_with("/api/v1/") && path != "/api/v1/openapi.json"
+}
+
+/// The route table as Markdown, for docs/SECURITY.md.
+pub fn markdown() -> String {
+    let mut s = String::from("| method | route | needs |\n| --- | --- | --- |\n");
+    for r in ROUTES {
+        let needs = match r.access {
+            Public => "nothing (no tenant data)".to_string(),
+            Signed => "any signed-in user".to_string(),
+            Perm(p) => format!("`{p}`"),
+            Item => "an item the caller may read (404 otherwise)".to_string(),
+        };
+        s.push_str(&format!("| {} | `{}` | {needs} |\n", r.method, r.path));
+    }
+    s
+}
