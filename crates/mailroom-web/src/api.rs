@@ -127,6 +127,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/departments/{id}", get(get_department).put(update_department).delete(delete_department))
         .route("/api/v1/sites", get(list_sites).post(create_site))
         .route("/api/v1/locations", get(list_locations).post(create_location))
+        .route("/api/v1/carriers/detect", get(detect_carrier))
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth",
@@ -583,6 +584,37 @@ async fn create_location(
     create_once(&s, &c, &headers, "locations", &body.raw, s.app.create_location(&c.principal, &body.value)).await
 }
 
+#[derive(Deserialize, IntoParams)]
+pub struct DetectQuery {
+    /// The scanned or typed code, as read (1–256 characters; scanner noise is fine).
+    #[param(required = true)]
+    pub code: Option<String>,
+}
+
+/// Identify the carrier and service of a tracking number or scanned barcode and verify its check
+/// digit. Product codes, asset tags and other non-tracking input answer 200 with `carrier: null`,
+/// `valid: false` and a `reason`; ambiguous numbers list ranked `candidates`. Any role may call it.
+#[utoipa::path(get, path = "/api/v1/carriers/detect", tag = "carriers", params(DetectQuery),
+    responses((status = 200, body = mailroom_domain::carrier::Detection), (status = 422, body = Problem),
+        (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+async fn detect_carrier(c: Caller, Q(q): Q<DetectQuery>) -> ApiResult<Json<mailroom_domain::carrier::Detection>> {
+    use mailroom_domain::carrier::{MAX_INPUT_CHARS, detect};
+    let rid = &c.ctx.request_id;
+    let code = q.code.unwrap_or_default();
+    if code.trim().is_empty() {
+        return Err(crate::problem::bad_input("code", "code is required", rid));
+    }
+    if code.chars().count() > MAX_INPUT_CHARS {
+        return Err(crate::problem::bad_input(
+            "code",
+            format!("code is longer than {MAX_INPUT_CHARS} characters"),
+            rid,
+        ));
+    }
+    Ok(Json(detect(&code)))
+}
+
 struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
@@ -602,10 +634,10 @@ impl utoipa::Modify for BearerAuth {
     paths(me, list_users, create_user, create_item, list_items, my_items, get_item, transition_item, item_events, item_handover, item_signature, item_receipt, custody_public_key,
         list_people, create_person, get_person, update_person, import_people,
         list_departments, create_department, get_department, update_department, delete_department, import_departments,
-        list_sites, create_site, list_locations, create_location),
+        list_sites, create_site, list_locations, create_location, detect_carrier),
     components(schemas(Problem, mailroom_app::RowError)),
     modifiers(&BearerAuth),
-    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller"), (name = "custody", description = "Verifiable custody: receipts and the signing key"))
+    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller"), (name = "custody", description = "Verifiable custody: receipts and the signing key"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"))
 )]
 pub struct ApiDoc;
 
