@@ -106,9 +106,8 @@ fn element_strings(s: &str) -> Vec<(String, String)> {
         let mut seg = segment;
         while !seg.is_empty() {
             let fixed = |ai: &str, len: usize| -> Option<(String, String, usize)> {
-                let body = seg.strip_prefix(ai)?;
-                (body.len() >= len && body[..len].bytes().all(|b| b.is_ascii_digit()))
-                    .then(|| (ai.to_string(), body[..len].to_string(), ai.len() + len))
+                let value = seg.strip_prefix(ai)?.get(..len)?;
+                value.bytes().all(|b| b.is_ascii_digit()).then(|| (ai.to_string(), value.to_string(), ai.len() + len))
             };
             if let Some((ai, v, used)) = fixed("00", 18).or_else(|| fixed("01", 14)).or_else(|| fixed("02", 14)) {
                 out.push((ai, v));

@@ -380,7 +380,37 @@ fn s10_parts() -> impl Strategy<Value = (String, String, String)> {
     (si, "[0-9]{8}", cc).prop_map(|(si, serial, cc)| (si.to_string(), serial, cc.to_string()))
 }
 
+fn scanner_like_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[0-9A-Za-z ()%*\\-\\]\u{1d}]{0,60}",
+        "(\\]C1|\\]d2|\\(00\\)|\\(420\\)|\\(01\\)|420|1Z|SF|JD|JJD|00|92|96|9[0-9]){1,3}[0-9A-Z\u{1d}éß中]{0,40}",
+    ]
+}
+
 proptest! {
+    #[test]
+    fn any_input_gets_a_consistent_answer(input in scanner_like_text()) {
+        let d = detect(&input);
+        prop_assert_eq!(&d.input, &input);
+        prop_assert!(d.candidates.windows(2).all(|w| w[0].confidence >= w[1].confidence));
+        prop_assert!(d.candidates.iter().all(|c| (0.0..=1.0).contains(&c.confidence)));
+        if let Some(carrier) = &d.carrier {
+            prop_assert_eq!(&d.candidates[0].carrier, carrier);
+            prop_assert_eq!(d.valid, d.candidates[0].valid);
+            prop_assert!(d.reason.is_none());
+        }
+        if d.candidates.is_empty() || d.carrier.is_none() {
+            prop_assert!(d.reason.is_some());
+        }
+        if d.valid {
+            prop_assert!(d.tracking_number.is_some());
+        }
+        if let Some(tn) = &d.tracking_number {
+            prop_assert!(tn.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()), "{}", tn);
+        }
+    }
+
     #[test]
     fn any_s10_with_its_check_digit_is_recognised((si, serial, cc) in s10_parts(), pos in 2usize..11, d in 0u8..10) {
         let id = s10_id(&si, &serial, &cc);
