@@ -585,9 +585,10 @@ async fn create_location(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DetectQuery {
     /// The scanned or typed code, as read (1–256 characters; scanner noise is fine).
-    #[param(required = true)]
+    #[param(required = true, value_type = String)]
     pub code: Option<String>,
 }
 
