@@ -1,7 +1,8 @@
 //! Pure domain model of the mailroom: identifiers, the item state machine, custody hashing,
-//! reference codes, roles and validation. No I/O lives here.
+//! reference codes, roles, validation and carrier recognition. No I/O lives here.
 
 pub mod auth;
+pub mod carrier;
 pub mod custody;
 pub mod error;
 pub mod ids;

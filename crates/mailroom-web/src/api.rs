@@ -166,6 +166,7 @@ fn table() -> Vec<Route> {
         route(M::POST, "/api/v1/sites", create_site),
         route(M::GET, "/api/v1/locations", list_locations),
         route(M::POST, "/api/v1/locations", create_location),
+        route(M::GET, "/api/v1/carriers/detect", detect_carrier),
         route(M::GET, "/api/v1/retention", get_retention),
         route(M::PUT, "/api/v1/retention", put_retention),
     ]
@@ -873,6 +874,38 @@ async fn put_retention(
     Ok(Json(RetentionPolicies { policies }))
 }
 
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DetectQuery {
+    /// The scanned or typed code, as read (1–256 characters; scanner noise is fine).
+    #[param(required = true, value_type = String)]
+    pub code: Option<String>,
+}
+
+/// Identify the carrier and service of a tracking number or scanned barcode and verify its check
+/// digit. Product codes, asset tags and other non-tracking input answer 200 with `carrier: null`,
+/// `valid: false` and a `reason`; ambiguous numbers list ranked `candidates`. Any role may call it.
+#[utoipa::path(get, path = "/api/v1/carriers/detect", tag = "carriers", params(DetectQuery),
+    responses((status = 200, body = mailroom_domain::carrier::Detection), (status = 422, body = Problem),
+        (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+async fn detect_carrier(c: Caller, Q(q): Q<DetectQuery>) -> ApiResult<Json<mailroom_domain::carrier::Detection>> {
+    use mailroom_domain::carrier::{MAX_INPUT_CHARS, detect};
+    let rid = &c.ctx.request_id;
+    let code = q.code.unwrap_or_default();
+    if code.trim().is_empty() {
+        return Err(crate::problem::bad_input("code", "code is required", rid));
+    }
+    if code.chars().count() > MAX_INPUT_CHARS {
+        return Err(crate::problem::bad_input(
+            "code",
+            format!("code is longer than {MAX_INPUT_CHARS} characters"),
+            rid,
+        ));
+    }
+    Ok(Json(detect(&code)))
+}
+
 struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
@@ -911,10 +944,10 @@ impl utoipa::Modify for BearerAuth {
         custody_public_key, custody_verify, report_summary, report_summary_csv,
         list_people, create_person, get_person, update_person, import_people,
         list_departments, create_department, get_department, update_department, delete_department, import_departments,
-        list_sites, create_site, list_locations, create_location, get_retention, put_retention),
+        list_sites, create_site, list_locations, create_location, get_retention, put_retention, detect_carrier),
     components(schemas(Problem, mailroom_app::RowError, mailroom_app::retention::PolicyInput)),
     modifiers(&BearerAuth),
-    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller and the organisation's users"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"))
+    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller and the organisation's users"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"))
 )]
 pub struct ApiDoc;
 

@@ -129,6 +129,13 @@ enum Command {
         #[command(subcommand)]
         command: RetentionCommand,
     },
+    /// Identify the carrier and service of tracking numbers or scanned barcodes and verify their
+    /// check digits. Prints one JSON object per input; without INPUT, reads one input per line
+    /// from stdin. Unrecognised codes are answers too: the exit status is 0 unless I/O fails.
+    Carrier {
+        /// Codes as scanned or typed (quote those with spaces).
+        inputs: Vec<String>,
+    },
     /// Load N synthetic items into the demo organisation (for benchmarks).
     Seed {
         #[arg(long)]
@@ -588,6 +595,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Keys { command } => keys(command).await,
         Command::Retention { command } => retention(command).await,
+        Command::Carrier { inputs } => carrier(&inputs),
         Command::Seed { items, tenant, db } => {
             let app = open(&db).await?;
             let start = std::time::Instant::now();
@@ -715,6 +723,43 @@ async fn retention(command: RetentionCommand) -> Result<ExitCode> {
             println!("{} data keys {verb}", done.len());
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `mailroom carrier`: one JSON line per input, from the arguments or from stdin.
+fn carrier(inputs: &[String]) -> Result<ExitCode> {
+    use std::io::{BufRead, Write};
+    let interactive = std::io::stdin().is_terminal();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut emit = |input: &str| -> Result<()> {
+        let detection = mailroom_domain::carrier::detect(input);
+        serde_json::to_writer(&mut out, &detection).context("cannot write the answer")?;
+        out.write_all(b"\n").context("cannot write the answer")?;
+        if interactive {
+            out.flush().context("cannot write the answer")?;
+        }
+        Ok(())
+    };
+    if inputs.is_empty() {
+        let mut stdin = std::io::stdin().lock();
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if stdin.read_until(b'\n', &mut line).context("cannot read stdin")? == 0 {
+                break;
+            }
+            let text = String::from_utf8_lossy(&line);
+            let text = text.trim_end_matches(['\r', '\n']);
+            if !text.trim().is_empty() {
+                emit(text)?;
+            }
+        }
+    } else {
+        for input in inputs {
+            emit(input)?;
+        }
+    }
+    out.flush().context("cannot write the answer")?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -339,6 +339,11 @@ async fn api_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
     let waiting = bv.employee.get("/api/v1/me/delegated-items").await;
     assert_eq!(waiting.body["items"].as_array().unwrap().len(), 0, "{}", waiting.text);
     no_leak("delegated items", &waiting.text, a);
+    // Carrier recognition reads no tenant data at all.
+    hit("GET", "/api/v1/carriers/detect");
+    let det = clerk.get("/api/v1/carriers/detect?code=SF1234567890123").await;
+    assert_eq!(det.status, 200, "{}", det.text);
+    no_leak("carrier detection", &det.text, a);
     // Retention policies are per organisation: B sees and changes only its own.
     hit("GET", "/api/v1/retention");
     let ret = admin.get("/api/v1/retention").await;

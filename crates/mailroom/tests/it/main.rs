@@ -1,9 +1,10 @@
 //! The one integration-test binary: store contract (both backends), HTTP API (both backends),
-//! CLI, crash safety and the OpenAPI contract.
+//! CLI, crash safety, carrier recognition and the OpenAPI contract.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api;
+mod carrier;
 mod cli;
 mod confidential;
 mod crash;

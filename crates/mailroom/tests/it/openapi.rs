@@ -19,6 +19,7 @@ fn committed_openapi_matches_the_code() {
         "/api/v1/items/{id}/transitions",
         "/api/v1/items/{id}/events",
         "/api/v1/people",
+        "/api/v1/carriers/detect",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} missing from OpenAPI");
     }

@@ -54,6 +54,8 @@ pub const ROUTES: &[RouteSpec] = &[
     r("POST", "/api/v1/delegations", Signed),
     r("DELETE", "/api/v1/delegations/{id}", Signed),
     r("GET", "/api/v1/me/delegated-items", Signed),
+    // API: carrier recognition (no tenant data).
+    r("GET", "/api/v1/carriers/detect", Signed),
     // API: retention.
     r("GET", "/api/v1/retention", Perm(P::ManageRetention)),
     r("PUT", "/api/v1/retention", Perm(P::ManageRetention)),
