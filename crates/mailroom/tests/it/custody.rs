@@ -116,4 +116,99 @@ async fn checkpoints_catch_a_rewritten_tail(b: Backend) {
     srv.stop().await;
 }
 
-both_backends!(receipts_verify_offline_and_fail_when_edited, checkpoints_catch_a_rewritten_tail);
+/// Every column of a custody row, edited on its own, directly in the database; and every column of
+/// a signed checkpoint. Each edit must be reported by `verify`; after restoring, all is well again.
+async fn every_single_column_edit_is_detected(b: Backend) {
+    let Some(srv) = TestServer::start(b).await else { return };
+    let (_c, _id) = handed_over_item(&srv).await;
+    srv.app.checkpoint_all().await.unwrap();
+    let other = srv.app.create_tenant("other", "Other").await.unwrap();
+    let (t, other_t, uuid_expr, disable, enable) = match b {
+        Backend::Sqlite => (
+            format!("X'{}'", srv.fx.tenant.id.0.simple()),
+            format!("X'{}'", other.id.0.simple()),
+            "randomblob(16)",
+            "DROP TRIGGER custody_event_no_update; DROP TRIGGER custody_event_no_delete; \
+             DROP TRIGGER custody_checkpoint_no_update; DROP TRIGGER custody_checkpoint_no_delete;",
+            "CREATE TRIGGER custody_event_no_update BEFORE UPDATE ON custody_event BEGIN SELECT RAISE(ABORT, 'custody events are append-only'); END; \
+             CREATE TRIGGER custody_event_no_delete BEFORE DELETE ON custody_event BEGIN SELECT RAISE(ABORT, 'custody events are append-only'); END; \
+             CREATE TRIGGER custody_checkpoint_no_update BEFORE UPDATE ON custody_checkpoint BEGIN SELECT RAISE(ABORT, 'custody checkpoints are append-only'); END; \
+             CREATE TRIGGER custody_checkpoint_no_delete BEFORE DELETE ON custody_checkpoint BEGIN SELECT RAISE(ABORT, 'custody checkpoints are append-only'); END;",
+        ),
+        Backend::Postgres => (
+            format!("'{}'", srv.fx.tenant.id),
+            format!("'{}'", other.id),
+            "gen_random_uuid()",
+            "ALTER TABLE custody_event DISABLE TRIGGER USER; ALTER TABLE custody_checkpoint DISABLE TRIGGER USER;",
+            "ALTER TABLE custody_event ENABLE TRIGGER USER; ALTER TABLE custody_checkpoint ENABLE TRIGGER USER;",
+        ),
+    };
+    let at_edit = match b {
+        Backend::Sqlite => "at = '2020-01-01T00:00:00.000001+00:00'",
+        Backend::Postgres => "at = at + interval '1 microsecond'",
+    };
+    let event_edits = [
+        format!("id = {uuid_expr}"),
+        format!("tenant_id = {other_t}"),
+        "seq = seq + 1000".to_string(),
+        format!("item_id = {uuid_expr}"),
+        "kind = kind || 'x'".to_string(),
+        format!("actor_id = {uuid_expr}"),
+        "actor_name = actor_name || 'x'".to_string(),
+        "source = source || 'x'".to_string(),
+        "request_id = request_id || 'x'".to_string(),
+        format!("location_id = {uuid_expr}"),
+        at_edit.to_string(),
+        "details = details || ' '".to_string(),
+        "prev_hash = hash".to_string(),
+        "hash = prev_hash".to_string(),
+    ];
+    let checkpoint_edits = [
+        "tree_size = tree_size - 1",
+        "root = head_hash",
+        "head_hash = root",
+        "key_id = 'ffffffffffffffff'",
+        "signature = substr(signature, 1, 127) || 'f'",
+    ];
+    let ok = |srv: &TestServer| {
+        let app = srv.app.clone();
+        async move { app.verify_custody().await.unwrap().iter().all(|v| v.ok()) }
+    };
+    assert!(ok(&srv).await);
+    srv.db.exec(disable).await.unwrap();
+    for seq in [1, 3] {
+        for edit in &event_edits {
+            srv.db.exec("CREATE TABLE ev_backup AS SELECT * FROM custody_event").await.unwrap();
+            srv.db
+                .exec(&format!("UPDATE custody_event SET {edit} WHERE tenant_id = {t} AND seq = {seq}"))
+                .await
+                .unwrap();
+            let verdicts = srv.app.verify_custody().await.unwrap();
+            let acme = verdicts.iter().find(|v| v.tenant == "acme").unwrap();
+            assert!(!acme.ok(), "edit of event #{seq} not detected: {edit}");
+            srv.db.exec("DELETE FROM custody_event").await.unwrap();
+            srv.db.exec("INSERT INTO custody_event SELECT * FROM ev_backup").await.unwrap();
+            srv.db.exec("DROP TABLE ev_backup").await.unwrap();
+            assert!(ok(&srv).await, "restore after {edit}");
+        }
+    }
+    for edit in checkpoint_edits {
+        srv.db.exec("CREATE TABLE cp_backup AS SELECT * FROM custody_checkpoint").await.unwrap();
+        srv.db.exec(&format!("UPDATE custody_checkpoint SET {edit} WHERE tenant_id = {t}")).await.unwrap();
+        let verdicts = srv.app.verify_custody().await.unwrap();
+        assert!(!verdicts.iter().find(|v| v.tenant == "acme").unwrap().ok(), "checkpoint edit not detected: {edit}");
+        srv.db.exec("DELETE FROM custody_checkpoint").await.unwrap();
+        srv.db.exec("INSERT INTO custody_checkpoint SELECT * FROM cp_backup").await.unwrap();
+        srv.db.exec("DROP TABLE cp_backup").await.unwrap();
+        assert!(ok(&srv).await, "restore after {edit}");
+    }
+    srv.db.exec(enable).await.unwrap();
+    assert!(srv.db.exec(&format!("UPDATE custody_event SET kind = 'x' WHERE tenant_id = {t}")).await.is_err());
+    srv.stop().await;
+}
+
+both_backends!(
+    receipts_verify_offline_and_fail_when_edited,
+    checkpoints_catch_a_rewritten_tail,
+    every_single_column_edit_is_detected
+);
