@@ -22,13 +22,15 @@ pub enum Permission {
     ImportDirectory,
     ManageUsers,
     VerifyCustody,
+    /// Read the organisation's audit log (admin actions and the whole custody log).
+    ReadAuditLog,
 }
 
 pub fn allowed(role: Role, p: Permission) -> bool {
     use Permission as P;
     match role {
         Role::Admin => true,
-        Role::Staff => !matches!(p, P::ManageUsers | P::ManageDirectory | P::ImportDirectory),
+        Role::Staff => !matches!(p, P::ManageUsers | P::ManageDirectory | P::ImportDirectory | P::ReadAuditLog),
         Role::Employee => matches!(p, P::ReadOwnItems | P::ReadDirectory),
     }
 }
@@ -53,5 +55,7 @@ mod tests {
         assert!(!allowed(Role::Employee, Permission::RegisterItems));
         assert!(!allowed(Role::Employee, Permission::ReadAllItems));
         assert!(allowed(Role::Employee, Permission::ReadOwnItems));
+        assert!(allowed(Role::Admin, Permission::ReadAuditLog));
+        assert!(!allowed(Role::Staff, Permission::ReadAuditLog));
     }
 }

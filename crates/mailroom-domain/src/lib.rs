@@ -10,5 +10,7 @@ pub mod merkle;
 pub mod receipt;
 pub mod reference;
 pub mod text;
+pub mod throttle;
+pub mod token;
 
 pub use error::{DomainError, ErrorCode};

@@ -368,6 +368,7 @@ mod tests {
             ErrorCode::PayloadTooLarge,
             ErrorCode::UnsupportedMediaType,
             ErrorCode::IdempotencyMismatch,
+            ErrorCode::TooManyAttempts,
             ErrorCode::Internal,
         ] {
             wanted.push(format!("error.{code}"));

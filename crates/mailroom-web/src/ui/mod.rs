@@ -40,6 +40,11 @@ pub fn routes() -> Router<AppState> {
         .route("/static/{file}", get(assets::serve))
 }
 
+/// The translated 403 page for a console request refused by a middleware.
+pub fn forbidden_page(req: &Request, message: &str) -> Response {
+    view::forbidden(req.headers(), req.uri(), req.method(), message)
+}
+
 /// The translated 404 page for paths outside the API.
 pub fn not_found_page(req: &Request) -> Response {
     view::not_found(req.headers(), req.uri())

@@ -168,10 +168,11 @@ impl Fixture {
             person_id: None,
             department_id: None,
         };
-        let site = app.create_site(&admin, "HQ", Some("上海")).await.expect("site");
+        let site = app.create_site(&admin, &ctx(), "HQ", Some("上海")).await.expect("site");
         let shelf = app
             .create_location(
                 &admin,
+                &ctx(),
                 &LocationInput {
                     site_id: site.id,
                     code: "S1".into(),
@@ -185,6 +186,7 @@ impl Fixture {
         let secure = app
             .create_location(
                 &admin,
+                &ctx(),
                 &LocationInput {
                     site_id: site.id,
                     code: "SEC".into(),
@@ -198,6 +200,7 @@ impl Fixture {
         let dept = app
             .create_department(
                 &admin,
+                &ctx(),
                 &DepartmentInput {
                     code: "FIN".into(),
                     name: "财务部".into(),
@@ -213,6 +216,7 @@ impl Fixture {
         let person = app
             .create_person(
                 &admin,
+                &ctx(),
                 &PersonInput {
                     name: "张伟杰".into(),
                     name_latin: Some("Zhang Weijie".into()),
@@ -230,6 +234,7 @@ impl Fixture {
         let other_person = app
             .create_person(
                 &admin,
+                &ctx(),
                 &PersonInput {
                     name: "Emily Carter".into(),
                     name_latin: None,
