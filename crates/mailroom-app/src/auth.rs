@@ -199,9 +199,7 @@ impl App {
         self.login_from(&RequestCtx::default(), tenant_slug, login, password, lang).await
     }
 
-    /// Password login; returns the session secret for the cookie and the session. Failed
-    /// attempts count against the account and the source address; while either is locked every
-    /// attempt, even with the right password, answers `too_many_attempts`.
+    /// Password login; returns the session secret for the cookie and the session.
     pub async fn login_from(
         &self,
         ctx: &RequestCtx,
@@ -210,6 +208,32 @@ impl App {
         password: &str,
         lang: &str,
     ) -> AppResult<(String, WebSession)> {
+        let u = self.check_password(ctx, tenant_slug, login, password).await?;
+        let now = self.clock.now();
+        let secret = hex(&random_bytes::<32>()?);
+        let s = WebSession {
+            id_hash: sha256_hex(secret.as_bytes()),
+            tenant_id: u.tenant_id,
+            user_id: u.id,
+            csrf_token: hex(&random_bytes::<16>()?),
+            lang: if lang == "en" { "en".into() } else { "zh-CN".into() },
+            expires_at: now + Duration::hours(self.security.session_hours),
+            last_seen_at: Some(now),
+        };
+        self.store.create_session(&s).await?;
+        Ok((secret, s))
+    }
+
+    /// Checks a login and password. Failed attempts count against the account and the source
+    /// address; while either is locked every attempt, even with the right password, answers
+    /// `too_many_attempts`.
+    pub(crate) async fn check_password(
+        &self,
+        ctx: &RequestCtx,
+        tenant_slug: &str,
+        login: &str,
+        password: &str,
+    ) -> AppResult<User> {
         let keys = self.login_keys(ctx, tenant_slug, login);
         self.check_login_allowed(&keys).await?;
         let t = self.store.tenant_by_slug(tenant_slug.trim()).await?;
@@ -222,27 +246,16 @@ impl App {
             "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1nqEGrUh4IMvh2Wx2gS+5Vy6vnsJqTxVdjqVe8xYzHQ";
         let hash = u.as_ref().and_then(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY.to_string());
         let ok = verify_password(&hash, password).await;
-        let (t, u) = match (t, u) {
-            (Some(t), Some(u)) if ok && u.active => (t, u),
+        match u {
+            Some(u) if ok && u.active => {
+                self.login_succeeded(tenant_slug, login).await?;
+                Ok(u)
+            }
             _ => {
                 self.login_failed(&keys).await?;
-                return Err(invalid_login());
+                Err(invalid_login())
             }
-        };
-        self.login_succeeded(tenant_slug, login).await?;
-        let now = self.clock.now();
-        let secret = hex(&random_bytes::<32>()?);
-        let s = WebSession {
-            id_hash: sha256_hex(secret.as_bytes()),
-            tenant_id: t.id,
-            user_id: u.id,
-            csrf_token: hex(&random_bytes::<16>()?),
-            lang: if lang == "en" { "en".into() } else { "zh-CN".into() },
-            expires_at: now + Duration::hours(self.security.session_hours),
-            last_seen_at: Some(now),
-        };
-        self.store.create_session(&s).await?;
-        Ok((secret, s))
+        }
     }
 
     /// Resolves a session cookie to its principal and session. A session ends at its absolute

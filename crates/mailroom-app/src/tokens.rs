@@ -17,6 +17,23 @@ use utoipa::ToSchema;
 /// Longest lifetime a token may be given: ten years.
 const MAX_LIFETIME_SECS: i64 = 10 * 366 * 24 * 3600;
 
+/// Credentials exchanged for a token (a scanner station signing in).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordTokenInput {
+    /// The organisation's slug, as at the console login.
+    pub organisation: String,
+    pub login: String,
+    pub password: String,
+    pub name: Option<String>,
+    /// A narrower role than the user's.
+    pub role: Option<String>,
+    /// full (default), scanner or read_only.
+    pub scope: Option<String>,
+    /// Lifetime such as `90d` (the default), `12h` or `30m`.
+    pub expires_in: Option<String>,
+}
+
 /// A new token, as requested.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -168,6 +185,27 @@ impl App {
             .await?
             .ok_or_else(|| DomainError::invalid("user_id", "no such user in this organisation"))?;
         self.issue_token(&p.actor(ctx), &user, &spec, p.role).await
+    }
+
+    /// Exchanges a login and password for a token (throttled like the console login). Tokens
+    /// made this way last 90 days unless `expires_in` says otherwise.
+    pub async fn token_for_password(&self, ctx: &RequestCtx, input: &PasswordTokenInput) -> AppResult<CreatedToken> {
+        let mut spec = TokenSpec::from_input(&TokenInput {
+            name: input.name.clone(),
+            user_id: None,
+            role: input.role.clone(),
+            scope: input.scope.clone(),
+            expires_in: input.expires_in.clone(),
+        })?;
+        spec.expires_in = Some(spec.expires_in.unwrap_or_else(|| Duration::days(90)));
+        let user = self.check_password(ctx, &input.organisation, &input.login, &input.password).await?;
+        let actor = Actor {
+            user_id: Some(user.id),
+            name: user.login.clone(),
+            source: ctx.source.clone(),
+            request_id: ctx.request_id.clone(),
+        };
+        self.issue_token(&actor, &user, &spec, user.role).await
     }
 
     /// Tokens of the organisation (admins) or the caller's own, newest first.

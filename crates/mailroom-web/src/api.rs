@@ -1,7 +1,7 @@
 //! The JSON API, `/api/v1`. Every handler is described for OpenAPI with `#[utoipa::path]`.
 
 use crate::AppState;
-use crate::context::Caller;
+use crate::context::{Caller, Ctx};
 use crate::extract::{CsvBody, JsonBody, Q};
 use crate::problem::{ApiError, Problem};
 use axum::Json;
@@ -17,7 +17,7 @@ use mailroom_app::import::{ImportKind, ImportReport};
 use mailroom_app::items::{ListQuery, RegisterItemInput, TransitionInput};
 use mailroom_app::security::Lockout;
 use mailroom_app::store::{ApiToken, Department, HandoverRecord, Item, Location, Person, Site, User};
-use mailroom_app::tokens::{CreatedToken, TokenInput};
+use mailroom_app::tokens::{CreatedToken, PasswordTokenInput, TokenInput};
 use mailroom_domain::custody::CustodyEvent;
 use mailroom_domain::ids::{DepartmentId, ItemId, PersonId, TokenId, UserId};
 use serde::{Deserialize, Serialize};
@@ -115,6 +115,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{id}/unlock", post(unlock_user))
         .route("/api/v1/lockouts", get(list_lockouts))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
+        .route("/api/v1/auth/token", post(password_token))
         .route("/api/v1/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/api/v1/audit", get(audit_log))
         .route("/api/v1/items", post(create_item).get(list_items))
@@ -673,6 +674,22 @@ async fn revoke_token(State(s): State<AppState>, c: Caller, Path(id): Path<Strin
         .map_err(|e| ApiError::new(e, rid))
 }
 
+/// Exchange an organisation, login and password for an API token (for example to set up a
+/// scanner station), optionally narrowed (`role`, `scope`); it lasts 90 days unless `expires_in`
+/// says otherwise. Failed attempts count towards the login lockout like console logins: a locked
+/// account or address answers 429 `too_many_attempts` with `Retry-After`.
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = PasswordTokenInput,
+    responses((status = 201, body = CreatedToken), (status = 401, body = Problem), (status = 422, body = Problem),
+        (status = 429, body = Problem, headers(("Retry-After" = u64, description = "Seconds until the next attempt")))))]
+async fn password_token(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    body: JsonBody<PasswordTokenInput>,
+) -> ApiResult<Response> {
+    let created = s.app.token_for_password(&ctx, &body.value).await.map_err(|e| ApiError::new(e, &ctx.request_id))?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct LockoutList {
     pub items: Vec<Lockout>,
@@ -736,7 +753,7 @@ impl utoipa::Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "mailroom API", description = "Inbound mail, directory and custody for on-site mailrooms. Errors are RFC 9457 problem+json with a stable `code`."),
-    paths(me, list_users, create_user, unlock_user, list_lockouts, list_tokens, create_token, revoke_token, audit_log, create_item, list_items, my_items, get_item, transition_item, item_events, item_handover, item_signature, item_receipt, custody_public_key,
+    paths(me, list_users, create_user, unlock_user, list_lockouts, list_tokens, create_token, revoke_token, password_token, audit_log, create_item, list_items, my_items, get_item, transition_item, item_events, item_handover, item_signature, item_receipt, custody_public_key,
         list_people, create_person, get_person, update_person, import_people,
         list_departments, create_department, get_department, update_department, delete_department, import_departments,
         list_sites, create_site, list_locations, create_location),

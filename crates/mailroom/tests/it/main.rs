@@ -7,6 +7,7 @@ mod api;
 mod cli;
 mod crash;
 mod custody;
+mod hardening;
 mod openapi;
 mod store;
 mod support;

@@ -278,15 +278,32 @@ pub struct TestServer {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// How a test server is configured beyond the defaults.
+#[derive(Default)]
+pub struct ServerOptions {
+    pub policy: Option<mailroom_app::security::SecurityPolicy>,
+    pub secure_cookies: bool,
+    pub trusted_proxies: Vec<mailroom_app::outbound::IpRange>,
+}
+
 impl TestServer {
     pub async fn start(backend: Backend) -> Option<TestServer> {
+        Self::start_with(backend, ServerOptions::default()).await
+    }
+
+    pub async fn start_with(backend: Backend, opts: ServerOptions) -> Option<TestServer> {
         let db = TestDb::new(backend).await?;
-        let app = App::open(&db.url).await.expect("open app");
+        let mut app = App::open(&db.url).await.expect("open app");
+        if let Some(policy) = opts.policy {
+            app = app.with_security(policy);
+        }
         let fx = Fixture::new(app.clone(), "acme").await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = mailroom_web::AppState::new(app.clone());
+        let mut state = mailroom_web::AppState::new(app.clone());
+        state.secure_cookies = opts.secure_cookies;
+        state.trusted_proxies = opts.trusted_proxies;
         tokio::spawn(async move {
             let _ = mailroom_web::serve(state, listener, async {
                 let _ = rx.await;
@@ -327,12 +344,16 @@ pub struct Client {
 
 pub struct Resp {
     pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
     pub content_type: String,
     pub body: Value,
     pub text: String,
 }
 
 impl Resp {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
     pub fn code(&self) -> &str {
         self.body["code"].as_str().unwrap_or("")
     }
@@ -356,10 +377,11 @@ impl Client {
     pub async fn send(&self, r: reqwest::RequestBuilder) -> Resp {
         let res = r.send().await.expect("request");
         let status = res.status().as_u16();
+        let headers = res.headers().clone();
         let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
         let text = res.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, content_type, body, text }
+        Resp { status, headers, content_type, body, text }
     }
 
     pub async fn get(&self, path: &str) -> Resp {
