@@ -179,12 +179,12 @@ impl App {
         self.authenticate_api_token(secret).await.map(|(p, _)| p)
     }
 
-    /// Resolves a bearer token to its principal, acting with the token's role (never more than
-    /// the user's), and the token itself (for its scope).
+    /// Resolves a bearer token to its principal, acting with the token's role (a token whose
+    /// role now exceeds its user's is refused), and the token itself (for its scope).
     pub async fn authenticate_api_token(&self, secret: &str) -> AppResult<(Principal, ApiToken)> {
         let tok = self.usable_token(secret).await?;
         let mut p = self.principal_for(tok.tenant_id, tok.user_id).await.map_err(|_| crate::tokens::bad_token())?;
-        p.role = mailroom_domain::token::effective_role(p.role, tok.role);
+        p.role = mailroom_domain::token::effective_role(p.role, tok.role).ok_or_else(crate::tokens::bad_token)?;
         Ok((p, tok))
     }
 

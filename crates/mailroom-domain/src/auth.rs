@@ -26,6 +26,22 @@ pub enum Permission {
     ReadAuditLog,
 }
 
+impl Permission {
+    /// Every permission, for comparing what roles allow.
+    pub const ALL: &'static [Permission] = &[
+        Permission::ReadAllItems,
+        Permission::ReadOwnItems,
+        Permission::RegisterItems,
+        Permission::HandleItems,
+        Permission::ReadDirectory,
+        Permission::ManageDirectory,
+        Permission::ImportDirectory,
+        Permission::ManageUsers,
+        Permission::VerifyCustody,
+        Permission::ReadAuditLog,
+    ];
+}
+
 pub fn allowed(role: Role, p: Permission) -> bool {
     use Permission as P;
     match role {

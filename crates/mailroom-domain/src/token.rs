@@ -4,7 +4,7 @@
 //! and to a [`TokenScope`]; it never grants more than the user currently has.
 
 use crate::DomainError;
-use crate::auth::Role;
+use crate::auth::{Permission, Role, allowed};
 use crate::item::string_enum;
 
 string_enum!(
@@ -14,27 +14,20 @@ string_enum!(
     TokenScope { Full = "full", Scanner = "scanner", ReadOnly = "read_only" }
 );
 
-/// Orders roles by how much they allow. Every role must appear here: a token may only be
-/// narrowed to a role that ranks no higher than its user's.
-fn rank(r: Role) -> u8 {
-    match r {
-        Role::Employee => 1,
-        Role::Staff => 2,
-        Role::Admin => 3,
-    }
-}
-
-/// Whether a token for a user with role `user` may carry role `wanted`.
+/// Whether role `wanted` allows nothing that role `user` does not: a token of a user with role
+/// `user` may be narrowed to `wanted`.
 pub fn role_within(user: Role, wanted: Role) -> bool {
-    rank(wanted) <= rank(user)
+    Permission::ALL.iter().all(|p| !allowed(wanted, *p) || allowed(user, *p))
 }
 
-/// The role a request made with a token acts with: the token's role, but never more than the
-/// user's current role (a user who was demoted takes their tokens down with them).
-pub fn effective_role(user: Role, token: Option<Role>) -> Role {
+/// The role a request made with a token acts with: the token's role if it has one, else the
+/// user's. `None` when the token's role now exceeds its user's (the user was given a lesser
+/// role since): such a token no longer works.
+pub fn effective_role(user: Role, token: Option<Role>) -> Option<Role> {
     match token {
-        Some(t) if role_within(user, t) => t,
-        _ => user,
+        Some(t) if role_within(user, t) => Some(t),
+        Some(_) => None,
+        None => Some(user),
     }
 }
 
@@ -48,14 +41,17 @@ mod tests {
         assert!(role_within(Role::Staff, Role::Staff));
         assert!(!role_within(Role::Staff, Role::Admin));
         assert!(!role_within(Role::Employee, Role::Staff));
-        assert_eq!(effective_role(Role::Admin, Some(Role::Staff)), Role::Staff);
-        assert_eq!(effective_role(Role::Admin, None), Role::Admin);
-        // Demoted after the token was made: the user's role wins.
-        assert_eq!(effective_role(Role::Employee, Some(Role::Staff)), Role::Employee);
+        assert_eq!(effective_role(Role::Admin, Some(Role::Staff)), Some(Role::Staff));
+        assert_eq!(effective_role(Role::Admin, None), Some(Role::Admin));
+        // Demoted below the token's role after the token was made: the token stops working.
+        assert_eq!(effective_role(Role::Employee, Some(Role::Staff)), None);
         for user in Role::ALL {
+            assert!(role_within(*user, *user));
             for tok in Role::ALL {
-                let eff = effective_role(*user, Some(*tok));
-                assert!(role_within(*user, eff));
+                if let Some(eff) = effective_role(*user, Some(*tok)) {
+                    assert!(role_within(*user, eff));
+                    assert!(Permission::ALL.iter().all(|p| !allowed(eff, *p) || allowed(*user, *p)));
+                }
             }
         }
         assert_eq!(TokenScope::parse("scanner"), Some(TokenScope::Scanner));
