@@ -344,3 +344,42 @@ impl App {
         Ok(report)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn plan(kind: ImportKind, data: &str) -> Result<(DirectoryImport, ImportReport), AppError> {
+        plan_import(TenantId::new(), kind, data.as_bytes(), &ExistingDirectory::default(), &|_, _| {})
+    }
+
+    #[test]
+    fn sniffing_refuses_what_is_not_csv_text() {
+        assert!(sniff_csv(b"name\nA\n").is_ok());
+        assert!(sniff_csv("\u{feff}name\n张三\n".as_bytes()).is_ok());
+        for bad in
+            [&b"PK\x03\x04xl/"[..], b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", b"%PDF-1.7", b"\xFF\xFEn\x00", b"a\x00b"]
+        {
+            let e = sniff_csv(bad).err().map(|e| e.code);
+            assert_eq!(e, Some(ErrorCode::UnsupportedMediaType), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn plans_without_a_database() {
+        let (import, report) =
+            plan(ImportKind::Departments, "code,name,kind,parent\nRND-A,A组,team,RND\nRND,研究部,,\n")
+                .unwrap_or_default();
+        assert_eq!(report.created, 2);
+        let codes: Vec<&str> = import.departments.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["RND", "RND-A"], "parents first");
+        let rows = match plan(ImportKind::People, "name,employee_no\n,E1\nA,E2\nB,E2\n") {
+            Err(AppError::Rows(rows)) => rows.into_iter().map(|r| r.line).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(rows, [2, 4]);
+        assert!(matches!(plan(ImportKind::People, "name\n"), Err(AppError::Rows(_))));
+        assert!(matches!(plan(ImportKind::People, "PK\u{3}\u{4}"), Err(AppError::Domain(_))));
+    }
+}

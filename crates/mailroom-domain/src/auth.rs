@@ -74,4 +74,24 @@ mod tests {
         assert!(allowed(Role::Admin, Permission::ReadAuditLog));
         assert!(!allowed(Role::Staff, Permission::ReadAuditLog));
     }
+
+    /// `Permission::ALL` must list every permission: this match stops compiling when one is added.
+    #[test]
+    fn every_permission_is_listed() {
+        use Permission as P;
+        let index = |p: Permission| match p {
+            P::ReadAllItems => 0,
+            P::ReadOwnItems => 1,
+            P::RegisterItems => 2,
+            P::HandleItems => 3,
+            P::ReadDirectory => 4,
+            P::ManageDirectory => 5,
+            P::ImportDirectory => 6,
+            P::ManageUsers => 7,
+            P::VerifyCustody => 8,
+            P::ReadAuditLog => 9,
+        };
+        let listed: Vec<usize> = Permission::ALL.iter().map(|p| index(*p)).collect();
+        assert_eq!(listed, (0..10).collect::<Vec<_>>());
+    }
 }

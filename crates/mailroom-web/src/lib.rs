@@ -166,7 +166,7 @@ async fn refuse_cross_site(req: Request, next: Next) -> Response {
 /// Records the client's address for the request: the peer's, or the one a trusted reverse
 /// proxy put last into `X-Forwarded-For` (the nearest hop it did not add itself).
 async fn client_address(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
-    let peer = req.extensions().get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_canonical());
     if let Some(peer) = peer {
         let trusted = |ip: std::net::IpAddr| s.trusted_proxies.iter().any(|r| r.contains(ip));
         let mut client = peer;
@@ -177,7 +177,8 @@ async fn client_address(State(s): State<AppState>, mut req: Request, next: Next)
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(','))
-                .filter_map(|a| a.trim().parse().ok())
+                .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+                .map(|a| a.to_canonical())
                 .collect();
             for hop in hops.into_iter().rev() {
                 client = hop;
