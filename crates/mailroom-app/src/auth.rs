@@ -1,14 +1,15 @@
 //! Passwords (argon2id), API tokens (random, stored as SHA-256) and console sessions.
 
-use crate::{App, AppError, AppResult, Principal, random_bytes, sha256_hex};
+use crate::{App, AppError, AppResult, Principal, RequestCtx, audit, random_bytes, sha256_hex};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use chrono::{Duration, Utc};
 use mailroom_domain::ErrorCode;
 use mailroom_domain::auth::Role;
-use mailroom_domain::custody::hex;
-use mailroom_domain::ids::{TenantId, TokenId, UserId};
-use mailroom_store::{ApiToken, User, WebSession};
+use mailroom_domain::custody::{Actor, hex};
+use mailroom_domain::ids::{TenantId, UserId};
+use mailroom_store::{AdminChange, ApiToken, User, WebSession};
+use serde_json::json;
 
 /// A new user, as submitted.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
@@ -77,9 +78,23 @@ impl App {
         })
     }
 
-    /// Creates a user with a password.
+    /// Creates a user with a password (operator: command line, demo seeding).
     pub async fn create_user(
         &self,
+        tenant: TenantId,
+        login: &str,
+        display_name: &str,
+        password: &str,
+        role: Role,
+        person_id: Option<mailroom_domain::ids::PersonId>,
+    ) -> AppResult<User> {
+        self.create_user_as(&crate::operator(), tenant, login, display_name, password, role, person_id).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn create_user_as(
+        &self,
+        actor: &Actor,
         tenant: TenantId,
         login: &str,
         display_name: &str,
@@ -104,7 +119,11 @@ impl App {
             active: true,
             created_at: Utc::now(),
         };
-        self.store.create_user(&u).await?;
+        let draft = audit::draft(
+            audit::USER_CREATE,
+            json!({"id": u.id, "login": u.login, "role": u.role, "person_id": u.person_id}),
+        );
+        self.store.admin_write(tenant, AdminChange::CreateUser(u.clone()), actor, draft).await?;
         Ok(u)
     }
 
@@ -115,7 +134,7 @@ impl App {
     }
 
     /// Creates a user in the caller's organisation (admins only).
-    pub async fn add_user(&self, p: &Principal, input: &UserInput) -> AppResult<User> {
+    pub async fn add_user(&self, p: &Principal, ctx: &RequestCtx, input: &UserInput) -> AppResult<User> {
         mailroom_domain::auth::require(p.role, mailroom_domain::auth::Permission::ManageUsers)?;
         let role = Role::parse_field("role", &input.role)?;
         if !mailroom_domain::auth::may_grant(p.role, role) {
@@ -128,8 +147,24 @@ impl App {
                 mailroom_domain::DomainError::invalid("person_id", "no such person in this organisation").into()
             );
         }
-        self.create_user_checked(p.tenant_id, &input.login, &input.display_name, &input.password, role, input.person_id)
-            .await
+        self.check_login_free(p.tenant_id, &input.login).await?;
+        self.create_user_as(
+            &p.actor(ctx),
+            p.tenant_id,
+            &input.login,
+            &input.display_name,
+            &input.password,
+            role,
+            input.person_id,
+        )
+        .await
+    }
+
+    async fn check_login_free(&self, tenant: TenantId, login: &str) -> AppResult<()> {
+        if self.store.user_by_login(tenant, &login.trim().to_lowercase()).await?.is_some() {
+            return Err(AppError::new(ErrorCode::Conflict, format!("login {} is taken", login.trim())));
+        }
+        Ok(())
     }
 
     /// Sets a user's clearance for confidential items (0, 2 or 3); recorded in the custody log.
@@ -170,41 +205,25 @@ impl App {
         role: Role,
         person_id: Option<mailroom_domain::ids::PersonId>,
     ) -> AppResult<User> {
-        if self.store.user_by_login(tenant, &login.trim().to_lowercase()).await?.is_some() {
-            return Err(AppError::new(ErrorCode::Conflict, format!("login {} is taken", login.trim())));
-        }
+        self.check_login_free(tenant, login).await?;
         self.create_user(tenant, login, display_name, password, role, person_id).await
-    }
-
-    /// Creates an API token for a user; returns the secret, shown once.
-    pub async fn create_token(&self, tenant_slug: &str, login: &str) -> AppResult<String> {
-        let t = self.store.tenant_by_slug(tenant_slug).await?.ok_or_else(|| AppError::not_found("tenant"))?;
-        let u =
-            self.store.user_by_login(t.id, &login.to_lowercase()).await?.ok_or_else(|| AppError::not_found("user"))?;
-        let secret = format!("mr_{}", hex(&random_bytes::<32>()?));
-        let tok = ApiToken {
-            id: TokenId::new(),
-            tenant_id: t.id,
-            user_id: u.id,
-            token_hash: sha256_hex(secret.as_bytes()),
-            created_at: Utc::now(),
-            revoked_at: None,
-        };
-        self.store.create_token(&tok).await?;
-        Ok(secret)
     }
 
     /// Resolves a bearer token to its principal.
     pub async fn authenticate_token(&self, secret: &str) -> AppResult<Principal> {
-        let bad = || AppError::new(ErrorCode::Unauthorized, "invalid or revoked API token");
-        let tok = self.store.token_by_hash(&sha256_hex(secret.as_bytes())).await?.ok_or_else(bad)?;
-        if tok.revoked_at.is_some() {
-            return Err(bad());
-        }
-        self.principal_for(tok.tenant_id, tok.user_id).await.map_err(|_| bad())
+        self.authenticate_api_token(secret).await.map(|(p, _)| p)
     }
 
-    /// Password login; returns the session secret for the cookie and the session.
+    /// Resolves a bearer token to its principal, acting with the token's role (a token whose
+    /// role now exceeds its user's is refused), and the token itself (for its scope).
+    pub async fn authenticate_api_token(&self, secret: &str) -> AppResult<(Principal, ApiToken)> {
+        let tok = self.usable_token(secret).await?;
+        let mut p = self.principal_for(tok.tenant_id, tok.user_id).await.map_err(|_| crate::tokens::bad_token())?;
+        p.role = mailroom_domain::token::effective_role(p.role, tok.role).ok_or_else(crate::tokens::bad_token)?;
+        Ok((p, tok))
+    }
+
+    /// Password login without a known source address (only the account is throttled).
     pub async fn login(
         &self,
         tenant_slug: &str,
@@ -212,39 +231,83 @@ impl App {
         password: &str,
         lang: &str,
     ) -> AppResult<(String, WebSession)> {
-        let t = self.store.tenant_by_slug(tenant_slug.trim()).await?.ok_or_else(invalid_login)?;
-        let u = self.store.user_by_login(t.id, &login.trim().to_lowercase()).await?;
-        // Verify against a dummy hash for unknown users so timing does not reveal logins.
-        const DUMMY: &str =
-            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1nqEGrUh4IMvh2Wx2gS+5Vy6vnsJqTxVdjqVe8xYzHQ";
-        let hash = u.as_ref().and_then(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY.to_string());
-        let ok = verify_password(&hash, password).await;
-        let u = match u {
-            Some(u) if ok && u.active => u,
-            _ => return Err(invalid_login()),
-        };
+        self.login_from(&RequestCtx::default(), tenant_slug, login, password, lang).await
+    }
+
+    /// Password login; returns the session secret for the cookie and the session.
+    pub async fn login_from(
+        &self,
+        ctx: &RequestCtx,
+        tenant_slug: &str,
+        login: &str,
+        password: &str,
+        lang: &str,
+    ) -> AppResult<(String, WebSession)> {
+        let u = self.check_password(ctx, tenant_slug, login, password).await?;
+        let now = self.clock.now();
         let secret = hex(&random_bytes::<32>()?);
         let s = WebSession {
             id_hash: sha256_hex(secret.as_bytes()),
-            tenant_id: t.id,
+            tenant_id: u.tenant_id,
             user_id: u.id,
             csrf_token: hex(&random_bytes::<16>()?),
             lang: if lang == "en" { "en".into() } else { "zh-CN".into() },
-            expires_at: Utc::now() + Duration::hours(SESSION_HOURS),
+            expires_at: now + Duration::hours(self.security.session_hours),
+            last_seen_at: Some(now),
         };
         self.store.create_session(&s).await?;
         Ok((secret, s))
     }
 
-    /// Resolves a session cookie to its principal and session.
+    /// Checks a login and password. Failed attempts count against the account and the source
+    /// address; while either is locked every attempt, even with the right password, answers
+    /// `too_many_attempts`.
+    pub(crate) async fn check_password(
+        &self,
+        ctx: &RequestCtx,
+        tenant_slug: &str,
+        login: &str,
+        password: &str,
+    ) -> AppResult<User> {
+        let keys = self.login_keys(ctx, tenant_slug, login);
+        self.check_login_allowed(&keys).await?;
+        let t = self.store.tenant_by_slug(tenant_slug.trim()).await?;
+        let u = match &t {
+            Some(t) => self.store.user_by_login(t.id, &login.trim().to_lowercase()).await?,
+            None => None,
+        };
+        // Verify against a dummy hash for unknown users so timing does not reveal logins.
+        const DUMMY: &str =
+            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1nqEGrUh4IMvh2Wx2gS+5Vy6vnsJqTxVdjqVe8xYzHQ";
+        let hash = u.as_ref().and_then(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY.to_string());
+        let ok = verify_password(&hash, password).await;
+        match u {
+            Some(u) if ok && u.active => {
+                self.login_succeeded(tenant_slug, login).await?;
+                Ok(u)
+            }
+            _ => {
+                self.login_failed(&keys).await?;
+                Err(invalid_login())
+            }
+        }
+    }
+
+    /// Resolves a session cookie to its principal and session. A session ends at its absolute
+    /// expiry and after [`crate::security::SecurityPolicy::session_idle_secs`] without use.
     pub async fn authenticate_session(&self, secret: &str) -> AppResult<(Principal, WebSession)> {
         let expired = || AppError::new(ErrorCode::Unauthorized, "your session has ended; please log in again");
         let s = self.store.session(&sha256_hex(secret.as_bytes())).await?.ok_or_else(expired)?;
-        if s.expires_at < Utc::now() {
+        let now = self.clock.now();
+        let last_seen = s.last_seen_at.unwrap_or(s.expires_at - Duration::hours(self.security.session_hours));
+        if s.expires_at < now || now - last_seen > Duration::seconds(self.security.session_idle_secs) {
             self.store.delete_session(&s.id_hash).await?;
             return Err(expired());
         }
         let p = self.principal_for(s.tenant_id, s.user_id).await.map_err(|_| expired())?;
+        if crate::security::stale(s.last_seen_at, now) {
+            self.store.touch_session(&s.id_hash, now).await?;
+        }
         Ok((p, s))
     }
 

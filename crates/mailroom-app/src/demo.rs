@@ -268,7 +268,7 @@ impl App {
         let ctx = RequestCtx { source: "demo-seed".into(), request_id: "demo-seed".into() };
         let mut locations: Vec<(LocationId, i64)> = Vec::new();
         for (i, (name, addr)) in spec.sites.iter().enumerate() {
-            let site = self.create_site(&admin, name, Some(addr)).await?;
+            let site = self.create_site(&admin, &ctx, name, Some(addr)).await?;
             let prefix = if i == 0 { "A" } else { "B" };
             let locs: [(String, String, &str, i64); 6] = [
                 (format!("{prefix}-S1"), "货架 1 Shelf 1".into(), "shelf", 0),
@@ -282,6 +282,7 @@ impl App {
                 let l = self
                     .create_location(
                         &admin,
+                        &ctx,
                         &LocationInput {
                             site_id: site.id,
                             code,
@@ -300,6 +301,7 @@ impl App {
             let d = self
                 .create_department(
                     &admin,
+                    &ctx,
                     &DepartmentInput {
                         code: code.to_string(),
                         name: name.to_string(),
@@ -334,6 +336,7 @@ impl App {
             let p = self
                 .create_person(
                     &admin,
+                    &ctx,
                     &PersonInput {
                         name,
                         name_latin: latin,

@@ -1,12 +1,13 @@
 //! The directory: tenants, sites, storage locations, departments and teams, people.
 
-use crate::{App, AppError, AppResult, Principal};
+use crate::{App, AppError, AppResult, Principal, RequestCtx, audit};
 use chrono::Utc;
 use mailroom_domain::auth::{Permission, require};
 use mailroom_domain::ids::*;
 use mailroom_domain::{DomainError, text};
-use mailroom_store::{Department, Location, Person, Site, Tenant};
+use mailroom_store::{AdminChange, Department, Location, Person, Site, StoreError, Tenant};
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 /// A department or team, as submitted.
@@ -122,7 +123,13 @@ impl App {
         Ok(t)
     }
 
-    pub async fn create_site(&self, p: &Principal, name: &str, address: Option<&str>) -> AppResult<Site> {
+    pub async fn create_site(
+        &self,
+        p: &Principal,
+        ctx: &RequestCtx,
+        name: &str,
+        address: Option<&str>,
+    ) -> AppResult<Site> {
         require(p.role, Permission::ManageSites)?;
         self.require_site_scope(p, None)?;
         let s = Site {
@@ -132,7 +139,8 @@ impl App {
             address: text::optional("address", address, 500)?,
             timezone: "Asia/Shanghai".into(),
         };
-        self.store.create_site(&s).await?;
+        let draft = audit::draft(audit::SITE_CREATE, json!({"id": s.id, "name": s.name}));
+        self.store.admin_write(p.tenant_id, AdminChange::CreateSite(s.clone()), &p.actor(ctx), draft).await?;
         Ok(s)
     }
 
@@ -141,7 +149,7 @@ impl App {
         Ok(self.store.list_sites(p.tenant_id).await?)
     }
 
-    pub async fn create_location(&self, p: &Principal, l: &LocationInput) -> AppResult<Location> {
+    pub async fn create_location(&self, p: &Principal, ctx: &RequestCtx, l: &LocationInput) -> AppResult<Location> {
         require(p.role, Permission::ManageSites)?;
         self.require_site_scope(p, Some(l.site_id))?;
         if !self.store.list_sites(p.tenant_id).await?.iter().any(|s| s.id == l.site_id) {
@@ -160,7 +168,11 @@ impl App {
             kind: text::optional("kind", l.kind.as_deref(), 32)?.unwrap_or_else(|| "shelf".into()),
             security_level: level,
         };
-        self.store.create_location(&loc).await?;
+        let draft = audit::draft(
+            audit::LOCATION_CREATE,
+            json!({"id": loc.id, "site_id": loc.site_id, "code": loc.code, "security_level": loc.security_level}),
+        );
+        self.store.admin_write(p.tenant_id, AdminChange::CreateLocation(loc.clone()), &p.actor(ctx), draft).await?;
         Ok(loc)
     }
 
@@ -193,7 +205,12 @@ impl App {
         Ok(())
     }
 
-    pub async fn create_department(&self, p: &Principal, input: &DepartmentInput) -> AppResult<Department> {
+    pub async fn create_department(
+        &self,
+        p: &Principal,
+        ctx: &RequestCtx,
+        input: &DepartmentInput,
+    ) -> AppResult<Department> {
         require(p.role, Permission::ManageDirectory)?;
         let d = validate_department(p.tenant_id, DepartmentId::new(), input)?;
         self.check_department_refs(p.tenant_id, &d).await?;
@@ -203,18 +220,20 @@ impl App {
                 format!("department code {} is taken", d.code),
             ));
         }
-        self.store.upsert_department(&d).await?;
+        let draft = audit::draft(audit::DEPARTMENT_CREATE, json!({"id": d.id, "code": d.code, "name": d.name}));
+        self.store.admin_write(p.tenant_id, AdminChange::UpsertDepartment(d.clone()), &p.actor(ctx), draft).await?;
         Ok(d)
     }
 
     pub async fn update_department(
         &self,
         p: &Principal,
+        ctx: &RequestCtx,
         id: DepartmentId,
         input: &DepartmentInput,
     ) -> AppResult<Department> {
         require(p.role, Permission::ManageDirectory)?;
-        self.store.department(p.tenant_id, id).await?.ok_or_else(|| AppError::not_found("department"))?;
+        let old = self.store.department(p.tenant_id, id).await?.ok_or_else(|| AppError::not_found("department"))?;
         let d = validate_department(p.tenant_id, id, input)?;
         self.check_department_refs(p.tenant_id, &d).await?;
         if let Some(other) = self.store.department_by_code(p.tenant_id, &d.code).await?
@@ -225,16 +244,23 @@ impl App {
                 format!("department code {} is taken", d.code),
             ));
         }
-        self.store.upsert_department(&d).await?;
+        let draft = audit::draft(
+            audit::DEPARTMENT_UPDATE,
+            json!({"id": d.id, "code": d.code, "changed": audit::changed_fields(&old, &d)}),
+        );
+        self.store.admin_write(p.tenant_id, AdminChange::UpsertDepartment(d.clone()), &p.actor(ctx), draft).await?;
         Ok(d)
     }
 
-    pub async fn delete_department(&self, p: &Principal, id: DepartmentId) -> AppResult<()> {
+    pub async fn delete_department(&self, p: &Principal, ctx: &RequestCtx, id: DepartmentId) -> AppResult<()> {
         require(p.role, Permission::ManageDirectory)?;
-        self.store.delete_department(p.tenant_id, id).await.map_err(|e| match e {
-            mailroom_store::StoreError::NotFound => AppError::not_found("department"),
-            other => other.into(),
-        })
+        let old = self.store.department(p.tenant_id, id).await?.ok_or_else(|| AppError::not_found("department"))?;
+        let draft = audit::draft(audit::DEPARTMENT_DELETE, json!({"id": id, "code": old.code, "name": old.name}));
+        match self.store.admin_write(p.tenant_id, AdminChange::DeleteDepartment(id), &p.actor(ctx), draft).await {
+            Ok(_) => Ok(()),
+            Err(StoreError::NotFound) => Err(AppError::not_found("department")),
+            Err(other) => Err(other.into()),
+        }
     }
 
     pub async fn department(&self, p: &Principal, id: DepartmentId) -> AppResult<Department> {
@@ -262,20 +288,31 @@ impl App {
         Ok(())
     }
 
-    pub async fn create_person(&self, p: &Principal, input: &PersonInput) -> AppResult<Person> {
+    pub async fn create_person(&self, p: &Principal, ctx: &RequestCtx, input: &PersonInput) -> AppResult<Person> {
         require(p.role, Permission::ManageDirectory)?;
         let person = validate_person(p.tenant_id, PersonId::new(), input)?;
         self.check_person_refs(p.tenant_id, &person).await?;
-        self.store.upsert_person(&person).await?;
+        let draft = audit::draft(audit::PERSON_CREATE, json!({"id": person.id, "employee_no": person.employee_no}));
+        self.store.admin_write(p.tenant_id, AdminChange::UpsertPerson(person.clone()), &p.actor(ctx), draft).await?;
         Ok(person)
     }
 
-    pub async fn update_person(&self, p: &Principal, id: PersonId, input: &PersonInput) -> AppResult<Person> {
+    pub async fn update_person(
+        &self,
+        p: &Principal,
+        ctx: &RequestCtx,
+        id: PersonId,
+        input: &PersonInput,
+    ) -> AppResult<Person> {
         require(p.role, Permission::ManageDirectory)?;
-        self.store.person(p.tenant_id, id).await?.ok_or_else(|| AppError::not_found("person"))?;
+        let old = self.store.person(p.tenant_id, id).await?.ok_or_else(|| AppError::not_found("person"))?;
         let person = validate_person(p.tenant_id, id, input)?;
         self.check_person_refs(p.tenant_id, &person).await?;
-        self.store.upsert_person(&person).await?;
+        let draft = audit::draft(
+            audit::PERSON_UPDATE,
+            json!({"id": id, "employee_no": person.employee_no, "changed": audit::changed_fields(&old, &person)}),
+        );
+        self.store.admin_write(p.tenant_id, AdminChange::UpsertPerson(person.clone()), &p.actor(ctx), draft).await?;
         Ok(person)
     }
 

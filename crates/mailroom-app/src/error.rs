@@ -10,6 +10,9 @@ pub enum AppError {
     /// Some rows of an import are bad; nothing was written.
     #[error("{} rows are invalid; nothing was imported", .0.len())]
     Rows(Vec<RowError>),
+    /// Too many failed attempts; the caller may try again after `retry_after` seconds.
+    #[error("too many failed attempts; try again in {retry_after} seconds")]
+    Throttled { retry_after: u64 },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -29,6 +32,7 @@ impl AppError {
         match self {
             AppError::Domain(d) => d.code,
             AppError::Rows(_) => ErrorCode::Validation,
+            AppError::Throttled { .. } => ErrorCode::TooManyAttempts,
             AppError::Internal(_) => ErrorCode::Internal,
         }
     }

@@ -127,7 +127,7 @@ pub fn sniff_signature(bytes: &[u8]) -> Result<&'static str, DomainError> {
         let lower = text.trim_start().to_lowercase();
         let is_svg = lower.starts_with("<svg") || (lower.starts_with("<?xml") && lower.contains("<svg"));
         if is_svg {
-            if lower.contains("<script") || lower.contains("javascript:") || has_event_handler(&lower) {
+            if ACTIVE_SVG.iter().any(|m| lower.contains(m)) || has_event_handler(&lower) {
                 return Err(DomainError::new(
                     ErrorCode::UnsupportedMediaType,
                     "SVG signatures must not contain scripts",
@@ -139,11 +139,34 @@ pub fn sniff_signature(bytes: &[u8]) -> Result<&'static str, DomainError> {
     Err(DomainError::new(ErrorCode::UnsupportedMediaType, "a signature must be a PNG or SVG image"))
 }
 
+/// Markers of SVG that could run script, load other documents or hide either behind entities.
+const ACTIVE_SVG: &[&str] = &[
+    "<script",
+    "javascript:",
+    "vbscript:",
+    "data:text/html",
+    "<foreignobject",
+    "<iframe",
+    "<embed",
+    "<object",
+    "<!entity",
+    "<!doctype",
+    "&#",
+];
+
+/// An attribute named `on…` (`onload=`, `/onclick =`), however it is separated from the tag.
 fn has_event_handler(lower: &str) -> bool {
-    lower.split_whitespace().any(|w| w.starts_with("on") && w.contains('='))
+    let b = lower.as_bytes();
+    lower.match_indices("on").any(|(i, _)| {
+        let starts_name = i > 0 && b.get(i - 1).is_some_and(|c| c.is_ascii_whitespace() || b"/\"'".contains(c));
+        let name_end = b[i + 2..].iter().position(|c| !c.is_ascii_alphanumeric()).map_or(b.len(), |p| i + 2 + p);
+        let after = b[name_end..].iter().find(|c| !c.is_ascii_whitespace());
+        starts_name && name_end > i + 2 && after == Some(&b'=')
+    })
 }
 
-fn decode_signature(s: &SignatureInput) -> Result<(Vec<u8>, &'static str), DomainError> {
+/// Decodes a submitted signature (base64 or a `data:` URL) and checks what it is.
+pub fn decode_signature(s: &SignatureInput) -> Result<(Vec<u8>, &'static str), DomainError> {
     let data = s.data.trim();
     let b64 = match data.strip_prefix("data:") {
         Some(rest) => rest.split_once(";base64,").map(|(_, b)| b).unwrap_or(""),
@@ -808,6 +831,15 @@ mod tests {
         );
         assert!(sniff_signature(b"<svg><script>alert(1)</script></svg>").is_err());
         assert!(sniff_signature(b"<svg onload=\"x()\"></svg>").is_err());
+        assert!(sniff_signature(b"<svg/onload=alert(1)>").is_err());
+        assert!(sniff_signature(b"<svg><g\nonclick = 'x()'/></svg>").is_err());
+        assert!(sniff_signature(b"<svg><a href='java&#x73;cript:x()'/></svg>").is_err());
+        assert!(sniff_signature(b"<svg><foreignObject><iframe/></foreignObject></svg>").is_err());
+        assert!(sniff_signature(b"<!DOCTYPE svg [<!ENTITY x 'y'>]><svg/>").is_err());
+        assert_eq!(
+            sniff_signature(b"<svg><path d='M0 0' stroke-width='2' data-content='one'/></svg>").ok(),
+            Some("image/svg+xml")
+        );
         assert!(sniff_signature(b"GIF89a").is_err());
         assert!(sniff_signature(&vec![0u8; MAX_SIGNATURE_BYTES + 1]).is_err());
     }

@@ -1,6 +1,7 @@
 //! Use cases of the mailroom. Each use case validates with the domain, checks permissions,
 //! and makes one store call that writes the change and its custody event in one transaction.
 
+pub mod audit;
 pub mod auth;
 pub mod delegation;
 pub mod demo;
@@ -8,9 +9,12 @@ pub mod directory;
 mod error;
 pub mod import;
 pub mod items;
+pub mod outbound;
 pub mod reports;
 pub mod retention;
+pub mod security;
 pub mod tenancy;
+pub mod tokens;
 pub mod vault;
 pub mod verify;
 
@@ -31,13 +35,29 @@ pub struct App {
     signing_key: Arc<tokio::sync::OnceCell<mailroom_domain::receipt::SigningKey>>,
     /// The master keys (encryption at rest).
     vault: Arc<vault::Vault>,
+    /// Login throttling, session lifetimes and outbound request rules.
+    pub security: Arc<security::SecurityPolicy>,
+    /// The time used for lockouts, session and token expiry.
+    pub clock: security::Clock,
 }
 
 impl App {
     /// The app without master keys: everything but encrypted attachments and a wrapped signing
     /// key works. See [`App::with_master_keys`].
     pub fn new(store: Arc<dyn Store>) -> App {
-        App { store, signing_key: Arc::default(), vault: Arc::default() }
+        App {
+            store,
+            signing_key: Arc::default(),
+            vault: Arc::default(),
+            security: Arc::new(security::SecurityPolicy::default()),
+            clock: security::Clock::default(),
+        }
+    }
+
+    /// The same app with another security policy.
+    pub fn with_security(mut self, policy: security::SecurityPolicy) -> App {
+        self.security = Arc::new(policy);
+        self
     }
 
     /// Opens the store at `url` (running migrations) with the master keys the environment
@@ -99,6 +119,18 @@ impl Principal {
             request_id: ctx.request_id.clone(),
         }
     }
+}
+
+impl RequestCtx {
+    /// The network address of the request, without the device name.
+    pub fn address(&self) -> &str {
+        self.source.split_whitespace().next().unwrap_or("")
+    }
+}
+
+/// The actor for operator actions (command line, demo seeding): no user, a fresh request id.
+pub fn operator() -> Actor {
+    Actor::system("operator", uuid::Uuid::now_v7().to_string())
 }
 
 /// Random bytes from the operating system.

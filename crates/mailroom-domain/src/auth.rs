@@ -42,6 +42,7 @@ string_enum!(
         ManageTenants = "manage_tenants",
         ActInAnyTenant = "act_in_any_tenant",
         ManageRetention = "manage_retention",
+        ReadAuditLog = "read_audit_log",
     }
 );
 
@@ -69,6 +70,9 @@ impl Permission {
             Permission::ManageTenants => "create organisations and assign staff to organisations and sites",
             Permission::ActInAnyTenant => "act in every organisation of the installation",
             Permission::ManageRetention => "set retention policies, which destroy expired attachments",
+            Permission::ReadAuditLog => {
+                "read the organisation's audit log (administrative actions and the custody log)"
+            }
         }
     }
 }
@@ -109,6 +113,7 @@ pub fn allowed(role: Role, p: Permission) -> bool {
         P::ReadUsers => matches!(role, R::OperatorAdmin | R::Admin | R::Auditor),
         P::ManageTenants | P::ActInAnyTenant => matches!(role, R::OperatorAdmin),
         P::ManageRetention => matches!(role, R::OperatorAdmin | R::Admin),
+        P::ReadAuditLog => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor | R::Auditor),
     }
 }
 

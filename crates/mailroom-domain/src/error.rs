@@ -17,6 +17,8 @@ pub enum ErrorCode {
     SealMismatch,
     /// The material was destroyed under a retention policy (its data key was shredded).
     Shredded,
+    /// Too many failed attempts: wait before trying again.
+    TooManyAttempts,
     Internal,
 }
 
@@ -35,6 +37,7 @@ impl ErrorCode {
             ErrorCode::IdempotencyMismatch => "idempotency_key_reused",
             ErrorCode::SealMismatch => "seal_mismatch",
             ErrorCode::Shredded => "shredded",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
             ErrorCode::Internal => "internal_error",
         }
     }

@@ -11,6 +11,8 @@ pub mod merkle;
 pub mod receipt;
 pub mod reference;
 pub mod text;
+pub mod throttle;
+pub mod token;
 pub mod vault;
 
 pub use error::{DomainError, ErrorCode};

@@ -105,6 +105,16 @@ impl crate::Store for Backend {
         self.read(move |c| Box::pin(async move { token_by_hash(c, &hash).await })).await
     }
 
+    async fn token(&self, t: TenantId, id: TokenId) -> Result<Option<ApiToken>> {
+        self.read(move |c| Box::pin(token(c, t, id))).await
+    }
+    async fn list_tokens(&self, t: TenantId, user: Option<UserId>) -> Result<Vec<ApiToken>> {
+        self.read(move |c| Box::pin(list_tokens(c, t, user))).await
+    }
+    async fn touch_token(&self, id: TokenId, at: chrono::DateTime<Utc>) -> Result<()> {
+        self.write(move |c| Box::pin(touch_token(c, id, at))).await
+    }
+
     async fn create_session(&self, s: &WebSession) -> Result<()> {
         let s = s.clone();
         self.write(move |c| Box::pin(async move { create_session(c, &s).await })).await
@@ -116,6 +126,41 @@ impl crate::Store for Backend {
     async fn delete_session(&self, id_hash: &str) -> Result<()> {
         let h = id_hash.to_string();
         self.write(move |c| Box::pin(async move { delete_session(c, &h).await })).await
+    }
+
+    async fn touch_session(&self, id_hash: &str, at: chrono::DateTime<Utc>) -> Result<()> {
+        let h = id_hash.to_string();
+        self.write(move |c| Box::pin(async move { touch_session(c, &h, at).await })).await
+    }
+
+    async fn login_throttle(&self, keys: &[ThrottleKey], now: chrono::DateTime<Utc>) -> Result<Vec<ThrottleEntry>> {
+        let keys = keys.to_vec();
+        self.read(move |c| Box::pin(async move { login_throttle(c, &keys, now).await })).await
+    }
+    async fn record_login_failure(
+        &self,
+        keys: &[(ThrottleKey, ThrottleRule)],
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Vec<ThrottleEntry>> {
+        let keys = keys.to_vec();
+        self.write(move |c| Box::pin(async move { record_login_failure(c, &keys, now).await })).await
+    }
+    async fn clear_login_throttle(&self, key: &ThrottleKey) -> Result<bool> {
+        let key = key.clone();
+        self.write(move |c| Box::pin(async move { clear_login_throttle(c, &key).await })).await
+    }
+    async fn login_lockouts(&self, tenant_slug: &str, now: chrono::DateTime<Utc>) -> Result<Vec<ThrottleEntry>> {
+        let slug = tenant_slug.to_string();
+        self.read(move |c| Box::pin(async move { login_lockouts(c, &slug, now).await })).await
+    }
+
+    async fn admin_write(&self, t: TenantId, change: AdminChange, actor: &Actor, event: EventDraft) -> Result<CustodyEvent> {
+        let actor = actor.clone();
+        self.write(move |c| Box::pin(async move { admin_write(c, t, &change, &actor, &event).await })).await
+    }
+    async fn audit_events(&self, t: TenantId, kind_prefix: Option<&str>, before: Option<i64>, limit: i64) -> Result<Vec<CustodyEvent>> {
+        let prefix = kind_prefix.map(str::to_string);
+        self.read(move |c| Box::pin(async move { audit_events(c, t, prefix.as_deref(), before, limit).await })).await
     }
 
     async fn attachment(&self, t: TenantId, id: AttachmentId) -> Result<Option<Attachment>> {

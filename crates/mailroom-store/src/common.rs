@@ -4,12 +4,13 @@
 
 use crate::models::*;
 use crate::rows::*;
-use crate::{DirectoryImport, Result, StoreError};
+use crate::{AdminChange, DirectoryImport, Result, StoreError};
 use chrono::{DateTime, Utc};
 use mailroom_domain::item::Category;
 use mailroom_domain::custody::{self, Actor, CustodyEvent, EventDraft};
 use mailroom_domain::ids::*;
 use mailroom_domain::receipt::Checkpoint;
+use mailroom_domain::throttle::ThrottleRule;
 use sqlx::Row;
 
 pub(crate) async fn create_tenant(c: &mut Conn, t: &Tenant) -> Result<()> {
@@ -341,31 +342,92 @@ pub(crate) async fn list_users(c: &mut Conn, t: TenantId) -> Result<Vec<User>> {
 }
 
 pub(crate) async fn create_token(c: &mut Conn, tok: &ApiToken) -> Result<()> {
-    sqlx::query("INSERT INTO api_token (id, tenant_id, user_id, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(tok.id.0)
-        .bind(tok.tenant_id.0)
-        .bind(tok.user_id.0)
-        .bind(&tok.token_hash)
-        .bind(tok.created_at)
-        .execute(&mut *c)
-        .await
-        .map_err(db_err)?;
+    sqlx::query(
+        "INSERT INTO api_token (id, tenant_id, user_id, token_hash, name, role, scope, created_at, expires_at, \
+         last_used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(tok.id.0)
+    .bind(tok.tenant_id.0)
+    .bind(tok.user_id.0)
+    .bind(&tok.token_hash)
+    .bind(&tok.name)
+    .bind(tok.role.map(|r| r.as_str()))
+    .bind(tok.scope.as_str())
+    .bind(tok.created_at)
+    .bind(tok.expires_at)
+    .bind(tok.last_used_at)
+    .bind(tok.revoked_at)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
     Ok(())
 }
 
 pub(crate) async fn token_by_hash(c: &mut Conn, hash: &str) -> Result<Option<ApiToken>> {
-    let r: Option<TokenRow> = sqlx::query_as(
-        "SELECT id, tenant_id, user_id, token_hash, created_at, revoked_at FROM api_token WHERE token_hash = $1",
-    )
-    .bind(hash)
+    let r: Option<TokenRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {TOKEN_COLUMNS} FROM api_token WHERE token_hash = $1")))
+            .bind(hash)
+            .fetch_optional(&mut *c)
+            .await?;
+    r.map(TryInto::try_into).transpose()
+}
+
+pub(crate) async fn token(c: &mut Conn, t: TenantId, id: TokenId) -> Result<Option<ApiToken>> {
+    let r: Option<TokenRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {TOKEN_COLUMNS} FROM api_token WHERE tenant_id = $1 AND id = $2"
+    )))
+    .bind(t.0)
+    .bind(id.0)
     .fetch_optional(&mut *c)
     .await?;
-    Ok(r.map(Into::into))
+    r.map(TryInto::try_into).transpose()
+}
+
+pub(crate) async fn list_tokens(c: &mut Conn, t: TenantId, user: Option<UserId>) -> Result<Vec<ApiToken>> {
+    let r: Vec<TokenRow> = match user {
+        Some(u) => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {TOKEN_COLUMNS} FROM api_token WHERE tenant_id = $1 AND user_id = $2 ORDER BY id DESC"
+            )))
+            .bind(t.0)
+            .bind(u.0)
+            .fetch_all(&mut *c)
+            .await?
+        }
+        None => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {TOKEN_COLUMNS} FROM api_token WHERE tenant_id = $1 ORDER BY id DESC"
+            )))
+            .bind(t.0)
+            .fetch_all(&mut *c)
+            .await?
+        }
+    };
+    r.into_iter().map(TryInto::try_into).collect()
+}
+
+pub(crate) async fn touch_token(c: &mut Conn, id: TokenId, at: chrono::DateTime<Utc>) -> Result<()> {
+    sqlx::query("UPDATE api_token SET last_used_at = $1 WHERE id = $2").bind(at).bind(id.0).execute(&mut *c).await?;
+    Ok(())
+}
+
+async fn revoke_token(c: &mut Conn, t: TenantId, id: TokenId, at: chrono::DateTime<Utc>) -> Result<()> {
+    let done = sqlx::query("UPDATE api_token SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 AND revoked_at IS NULL")
+        .bind(at)
+        .bind(t.0)
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }
 
 pub(crate) async fn create_session(c: &mut Conn, s: &WebSession) -> Result<()> {
     sqlx::query(
-        "INSERT INTO web_session (id_hash, tenant_id, user_id, csrf_token, lang, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO web_session (id_hash, tenant_id, user_id, csrf_token, lang, expires_at, last_seen_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&s.id_hash)
     .bind(s.tenant_id.0)
@@ -373,6 +435,7 @@ pub(crate) async fn create_session(c: &mut Conn, s: &WebSession) -> Result<()> {
     .bind(&s.csrf_token)
     .bind(&s.lang)
     .bind(s.expires_at)
+    .bind(s.last_seen_at)
     .execute(&mut *c)
     .await
     .map_err(db_err)?;
@@ -381,12 +444,116 @@ pub(crate) async fn create_session(c: &mut Conn, s: &WebSession) -> Result<()> {
 
 pub(crate) async fn session(c: &mut Conn, id_hash: &str) -> Result<Option<WebSession>> {
     let r: Option<SessionRow> = sqlx::query_as(
-        "SELECT id_hash, tenant_id, user_id, csrf_token, lang, expires_at FROM web_session WHERE id_hash = $1",
+        "SELECT id_hash, tenant_id, user_id, csrf_token, lang, expires_at, last_seen_at FROM web_session WHERE id_hash = $1",
     )
     .bind(id_hash)
     .fetch_optional(&mut *c)
     .await?;
     Ok(r.map(Into::into))
+}
+
+pub(crate) async fn touch_session(c: &mut Conn, id_hash: &str, at: chrono::DateTime<Utc>) -> Result<()> {
+    sqlx::query("UPDATE web_session SET last_seen_at = $1 WHERE id_hash = $2").bind(at).bind(id_hash).execute(&mut *c).await?;
+    Ok(())
+}
+
+const THROTTLE_COLUMNS: &str = "kind, tenant, subject, failures, last_failure_at, locked_until";
+
+pub(crate) async fn login_throttle(
+    c: &mut Conn,
+    keys: &[ThrottleKey],
+    now: chrono::DateTime<Utc>,
+) -> Result<Vec<ThrottleEntry>> {
+    let mut out = Vec::new();
+    for k in keys {
+        let r: Option<ThrottleRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {THROTTLE_COLUMNS} FROM login_throttle WHERE kind = $1 AND tenant = $2 AND subject = $3 AND expires_at > $4"
+        )))
+        .bind(k.kind.as_str())
+        .bind(&k.tenant)
+        .bind(&k.subject)
+        .bind(now)
+        .fetch_optional(&mut *c)
+        .await?;
+        if let Some(r) = r {
+            out.push(r.try_into()?);
+        }
+    }
+    Ok(out)
+}
+
+/// Counts one failed login against each key (row-locked on PostgreSQL, so that concurrent
+/// attempts on several nodes all count), and forgets counters that no longer matter.
+pub(crate) async fn record_login_failure(
+    c: &mut Conn,
+    keys: &[(ThrottleKey, ThrottleRule)],
+    now: chrono::DateTime<Utc>,
+) -> Result<Vec<ThrottleEntry>> {
+    sqlx::query("DELETE FROM login_throttle WHERE expires_at <= $1").bind(now).execute(&mut *c).await?;
+    let mut out = Vec::new();
+    for (k, rule) in keys {
+        sqlx::query(
+            "INSERT INTO login_throttle (kind, tenant, subject, failures, last_failure_at, locked_until, expires_at) \
+             VALUES ($1, $2, $3, 0, $4, NULL, $5) ON CONFLICT (kind, tenant, subject) DO NOTHING",
+        )
+        .bind(k.kind.as_str())
+        .bind(&k.tenant)
+        .bind(&k.subject)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+        let row: ThrottleRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {THROTTLE_COLUMNS} FROM login_throttle WHERE kind = $1 AND tenant = $2 AND subject = $3{FOR_UPDATE}"
+        )))
+        .bind(k.kind.as_str())
+        .bind(&k.tenant)
+        .bind(&k.subject)
+        .fetch_one(&mut *c)
+        .await?;
+        let prev: ThrottleEntry = row.try_into()?;
+        let prev = (prev.state.failures > 0).then_some(prev.state);
+        let state = rule.after_failure(prev.as_ref(), now);
+        let quiet = chrono::Duration::seconds(rule.window_secs.max(0));
+        let expires_at = state.locked_until.map_or(now, |l| l.max(now)) + quiet;
+        sqlx::query(
+            "UPDATE login_throttle SET failures = $1, last_failure_at = $2, locked_until = $3, expires_at = $4 \
+             WHERE kind = $5 AND tenant = $6 AND subject = $7",
+        )
+        .bind(state.failures)
+        .bind(state.last_failure_at)
+        .bind(state.locked_until)
+        .bind(expires_at)
+        .bind(k.kind.as_str())
+        .bind(&k.tenant)
+        .bind(&k.subject)
+        .execute(&mut *c)
+        .await?;
+        out.push(ThrottleEntry { key: k.clone(), state });
+    }
+    Ok(out)
+}
+
+pub(crate) async fn clear_login_throttle(c: &mut Conn, k: &ThrottleKey) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM login_throttle WHERE kind = $1 AND tenant = $2 AND subject = $3")
+        .bind(k.kind.as_str())
+        .bind(&k.tenant)
+        .bind(&k.subject)
+        .execute(&mut *c)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(crate) async fn login_lockouts(c: &mut Conn, tenant: &str, now: chrono::DateTime<Utc>) -> Result<Vec<ThrottleEntry>> {
+    let r: Vec<ThrottleRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {THROTTLE_COLUMNS} FROM login_throttle WHERE kind = 'account' AND tenant = $1 AND locked_until > $2 \
+         ORDER BY subject"
+    )))
+    .bind(tenant)
+    .bind(now)
+    .fetch_all(&mut *c)
+    .await?;
+    r.into_iter().map(TryInto::try_into).collect()
 }
 
 pub(crate) async fn delete_session(c: &mut Conn, id_hash: &str) -> Result<()> {
@@ -1357,4 +1524,94 @@ pub(crate) async fn item_counts(c: &mut Conn, t: TenantId) -> Result<Vec<ItemCou
     .fetch_all(&mut *c)
     .await?;
     r.into_iter().map(TryInto::try_into).collect()
+}
+
+/// The tenant's log newest first: events with `seq < before` whose kind starts with `kind_prefix`.
+pub(crate) async fn audit_events(
+    c: &mut Conn,
+    t: TenantId,
+    kind_prefix: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<CustodyEvent>> {
+    let before = before.unwrap_or(i64::MAX);
+    let r: Vec<EventRow> = match kind_prefix {
+        Some(prefix) => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {EVENT_COLUMNS} FROM custody_event WHERE tenant_id = $1 AND seq < $2 AND kind LIKE $3 ESCAPE '\\' \
+                 ORDER BY seq DESC LIMIT $4"
+            )))
+            .bind(t.0)
+            .bind(before)
+            .bind(format!("{}%", like_escape(prefix)))
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?
+        }
+        None => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {EVENT_COLUMNS} FROM custody_event WHERE tenant_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
+            )))
+            .bind(t.0)
+            .bind(before)
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?
+        }
+    };
+    Ok(r.into_iter().map(Into::into).collect())
+}
+
+/// Applies an administrative change and appends its audit event, in the caller's transaction.
+pub(crate) async fn admin_write(
+    c: &mut Conn,
+    t: TenantId,
+    change: &AdminChange,
+    actor: &Actor,
+    draft: &EventDraft,
+) -> Result<CustodyEvent> {
+    let owned = |tenant: TenantId| {
+        if tenant == t { Ok(()) } else { Err(StoreError::Corrupt("a change for another tenant".into())) }
+    };
+    match change {
+        AdminChange::CreateSite(s) => {
+            owned(s.tenant_id)?;
+            create_site(c, s).await?
+        }
+        AdminChange::CreateLocation(l) => {
+            owned(l.tenant_id)?;
+            create_location(c, l).await?
+        }
+        AdminChange::UpsertDepartment(d) => {
+            owned(d.tenant_id)?;
+            upsert_department(c, d).await?
+        }
+        AdminChange::DeleteDepartment(id) => delete_department(c, t, *id).await?,
+        AdminChange::UpsertPerson(p) => {
+            owned(p.tenant_id)?;
+            upsert_person(c, p).await?
+        }
+        AdminChange::ImportDirectory(import) => {
+            for d in &import.departments {
+                owned(d.tenant_id)?;
+            }
+            for p in &import.people {
+                owned(p.tenant_id)?;
+            }
+            import_directory(c, t, import).await?
+        }
+        AdminChange::CreateUser(u) => {
+            owned(u.tenant_id)?;
+            create_user(c, u).await?
+        }
+        AdminChange::CreateToken(tok) => {
+            owned(tok.tenant_id)?;
+            create_token(c, tok).await?
+        }
+        AdminChange::RevokeToken { id, at } => revoke_token(c, t, *id, *at).await?,
+        AdminChange::ClearLoginThrottle(key) => {
+            clear_login_throttle(c, key).await?;
+        }
+    }
+    append_event(c, t, actor, draft).await
 }

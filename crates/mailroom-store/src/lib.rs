@@ -14,6 +14,7 @@ use mailroom_domain::custody::{Actor, CustodyEvent, EventDraft};
 use mailroom_domain::ids::*;
 use mailroom_domain::item::Category;
 use mailroom_domain::receipt::Checkpoint;
+use mailroom_domain::throttle::ThrottleRule;
 pub use models::*;
 use std::sync::Arc;
 
@@ -52,6 +53,25 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct DirectoryImport {
     pub departments: Vec<Department>,
     pub people: Vec<Person>,
+}
+
+/// An administrative change, written together with its audit event (see [`Store::admin_write`]).
+#[derive(Debug, Clone)]
+pub enum AdminChange {
+    CreateSite(Site),
+    CreateLocation(Location),
+    UpsertDepartment(Department),
+    DeleteDepartment(DepartmentId),
+    UpsertPerson(Person),
+    ImportDirectory(DirectoryImport),
+    CreateUser(User),
+    CreateToken(ApiToken),
+    /// Fails with [`StoreError::NotFound`] unless the token exists and is not yet revoked.
+    RevokeToken {
+        id: TokenId,
+        at: DateTime<Utc>,
+    },
+    ClearLoginThrottle(ThrottleKey),
 }
 
 /// The persistence port. Every method that touches tenant data takes the tenant.
@@ -94,10 +114,49 @@ pub trait Store: Send + Sync + 'static {
 
     async fn create_token(&self, tok: &ApiToken) -> Result<()>;
     async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>>;
+    async fn token(&self, t: TenantId, id: TokenId) -> Result<Option<ApiToken>>;
+    /// A tenant's tokens (or one user's), newest first.
+    async fn list_tokens(&self, t: TenantId, user: Option<UserId>) -> Result<Vec<ApiToken>>;
+    /// Records when a token was last used.
+    async fn touch_token(&self, id: TokenId, at: DateTime<Utc>) -> Result<()>;
 
     async fn create_session(&self, s: &WebSession) -> Result<()>;
     async fn session(&self, id_hash: &str) -> Result<Option<WebSession>>;
     async fn delete_session(&self, id_hash: &str) -> Result<()>;
+    /// Records when a session was last used.
+    async fn touch_session(&self, id_hash: &str, at: DateTime<Utc>) -> Result<()>;
+
+    /// The live login counters among `keys`.
+    async fn login_throttle(&self, keys: &[ThrottleKey], now: DateTime<Utc>) -> Result<Vec<ThrottleEntry>>;
+    /// Counts a failed login against each key under its rule, atomically across server nodes;
+    /// returns the new states.
+    async fn record_login_failure(
+        &self,
+        keys: &[(ThrottleKey, ThrottleRule)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ThrottleEntry>>;
+    /// Forgets a counter (after a successful login); true when there was one.
+    async fn clear_login_throttle(&self, key: &ThrottleKey) -> Result<bool>;
+    /// Accounts of an organisation (by slug) that are locked at `now`.
+    async fn login_lockouts(&self, tenant_slug: &str, now: DateTime<Utc>) -> Result<Vec<ThrottleEntry>>;
+
+    /// Applies an administrative change and appends its audit event in one transaction.
+    async fn admin_write(
+        &self,
+        t: TenantId,
+        change: AdminChange,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<CustodyEvent>;
+    /// The tenant's log newest first, optionally only kinds starting with `kind_prefix`, with
+    /// sequence numbers below `before`.
+    async fn audit_events(
+        &self,
+        t: TenantId,
+        kind_prefix: Option<&str>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<CustodyEvent>>;
 
     async fn attachment(&self, t: TenantId, id: AttachmentId) -> Result<Option<Attachment>>;
 

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use mailroom_domain::auth::Role;
 use mailroom_domain::ids::*;
 use mailroom_domain::item::{Category, Condition, Confidentiality, Handover, ItemKind, Priority, Status};
+use mailroom_domain::throttle::ThrottleState;
+use mailroom_domain::token::TokenScope;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,13 +91,24 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
+/// An API token. The secret itself is never stored, only its SHA-256.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiToken {
     pub id: TokenId,
     pub tenant_id: TenantId,
     pub user_id: UserId,
+    #[serde(skip)]
     pub token_hash: String,
+    /// What the token is for, e.g. `scanner 2F`.
+    pub name: String,
+    /// A narrower role than the user's, if set.
+    pub role: Option<Role>,
+    pub scope: TokenScope,
     pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Updated at most once a minute.
+    pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -107,6 +120,46 @@ pub struct WebSession {
     pub csrf_token: String,
     pub lang: String,
     pub expires_at: DateTime<Utc>,
+    /// The last request made with the session (updated at most once a minute).
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+/// What failed logins are counted against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ThrottleKind {
+    /// An organisation slug and login, as typed (whether or not they exist).
+    Account,
+    /// The address the attempts came from.
+    Address,
+}
+
+impl ThrottleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThrottleKind::Account => "account",
+            ThrottleKind::Address => "address",
+        }
+    }
+}
+
+/// One login throttle counter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ThrottleKey {
+    pub kind: ThrottleKind,
+    /// The organisation slug for accounts; empty for addresses.
+    pub tenant: String,
+    /// The login, or the address.
+    pub subject: String,
+}
+
+/// A counter and its state.
+#[derive(Debug, Clone)]
+pub struct ThrottleEntry {
+    pub key: ThrottleKey,
+    pub state: ThrottleState,
 }
 
 /// A photo, signature or scan. Stored encrypted: `data` is the ciphertext when `sealed` is set

@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use mailroom_domain::auth::Role;
 use mailroom_domain::custody::CustodyEvent;
 use mailroom_domain::item::{Category, Condition, Confidentiality, Handover, IdType, ItemKind, Priority, Status};
+use mailroom_domain::throttle::ThrottleState;
+use mailroom_domain::token::TokenScope;
 use uuid::Uuid;
 
 fn parse<T>(what: &str, v: &str, f: impl Fn(&str) -> Option<T>) -> Result<T> {
@@ -216,21 +218,35 @@ pub(crate) struct TokenRow {
     tenant_id: Uuid,
     user_id: Uuid,
     token_hash: String,
+    name: String,
+    role: Option<String>,
+    scope: String,
     created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
     revoked_at: Option<DateTime<Utc>>,
 }
-impl From<TokenRow> for ApiToken {
-    fn from(r: TokenRow) -> Self {
-        ApiToken {
+impl TryFrom<TokenRow> for ApiToken {
+    type Error = StoreError;
+    fn try_from(r: TokenRow) -> Result<Self> {
+        Ok(ApiToken {
             id: r.id.into(),
             tenant_id: r.tenant_id.into(),
             user_id: r.user_id.into(),
             token_hash: r.token_hash,
+            name: r.name,
+            role: r.role.as_deref().map(|v| parse("token role", v, Role::parse)).transpose()?,
+            scope: parse("token scope", &r.scope, TokenScope::parse)?,
             created_at: r.created_at,
+            expires_at: r.expires_at,
+            last_used_at: r.last_used_at,
             revoked_at: r.revoked_at,
-        }
+        })
     }
 }
+
+pub(crate) const TOKEN_COLUMNS: &str =
+    "id, tenant_id, user_id, token_hash, name, role, scope, created_at, expires_at, last_used_at, revoked_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct SessionRow {
@@ -240,6 +256,7 @@ pub(crate) struct SessionRow {
     csrf_token: String,
     lang: String,
     expires_at: DateTime<Utc>,
+    last_seen_at: Option<DateTime<Utc>>,
 }
 impl From<SessionRow> for WebSession {
     fn from(r: SessionRow) -> Self {
@@ -250,7 +267,36 @@ impl From<SessionRow> for WebSession {
             csrf_token: r.csrf_token,
             lang: r.lang,
             expires_at: r.expires_at,
+            last_seen_at: r.last_seen_at,
         }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ThrottleRow {
+    kind: String,
+    tenant: String,
+    subject: String,
+    failures: i64,
+    last_failure_at: DateTime<Utc>,
+    locked_until: Option<DateTime<Utc>>,
+}
+impl TryFrom<ThrottleRow> for ThrottleEntry {
+    type Error = StoreError;
+    fn try_from(r: ThrottleRow) -> Result<Self> {
+        let kind = match r.kind.as_str() {
+            "account" => ThrottleKind::Account,
+            "address" => ThrottleKind::Address,
+            other => return Err(StoreError::Corrupt(format!("throttle kind {other:?}"))),
+        };
+        Ok(ThrottleEntry {
+            key: ThrottleKey { kind, tenant: r.tenant, subject: r.subject },
+            state: ThrottleState {
+                failures: r.failures,
+                last_failure_at: r.last_failure_at,
+                locked_until: r.locked_until,
+            },
+        })
     }
 }
 
@@ -527,6 +573,18 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
 }
 
 /// Escapes LIKE wildcards in user text (escape character `\`).
+/// A `LIKE` pattern matching values that start with `prefix` (as given, with `\\` as the escape).
+pub(crate) fn like_escape(prefix: &str) -> String {
+    let mut s = String::with_capacity(prefix.len());
+    for c in prefix.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s
+}
+
 pub(crate) fn like_pattern(q: &str) -> String {
     let mut s = String::from("%");
     for c in q.trim().chars().flat_map(char::to_lowercase) {

@@ -1,7 +1,7 @@
 //! The JSON API, `/api/v1`. Every handler is described for OpenAPI with `#[utoipa::path]`.
 
 use crate::AppState;
-use crate::context::Caller;
+use crate::context::{Caller, Ctx};
 use crate::extract::{CsvBody, JsonBody, Q};
 use crate::problem::{ApiError, Problem};
 use crate::{Route, route};
@@ -18,12 +18,14 @@ use mailroom_app::import::{ImportKind, ImportReport};
 use mailroom_app::items::{ListQuery, RegisterItemInput, TransitionInput};
 use mailroom_app::reports::ItemReport;
 use mailroom_app::retention::RetentionInput;
+use mailroom_app::security::Lockout;
 use mailroom_app::store::{
-    Delegation, Department, HandoverRecord, Item, Location, Person, RetentionPolicy, Site, Tenant, User,
+    ApiToken, Delegation, Department, HandoverRecord, Item, Location, Person, RetentionPolicy, Site, Tenant, User,
 };
 use mailroom_app::tenancy::{AssignedUser, AssignmentInput, TenantInput};
+use mailroom_app::tokens::{CreatedToken, PasswordTokenInput, TokenInput};
 use mailroom_domain::custody::CustodyEvent;
-use mailroom_domain::ids::{DelegationId, DepartmentId, ItemId, PersonId, SiteId, UserId};
+use mailroom_domain::ids::{DelegationId, DepartmentId, ItemId, PersonId, SiteId, TokenId, UserId};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -133,6 +135,13 @@ fn table() -> Vec<Route> {
         route(M::DELETE, "/api/v1/assignments/{user_id}", delete_assignment),
         route(M::GET, "/api/v1/users", list_users),
         route(M::POST, "/api/v1/users", create_user),
+        route(M::POST, "/api/v1/users/{id}/unlock", unlock_user),
+        route(M::GET, "/api/v1/lockouts", list_lockouts),
+        route(M::GET, "/api/v1/tokens", list_tokens),
+        route(M::POST, "/api/v1/tokens", create_token),
+        route(M::POST, "/api/v1/auth/token", password_token),
+        route(M::DELETE, "/api/v1/tokens/{id}", revoke_token),
+        route(M::GET, "/api/v1/audit", audit_log),
         route(M::POST, "/api/v1/items", create_item),
         route(M::GET, "/api/v1/items", list_items),
         route(M::GET, "/api/v1/me/items", my_items),
@@ -369,6 +378,19 @@ async fn create_once<T: Serialize>(
     raw: &[u8],
     create: impl std::future::Future<Output = Result<T, AppError>>,
 ) -> ApiResult<Response> {
+    create_once_keeping(s, c, headers, route, raw, create, |body| Ok(body.to_string())).await
+}
+
+/// [`create_once`], storing for replays what `keep` makes of the answer (secrets left out).
+async fn create_once_keeping<T: Serialize>(
+    s: &AppState,
+    c: &Caller,
+    headers: &HeaderMap,
+    route: &str,
+    raw: &[u8],
+    create: impl std::future::Future<Output = Result<T, AppError>>,
+    keep: impl Fn(&str) -> Result<String, AppError>,
+) -> ApiResult<Response> {
     let rid = &c.ctx.request_id;
     let json = |status: StatusCode, body: String| {
         let mut r = (status, body).into_response();
@@ -411,7 +433,8 @@ async fn create_once<T: Serialize>(
     let value = create.await.map_err(|e| ApiError::new(e, rid))?;
     let body = serde_json::to_string(&value).map_err(|e| ApiError::new(AppError::Internal(e.to_string()), rid))?;
     if let Some(key) = &key {
-        s.app.store.save_idempotent_response(t, key, &hash, 201, &body).await.map_err(|e| ApiError::new(e, rid))?;
+        let kept = keep(&body).map_err(|e| ApiError::new(e, rid))?;
+        s.app.store.save_idempotent_response(t, key, &hash, 201, &kept).await.map_err(|e| ApiError::new(e, rid))?;
     }
     Ok(json(StatusCode::CREATED, body))
 }
@@ -677,7 +700,7 @@ async fn create_person(
     headers: HeaderMap,
     body: JsonBody<PersonInput>,
 ) -> ApiResult<Response> {
-    create_once(&s, &c, &headers, "people", &body.raw, s.app.create_person(&c.principal, &body.value)).await
+    create_once(&s, &c, &headers, "people", &body.raw, s.app.create_person(&c.principal, &c.ctx, &body.value)).await
 }
 
 #[utoipa::path(get, path = "/api/v1/people/{id}", tag = "directory", params(("id" = String, Path)),
@@ -698,25 +721,28 @@ async fn update_person(
 ) -> ApiResult<Json<Person>> {
     let rid = &c.ctx.request_id;
     let id: PersonId = parse_id(&id, "person", rid)?;
-    s.app.update_person(&c.principal, id, &body.value).await.map(Json).map_err(|e| ApiError::new(e, rid))
+    s.app.update_person(&c.principal, &c.ctx, id, &body.value).await.map(Json).map_err(|e| ApiError::new(e, rid))
 }
 
 async fn import(s: &AppState, c: &Caller, kind: ImportKind, data: &[u8]) -> ApiResult<Json<ImportReport>> {
     let rid = &c.ctx.request_id;
-    s.app.import_as(&c.principal, kind, data).await.map(Json).map_err(|e| ApiError::new(e, rid))
+    s.app.import_as(&c.principal, &c.ctx, kind, data).await.map(Json).map_err(|e| ApiError::new(e, rid))
 }
 
 /// Bulk import people from CSV (UTF-8). Columns: name, name_latin, aliases (`;`-separated),
 /// employee_no, department (code), email, phone, active, forwarding. All rows or none.
+/// Spreadsheets, archives, images and UTF-16 files are refused with 415.
 #[utoipa::path(post, path = "/api/v1/people/import", tag = "directory", request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = ImportReport), (status = 422, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = ImportReport), (status = 422, body = Problem), (status = 413, body = Problem),
+        (status = 415, body = Problem)), security(("bearer" = [])))]
 async fn import_people(State(s): State<AppState>, c: Caller, CsvBody(data): CsvBody) -> ApiResult<Json<ImportReport>> {
     import(&s, &c, ImportKind::People, &data).await
 }
 
 /// Bulk import departments and teams from CSV. Columns: code, name, name_en, kind, parent, email.
 #[utoipa::path(post, path = "/api/v1/departments/import", tag = "directory", request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = ImportReport), (status = 422, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = ImportReport), (status = 422, body = Problem), (status = 413, body = Problem),
+        (status = 415, body = Problem)), security(("bearer" = [])))]
 async fn import_departments(
     State(s): State<AppState>,
     c: Caller,
@@ -741,7 +767,8 @@ async fn create_department(
     headers: HeaderMap,
     body: JsonBody<DepartmentInput>,
 ) -> ApiResult<Response> {
-    create_once(&s, &c, &headers, "departments", &body.raw, s.app.create_department(&c.principal, &body.value)).await
+    let created = s.app.create_department(&c.principal, &c.ctx, &body.value);
+    create_once(&s, &c, &headers, "departments", &body.raw, created).await
 }
 
 #[utoipa::path(get, path = "/api/v1/departments/{id}", tag = "directory", params(("id" = String, Path)),
@@ -762,7 +789,7 @@ async fn update_department(
 ) -> ApiResult<Json<Department>> {
     let rid = &c.ctx.request_id;
     let id: DepartmentId = parse_id(&id, "department", rid)?;
-    s.app.update_department(&c.principal, id, &body.value).await.map(Json).map_err(|e| ApiError::new(e, rid))
+    s.app.update_department(&c.principal, &c.ctx, id, &body.value).await.map(Json).map_err(|e| ApiError::new(e, rid))
 }
 
 /// Delete a department that no person, team or item refers to (409 otherwise).
@@ -771,7 +798,11 @@ async fn update_department(
 async fn delete_department(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let rid = &c.ctx.request_id;
     let id: DepartmentId = parse_id(&id, "department", rid)?;
-    s.app.delete_department(&c.principal, id).await.map(|_| StatusCode::NO_CONTENT).map_err(|e| ApiError::new(e, rid))
+    s.app
+        .delete_department(&c.principal, &c.ctx, id)
+        .await
+        .map(|_| StatusCode::NO_CONTENT)
+        .map_err(|e| ApiError::new(e, rid))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -800,7 +831,7 @@ async fn create_user(
     headers: HeaderMap,
     body: JsonBody<UserInput>,
 ) -> ApiResult<Response> {
-    create_once(&s, &c, &headers, "users", &body.raw, s.app.add_user(&c.principal, &body.value)).await
+    create_once(&s, &c, &headers, "users", &body.raw, s.app.add_user(&c.principal, &c.ctx, &body.value)).await
 }
 
 #[utoipa::path(get, path = "/api/v1/sites", tag = "directory", responses((status = 200, body = SiteList)), security(("bearer" = [])))]
@@ -818,7 +849,7 @@ async fn create_site(
     headers: HeaderMap,
     body: JsonBody<SiteInput>,
 ) -> ApiResult<Response> {
-    let created = s.app.create_site(&c.principal, &body.value.name, body.value.address.as_deref());
+    let created = s.app.create_site(&c.principal, &c.ctx, &body.value.name, body.value.address.as_deref());
     create_once(&s, &c, &headers, "sites", &body.raw, created).await
 }
 
@@ -837,7 +868,128 @@ async fn create_location(
     headers: HeaderMap,
     body: JsonBody<LocationInput>,
 ) -> ApiResult<Response> {
-    create_once(&s, &c, &headers, "locations", &body.raw, s.app.create_location(&c.principal, &body.value)).await
+    let created = s.app.create_location(&c.principal, &c.ctx, &body.value);
+    create_once(&s, &c, &headers, "locations", &body.raw, created).await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenList {
+    pub items: Vec<ApiToken>,
+    pub next_cursor: Option<String>,
+}
+
+/// Tokens of the organisation (admins) or the caller's own (everyone else), newest first.
+/// Secrets are never listed.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "auth",
+    responses((status = 200, body = TokenList), (status = 401, body = Problem)), security(("bearer" = [])))]
+async fn list_tokens(State(s): State<AppState>, c: Caller) -> ApiResult<Json<TokenList>> {
+    let items = s.app.list_tokens(&c.principal).await.map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
+    Ok(Json(TokenList { items, next_cursor: None }))
+}
+
+/// Create an API token for oneself or (admins) for another user of the organisation, optionally
+/// with a narrower role, a scope (`full`, `scanner`, `read_only`) and a lifetime (`expires_in`,
+/// e.g. `90d`). The answer holds the secret, shown only this once; a request retried with the
+/// same `Idempotency-Key` gets the same token without its secret.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "auth", request_body = TokenInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key for retries")),
+    responses((status = 201, body = CreatedToken), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn create_token(
+    State(s): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    body: JsonBody<TokenInput>,
+) -> ApiResult<Response> {
+    let created = s.app.add_token(&c.principal, &c.ctx, &body.value);
+    let without_secret = |answer: &str| {
+        let mut v: serde_json::Value =
+            serde_json::from_str(answer).map_err(|e| AppError::Internal(format!("token answer: {e}")))?;
+        if let Some(fields) = v.as_object_mut() {
+            fields.insert("secret".into(), serde_json::Value::Null);
+        }
+        Ok(v.to_string())
+    };
+    create_once_keeping(&s, &c, &headers, "tokens", &body.raw, created, without_secret).await
+}
+
+/// Revoke a token: one's own, or (admins) any of the organisation's. Requests made with it then
+/// answer 401. Revoking a revoked token changes nothing.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "auth", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn revoke_token(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let rid = &c.ctx.request_id;
+    let id: TokenId = parse_id(&id, "token", rid)?;
+    s.app
+        .revoke_token(&c.principal, &c.ctx, id)
+        .await
+        .map(|_| StatusCode::NO_CONTENT)
+        .map_err(|e| ApiError::new(e, rid))
+}
+
+/// Exchange an organisation, login and password for an API token (for example to set up a
+/// scanner station), optionally narrowed (`role`, `scope`); it lasts 90 days unless `expires_in`
+/// says otherwise. Failed attempts count towards the login lockout like console logins: a locked
+/// account or address answers 429 `too_many_attempts` with `Retry-After`.
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = PasswordTokenInput,
+    responses((status = 201, body = CreatedToken), (status = 401, body = Problem), (status = 422, body = Problem),
+        (status = 429, body = Problem, headers(("Retry-After" = u64, description = "Seconds until the next attempt")))))]
+async fn password_token(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    body: JsonBody<PasswordTokenInput>,
+) -> ApiResult<Response> {
+    let created = s.app.token_for_password(&ctx, &body.value).await.map_err(|e| ApiError::new(e, &ctx.request_id))?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LockoutList {
+    pub items: Vec<Lockout>,
+    pub next_cursor: Option<String>,
+}
+
+/// Accounts of the organisation that are locked after repeated failed logins (admin only).
+#[utoipa::path(get, path = "/api/v1/lockouts", tag = "auth",
+    responses((status = 200, body = LockoutList), (status = 403, body = Problem)), security(("bearer" = [])))]
+async fn list_lockouts(State(s): State<AppState>, c: Caller) -> ApiResult<Json<LockoutList>> {
+    let items = s.app.list_lockouts(&c.principal).await.map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
+    Ok(Json(LockoutList { items, next_cursor: None }))
+}
+
+/// Lift a user's login lockout (admin only; audited).
+#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "auth", params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn unlock_user(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let rid = &c.ctx.request_id;
+    mailroom_domain::auth::require(c.principal.role, mailroom_domain::auth::Permission::ManageUsers)
+        .map_err(|e| ApiError::new(e, rid))?;
+    let id: UserId = parse_id(&id, "user", rid)?;
+    s.app.unlock_user(&c.principal, &c.ctx, id).await.map(|_| StatusCode::NO_CONTENT).map_err(|e| ApiError::new(e, rid))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct AuditQuery {
+    /// Only events whose kind starts with this, e.g. `admin.` or `admin.token.`.
+    pub kind: Option<String>,
+    pub cursor: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+}
+
+/// The organisation's audit log, newest first: administrative actions (`admin.*`: directory,
+/// users, tokens, unlocks) and every custody event, each with who, when, from where (address,
+/// device, token) and the request id. Admin only.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, body = EventList), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn audit_log(State(s): State<AppState>, c: Caller, Q(q): Q<AuditQuery>) -> ApiResult<Json<EventList>> {
+    let page = s
+        .app
+        .audit_log(&c.principal, q.kind.as_deref(), q.cursor.as_deref(), q.limit)
+        .await
+        .map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
+    Ok(Json(EventList { items: page.items, next_cursor: page.next_cursor }))
 }
 
 /// An organisation's retention policies. Categories not listed are kept indefinitely.
@@ -939,7 +1091,8 @@ impl utoipa::Modify for BearerAuth {
 #[openapi(
     info(title = "mailroom API", description = "Inbound mail, directory and custody for on-site mailrooms. Errors are RFC 9457 problem+json with a stable `code`."),
     paths(me, list_tenants, create_tenant, list_assignments, create_assignment, delete_assignment,
-        list_users, create_user, set_clearance, list_delegations, create_delegation, revoke_delegation, delegated_items,
+        list_users, create_user, set_clearance, unlock_user, list_lockouts, list_tokens, create_token, revoke_token,
+        password_token, audit_log, list_delegations, create_delegation, revoke_delegation, delegated_items,
         create_item, list_items, my_items, get_item, transition_item, item_events, item_handover, item_signature, item_receipt,
         custody_public_key, custody_verify, report_summary, report_summary_csv,
         list_people, create_person, get_person, update_person, import_people,
@@ -947,7 +1100,7 @@ impl utoipa::Modify for BearerAuth {
         list_sites, create_site, list_locations, create_location, get_retention, put_retention, detect_carrier),
     components(schemas(Problem, mailroom_app::RowError, mailroom_app::retention::PolicyInput)),
     modifiers(&BearerAuth),
-    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller and the organisation's users"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"))
+    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller, users, API tokens and login lockouts"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"), (name = "audit", description = "The audit log of administrative actions"))
 )]
 pub struct ApiDoc;
 

@@ -86,9 +86,21 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
 /// A raw CSV body.
 pub struct CsvBody(pub Vec<u8>);
 
+/// Content types under which browsers and tools send CSV files.
+const CSV_TYPES: &[&str] =
+    &["text/csv", "application/csv", "text/plain", "application/vnd.ms-excel", "application/octet-stream"];
+
 impl FromRequest<AppState> for CsvBody {
     type Rejection = ApiError;
     async fn from_request(req: Request, _: &AppState) -> Result<Self, Self::Rejection> {
+        let ct = req.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if !essence.is_empty() && !CSV_TYPES.contains(&essence.as_str()) {
+            return Err(ApiError::new(
+                AppError::new(ErrorCode::UnsupportedMediaType, "send the file as text/csv (UTF-8)"),
+                &request_id(req.headers()),
+            ));
+        }
         let (raw, _) = read_body(req, CSV_LIMIT).await?;
         Ok(CsvBody(raw))
     }

@@ -369,6 +369,7 @@ mod tests {
             ErrorCode::UnsupportedMediaType,
             ErrorCode::IdempotencyMismatch,
             ErrorCode::Shredded,
+            ErrorCode::TooManyAttempts,
             ErrorCode::Internal,
         ] {
             wanted.push(format!("error.{code}"));

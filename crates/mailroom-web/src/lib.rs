@@ -17,6 +17,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, post, put};
 use mailroom_app::App;
+use mailroom_app::outbound::IpRange;
 use mailroom_app::store::Attachment;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,13 +30,15 @@ pub use metrics::Metrics;
 pub struct AppState {
     pub app: App,
     pub metrics: Arc<Metrics>,
-    /// Set the `Secure` flag on cookies (behind HTTPS).
+    /// Set the `Secure` flag on cookies and send `Strict-Transport-Security` (behind HTTPS).
     pub secure_cookies: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the real client address.
+    pub trusted_proxies: Vec<IpRange>,
 }
 
 impl AppState {
     pub fn new(app: App) -> AppState {
-        AppState { app, metrics: Arc::new(Metrics::default()), secure_cookies: false }
+        AppState { app, metrics: Arc::new(Metrics::default()), secure_cookies: false, trusted_proxies: Vec::new() }
     }
 }
 
@@ -103,7 +106,8 @@ async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Respons
     resp
 }
 
-async fn security_headers(req: Request, next: Next) -> Response {
+async fn security_headers(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
@@ -112,7 +116,81 @@ async fn security_headers(req: Request, next: Next) -> Response {
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
+    );
+    h.insert(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin"));
+    h.insert(HeaderName::from_static("cross-origin-resource-policy"), HeaderValue::from_static("same-origin"));
+    h.insert(HeaderName::from_static("x-permitted-cross-domain-policies"), HeaderValue::from_static("none"));
+    if s.secure_cookies {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    if api {
+        // API answers hold organisation data: no shared or browser caches.
+        h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    }
     resp
+}
+
+/// Whether a browser says (or its `Origin` shows) that the request comes from another site.
+fn cross_site(h: &axum::http::HeaderMap) -> bool {
+    if let Some(site) = h.get("sec-fetch-site") {
+        return !matches!(site.to_str(), Ok("same-origin" | "none"));
+    }
+    match (h.get(header::ORIGIN), h.get(header::HOST)) {
+        (Some(origin), Some(host)) => {
+            let origin = origin.to_str().unwrap_or("null");
+            let authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+            authority.is_none_or(|a| !a.eq_ignore_ascii_case(host.to_str().unwrap_or("")))
+        }
+        _ => false,
+    }
+}
+
+/// Refuses state-changing requests that a browser made on behalf of another site (a second line
+/// of defence behind the CSRF tokens; requests without browser headers are not affected).
+async fn refuse_cross_site(req: Request, next: Next) -> Response {
+    if req.method().is_safe() || !cross_site(req.headers()) {
+        return next.run(req).await;
+    }
+    let msg = "cross-site requests are not accepted";
+    if req.uri().path().starts_with("/api/") {
+        let rid = context::request_id(req.headers());
+        problem::ApiError::new(mailroom_app::AppError::new(mailroom_domain::ErrorCode::Forbidden, msg), &rid)
+            .into_response()
+    } else {
+        ui::forbidden_page(&req, msg)
+    }
+}
+
+/// Records the client's address for the request: the peer's, or the one a trusted reverse
+/// proxy put last into `X-Forwarded-For` (the nearest hop it did not add itself).
+async fn client_address(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_canonical());
+    if let Some(peer) = peer {
+        let trusted = |ip: std::net::IpAddr| s.trusted_proxies.iter().any(|r| r.contains(ip));
+        let mut client = peer;
+        if trusted(peer) {
+            let hops: Vec<std::net::IpAddr> = req
+                .headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+                .map(|a| a.to_canonical())
+                .collect();
+            for hop in hops.into_iter().rev() {
+                client = hop;
+                if !trusted(hop) {
+                    break;
+                }
+            }
+        }
+        req.extensions_mut().insert(context::ClientAddr(client));
+    }
+    next.run(req).await
 }
 
 async fn not_found(req: Request) -> Response {
@@ -174,8 +252,10 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(ui::routes())
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), client_address))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(refuse_cross_site))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
         .with_state(state)

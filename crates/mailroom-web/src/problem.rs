@@ -40,6 +40,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ErrorCode::Shredded => StatusCode::GONE,
+        ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -58,6 +59,7 @@ fn title_for(code: ErrorCode) -> &'static str {
         ErrorCode::IdempotencyMismatch => "Idempotency key reused",
         ErrorCode::SealMismatch => "Seal number does not match",
         ErrorCode::Shredded => "Destroyed under the retention policy",
+        ErrorCode::TooManyAttempts => "Too many attempts",
         ErrorCode::Internal => "Internal error",
     }
 }
@@ -80,6 +82,7 @@ impl ApiError {
         let (detail, field, errors) = match &self.error {
             AppError::Domain(d) => (d.message.clone(), d.field.clone(), None),
             AppError::Rows(rows) => (self.error.to_string(), None, Some(rows.clone())),
+            AppError::Throttled { .. } => (self.error.to_string(), None, None),
             AppError::Internal(_) => {
                 (format!("something went wrong; quote request id {}", self.request_id), None, None)
             }
@@ -110,7 +113,18 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let Some(v) = retry_after(&self.error) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         r
+    }
+}
+
+/// The `Retry-After` header (seconds) for a throttled request.
+pub fn retry_after(e: &AppError) -> Option<HeaderValue> {
+    match e {
+        AppError::Throttled { retry_after } => Some(HeaderValue::from(*retry_after)),
+        _ => None,
     }
 }
 

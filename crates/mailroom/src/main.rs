@@ -65,9 +65,11 @@ enum Command {
         /// Seed the demo organisations (idempotent) and print their logins.
         #[arg(long)]
         demo: bool,
-        /// Mark cookies Secure (set when served over HTTPS).
+        /// Mark cookies Secure and send Strict-Transport-Security (set when served over HTTPS).
         #[arg(long, env = "MAILROOM_SECURE_COOKIES")]
         secure_cookies: bool,
+        #[command(flatten)]
+        security: SecurityArgs,
     },
     /// Create or upgrade the database schema.
     Migrate {
@@ -145,6 +147,73 @@ enum Command {
         #[command(flatten)]
         db: DbArg,
     },
+}
+
+/// Login throttling, sessions, proxies and outbound targets.
+#[derive(clap::Args, Clone)]
+struct SecurityArgs {
+    /// Failed logins an account may have before it is locked (0: never lock).
+    #[arg(long, env = "MAILROOM_LOGIN_MAX_FAILURES", default_value_t = 5)]
+    login_max_failures: u32,
+    /// First account lockout in seconds; each further failure doubles it.
+    #[arg(long, env = "MAILROOM_LOGIN_LOCKOUT_SECS", default_value_t = 60)]
+    login_lockout_secs: i64,
+    /// Longest account lockout in seconds.
+    #[arg(long, env = "MAILROOM_LOGIN_MAX_LOCKOUT_SECS", default_value_t = 3600)]
+    login_max_lockout_secs: i64,
+    /// Failed logins from one address before it is blocked for the window (0: never).
+    #[arg(long, env = "MAILROOM_LOGIN_ADDRESS_MAX_FAILURES", default_value_t = 20)]
+    login_address_max_failures: u32,
+    /// Failures further apart than this many seconds start the count afresh; also how long an
+    /// address stays blocked.
+    #[arg(long, env = "MAILROOM_LOGIN_WINDOW_SECS", default_value_t = 900)]
+    login_window_secs: i64,
+    /// Console sessions end after this many minutes without a request.
+    #[arg(long, env = "MAILROOM_SESSION_IDLE_MINUTES", default_value_t = 60)]
+    session_idle_minutes: i64,
+    /// Reverse proxies (addresses or ranges, comma-separated) whose X-Forwarded-For is trusted.
+    #[arg(long, env = "MAILROOM_TRUSTED_PROXIES", default_value = "")]
+    trusted_proxies: String,
+    /// Private hosts and ranges (comma-separated) that webhooks may call besides public addresses.
+    #[arg(long, env = "MAILROOM_OUTBOUND_ALLOW", default_value = "")]
+    outbound_allow: String,
+}
+
+impl SecurityArgs {
+    fn policy(&self) -> Result<mailroom_app::security::SecurityPolicy> {
+        use mailroom_domain::throttle::ThrottleRule;
+        let window = self.login_window_secs.max(1);
+        Ok(mailroom_app::security::SecurityPolicy {
+            account: ThrottleRule {
+                max_failures: self.login_max_failures,
+                window_secs: window,
+                lockout_secs: self.login_lockout_secs.max(1),
+                max_lockout_secs: self.login_max_lockout_secs.max(self.login_lockout_secs.max(1)),
+            },
+            address: ThrottleRule {
+                max_failures: self.login_address_max_failures,
+                window_secs: window,
+                lockout_secs: window,
+                max_lockout_secs: window,
+            },
+            session_idle_secs: self.session_idle_minutes.max(1) * 60,
+            session_hours: mailroom_app::auth::SESSION_HOURS,
+            outbound: mailroom_app::outbound::OutboundPolicy::parse(&self.outbound_allow)
+                .context("MAILROOM_OUTBOUND_ALLOW")?,
+        })
+    }
+
+    fn trusted_proxies(&self) -> Result<Vec<mailroom_app::outbound::IpRange>> {
+        self.trusted_proxies
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                mailroom_app::outbound::IpRange::parse(p)
+                    .with_context(|| format!("MAILROOM_TRUSTED_PROXIES: {p:?} is not an address or range"))
+            })
+            .collect()
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -258,6 +327,15 @@ enum TenantCommand {
 
 #[derive(Subcommand)]
 enum UserCommand {
+    /// Lift a user's login lockout after repeated failed logins (recorded in the audit log).
+    Unlock {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        login: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
     /// Create a user. The password is read from MAILROOM_PASSWORD or, if unset, from the first line of stdin.
     Create {
         #[arg(long)]
@@ -317,6 +395,32 @@ enum TokenCommand {
         tenant: String,
         #[arg(long)]
         user: String,
+        /// What the token is for, e.g. "scanner 2F".
+        #[arg(long)]
+        name: Option<String>,
+        /// full (default), scanner (register and look up items) or read_only.
+        #[arg(long)]
+        scope: Option<String>,
+        /// A narrower role than the user's: staff or employee.
+        #[arg(long)]
+        role: Option<String>,
+        /// Lifetime such as 90d, 12h or 30m; without it the token lasts until revoked.
+        #[arg(long)]
+        expires_in: Option<String>,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// List API tokens (never their secrets).
+    List {
+        /// Only this organisation's.
+        #[arg(long)]
+        tenant: Option<String>,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Revoke an API token by id; requests made with it then answer 401.
+    Revoke {
+        id: String,
         #[command(flatten)]
         db: DbArg,
     },
@@ -403,7 +507,9 @@ fn parse_category(s: &str) -> Result<Category> {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Serve { db, addr, demo, secure_cookies } => serve(db, addr, demo, secure_cookies).await,
+        Command::Serve { db, addr, demo, secure_cookies, security } => {
+            serve(db, addr, demo, secure_cookies, security).await
+        }
         Command::Migrate { db } => {
             open(&db).await?;
             println!("database is up to date ({})", redact(&db.url()?));
@@ -513,10 +619,80 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("unassigned {login}@{tenant} from {to}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Token { command: TokenCommand::Create { tenant, user, db } } => {
+        Command::User { command: UserCommand::Unlock { tenant, login, db } } => {
             let app = open(&db).await?;
-            let token = app.create_token(&tenant, &user).await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
-            println!("{token}");
+            app.unlock_login(&tenant, &login).await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            println!("unlocked {login} in {tenant}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token { command: TokenCommand::Create { tenant, user, name, scope, role, expires_in, db } } => {
+            let input = mailroom_app::tokens::TokenInput { name, user_id: None, role, scope, expires_in };
+            let spec = mailroom_app::tokens::TokenSpec::from_input(&input).map_err(|e| anyhow::anyhow!(e.message))?;
+            let app = open(&db).await?;
+            let created =
+                app.create_token_with(&tenant, &user, &spec).await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            let t = &created.token;
+            eprintln!(
+                "created token {} for {user} in {tenant}: scope {}, role {}, {}",
+                t.id,
+                t.scope,
+                t.role.map_or("as the user".to_string(), |r| r.to_string()),
+                t.expires_at.map_or("no expiry".to_string(), |e| format!("expires {}", e.to_rfc3339()))
+            );
+            println!("{}", created.secret.unwrap_or_default());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token { command: TokenCommand::List { tenant, db } } => {
+            let app = open(&db).await?;
+            let err = |e: AppError| anyhow::anyhow!(describe(&e));
+            let tenants = app.store.list_tenants().await.map_err(|e| anyhow::anyhow!(e.to_string()))?;
+            let only = match &tenant {
+                Some(slug) => Some(
+                    tenants
+                        .iter()
+                        .find(|t| &t.slug == slug)
+                        .with_context(|| format!("no organisation with slug {slug:?}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            println!("id\torganisation\tuser\tname\tscope\trole\tcreated\texpires\tlast_used\tstatus");
+            let now = app.clock.now();
+            for tok in app.tokens_of(only).await.map_err(err)? {
+                let slug = tenants.iter().find(|t| t.id == tok.tenant_id).map_or("?", |t| t.slug.as_str());
+                let login = app
+                    .store
+                    .user(tok.tenant_id, tok.user_id)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e.to_string()))?
+                    .map_or_else(|| tok.user_id.to_string(), |u| u.login);
+                let status = if tok.revoked_at.is_some() {
+                    "revoked"
+                } else if tok.expires_at.is_some_and(|e| e <= now) {
+                    "expired"
+                } else {
+                    "active"
+                };
+                let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or("-".to_string(), |t| t.to_rfc3339());
+                println!(
+                    "{}\t{slug}\t{login}\t{}\t{}\t{}\t{}\t{}\t{}\t{status}",
+                    tok.id,
+                    if tok.name.is_empty() { "-" } else { &tok.name },
+                    tok.scope,
+                    tok.role.map_or("-".to_string(), |r| r.to_string()),
+                    tok.created_at.to_rfc3339(),
+                    time(tok.expires_at),
+                    time(tok.last_used_at),
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token { command: TokenCommand::Revoke { id, db } } => {
+            let id: mailroom_domain::ids::TokenId =
+                id.trim().parse().map_err(|_| anyhow::anyhow!("{id:?} is not a token id"))?;
+            let app = open(&db).await?;
+            let tok = app.revoke_token_by_id(id).await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            println!("revoked token {}", tok.id);
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { db } => {
@@ -792,7 +968,7 @@ async fn import(kind: ImportWhat, file: std::path::PathBuf, tenant: String, db: 
         ImportWhat::People => ImportKind::People,
         ImportWhat::Departments => ImportKind::Departments,
     };
-    let result = app.import_csv(t.id, kind, &data, &progress).await;
+    let result = app.import_csv(t.id, &mailroom_app::operator(), kind, &data, &progress).await;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -805,7 +981,9 @@ async fn import(kind: ImportWhat, file: std::path::PathBuf, tenant: String, db: 
     }
 }
 
-async fn serve(db: DbArg, addr: String, demo: bool, secure_cookies: bool) -> Result<ExitCode> {
+async fn serve(db: DbArg, addr: String, demo: bool, secure_cookies: bool, security: SecurityArgs) -> Result<ExitCode> {
+    let policy = security.policy()?;
+    let trusted_proxies = security.trusted_proxies()?;
     let url = db.url()?;
     let keys = match MasterKeys::from_env(&url).map_err(app_err)? {
         Some(k) => k,
@@ -820,7 +998,7 @@ async fn serve(db: DbArg, addr: String, demo: bool, secure_cookies: bool) -> Res
     for w in &keys.warnings {
         tracing::warn!("{w}");
     }
-    let app = open_with(&url, Some(keys)).await?;
+    let app = open_with(&url, Some(keys)).await?.with_security(policy);
     if demo {
         let created = app.seed_demo().await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
         tracing::info!(created, "demo data ready");
@@ -876,6 +1054,7 @@ async fn serve(db: DbArg, addr: String, demo: bool, secure_cookies: bool) -> Res
     }
     let mut state = mailroom_web::AppState::new(app);
     state.secure_cookies = secure_cookies;
+    state.trusted_proxies = trusted_proxies;
     mailroom_web::serve(state, listener, shutdown_signal()).await?;
     tracing::info!("shut down cleanly");
     Ok(ExitCode::SUCCESS)

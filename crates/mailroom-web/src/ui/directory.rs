@@ -246,7 +246,7 @@ pub(crate) async fn create_person(
     u.require(Permission::ManageDirectory)?;
     u.check_csrf(&f.csrf)?;
     let result = match f.input() {
-        Ok(input) => s.app.create_person(&u.principal, &input).await,
+        Ok(input) => s.app.create_person(&u.principal, &u.ctx, &input).await,
         Err(e) => Err(e.into()),
     };
     match result {
@@ -291,7 +291,7 @@ pub(crate) async fn update_person(
     u.check_csrf(&f.csrf)?;
     let id = parse_person_id(&u, &id)?;
     let result = match f.input() {
-        Ok(input) => s.app.update_person(&u.principal, id, &input).await,
+        Ok(input) => s.app.update_person(&u.principal, &u.ctx, id, &input).await,
         Err(e) => Err(e.into()),
     };
     match result {
@@ -495,7 +495,7 @@ pub(crate) async fn create_department(
     u.require(Permission::ManageDirectory)?;
     u.check_csrf(&f.csrf)?;
     let result = match f.input(&s, &u).await {
-        Ok(input) => s.app.create_department(&u.principal, &input).await,
+        Ok(input) => s.app.create_department(&u.principal, &u.ctx, &input).await,
         Err(e) => Err(e),
     };
     match result {
@@ -558,7 +558,7 @@ pub(crate) async fn update_department(
             {
                 input.key_contact_id = Some(kc);
             }
-            s.app.update_department(&u.principal, id, &input).await
+            s.app.update_department(&u.principal, &u.ctx, id, &input).await
         }
         Err(e) => Err(e),
     };
@@ -593,7 +593,7 @@ pub(crate) async fn delete_department(
     u.require(Permission::ManageDirectory)?;
     u.check_csrf(&f.csrf)?;
     let id = parse_department_id(&u, &id)?;
-    match s.app.delete_department(&u.principal, id).await {
+    match s.app.delete_department(&u.principal, &u.ctx, id).await {
         Ok(()) => Ok(see_other("/ui/departments")),
         Err(e) if e.code() == mailroom_domain::ErrorCode::Conflict => {
             let d = s.app.department(&u.principal, id).await.map_err(|e| u.fail(e))?;

@@ -61,6 +61,11 @@ pub fn pages() -> Vec<(Method, &'static str)> {
     table().into_iter().map(|(m, p, _)| (m, p)).collect()
 }
 
+/// The translated 403 page for a console request refused by a middleware.
+pub fn forbidden_page(req: &Request, message: &str) -> Response {
+    view::forbidden(req.headers(), req.uri(), req.method(), message)
+}
+
 /// The translated 404 page for paths outside the API.
 pub fn not_found_page(req: &Request) -> Response {
     view::not_found(req.headers(), req.uri())

@@ -274,6 +274,7 @@ pub(crate) struct LoginForm {
 
 pub(crate) async fn login_submit(
     State(s): State<AppState>,
+    Ctx(ctx): Ctx,
     headers: HeaderMap,
     uri: Uri,
     FormData(f): FormData<LoginForm>,
@@ -281,16 +282,12 @@ pub(crate) async fn login_submit(
     let lang = Lang::parse(&f.lang).or_else(|| cookie_lang(&headers)).unwrap_or(Lang::ZhCn);
     let t = Tr(lang);
     let next = safe_next(Some(&f.next)).unwrap_or_default();
-    let retry = |error: &str, status: StatusCode| {
-        let view = LoginView {
-            org: f.org.clone(),
-            login: f.login.clone(),
-            lang,
-            next: next.clone(),
-            error: Some(t.get(error).to_string()),
-        };
+    let retry_with = |error: String, status: StatusCode| {
+        let view =
+            LoginView { org: f.org.clone(), login: f.login.clone(), lang, next: next.clone(), error: Some(error) };
         login_response(&s, &headers, &uri, status, view)
     };
+    let retry = |error: &str, status: StatusCode| retry_with(t.get(error).to_string(), status);
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
     if !crate::csrf_matches(&f.csrf, expected) {
         return retry("login.form_expired", StatusCode::FORBIDDEN);
@@ -298,7 +295,7 @@ pub(crate) async fn login_submit(
     if f.org.trim().is_empty() || f.login.trim().is_empty() || f.password.is_empty() {
         return retry("login.missing", StatusCode::UNPROCESSABLE_ENTITY);
     }
-    match s.app.login(&f.org, &f.login, &f.password, lang.code()).await {
+    match s.app.login_from(&ctx, &f.org, &f.login, &f.password, lang.code()).await {
         Ok((secret, _)) => {
             let mut r = see_other(if next.is_empty() { "/ui/" } else { &next });
             let secure = s.secure_cookies;
@@ -318,6 +315,12 @@ pub(crate) async fn login_submit(
             r
         }
         Err(e) if e.code() == ErrorCode::Unauthorized => retry("login.failed", StatusCode::UNAUTHORIZED),
+        Err(AppError::Throttled { retry_after }) => {
+            let minutes = retry_after.div_ceil(60).to_string();
+            let mut r = retry_with(t.fmt("login.locked", &[("minutes", &minutes)]), StatusCode::TOO_MANY_REQUESTS);
+            r.headers_mut().insert(header::RETRY_AFTER, retry_after.into());
+            r
+        }
         Err(e) => {
             let rid = crate::context::request_id(&headers);
             UiError::new(e, &rid, t, Chrome::new(t, "/ui/login", "login")).into_response()

@@ -168,7 +168,11 @@ impl IntoResponse for UiError {
             detail,
             request_id: (code == ErrorCode::Internal).then(|| self.request_id.clone()),
         };
-        html(status, &page)
+        let mut r = html(status, &page);
+        if let Some(v) = crate::problem::retry_after(&self.error) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        r
     }
 }
 
@@ -178,6 +182,11 @@ pub(crate) fn not_found(headers: &HeaderMap, uri: &Uri) -> Response {
     let here = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let chrome = Chrome::new(t, here, "none");
     UiError::new(AppError::not_found("page"), &request_id(headers), t, chrome).into_response()
+}
+
+/// The console's 403 page for a request refused before it reached a handler.
+pub(crate) fn forbidden(headers: &HeaderMap, uri: &Uri, method: &Method, message: &str) -> Response {
+    early_error(headers, &page_of(uri, method), AppError::new(ErrorCode::Forbidden, message))
 }
 
 /// An error page for a request that failed before the user was known.

@@ -339,6 +339,48 @@ async fn api_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
     let waiting = bv.employee.get("/api/v1/me/delegated-items").await;
     assert_eq!(waiting.body["items"].as_array().unwrap().len(), 0, "{}", waiting.text);
     no_leak("delegated items", &waiting.text, a);
+    // Lockouts, unlocking, tokens and the audit log: B's own only; A's ids answer as random ones.
+    hit("POST", "/api/v1/users/{id}/unlock");
+    same(
+        "unlock",
+        &admin.post(&format!("/api/v1/users/{}/unlock", srv.fx.staff.user_id), &json!({})).await,
+        &admin.post(&format!("/api/v1/users/{}/unlock", random()), &json!({})).await,
+    );
+    hit("GET", "/api/v1/lockouts");
+    let locks = admin.get("/api/v1/lockouts").await;
+    assert_eq!(locks.status, 200, "{}", locks.text);
+    no_leak("lockouts", &locks.text, a);
+    hit("POST", "/api/v1/tokens");
+    let own = admin.post("/api/v1/tokens", &json!({"name": "b token"})).await;
+    assert_eq!(own.status, 201, "{}", own.text);
+    same(
+        "token for A's user",
+        &admin.post("/api/v1/tokens", &json!({"user_id": srv.fx.staff.user_id})).await,
+        &admin.post("/api/v1/tokens", &json!({"user_id": random()})).await,
+    );
+    hit("GET", "/api/v1/tokens");
+    let toks = admin.get("/api/v1/tokens").await;
+    no_leak("tokens", &toks.text, a);
+    let a_tokens = srv.app.tokens_of(Some(srv.fx.tenant.id)).await.unwrap();
+    let a_token = a_tokens.first().map(|t| t.id.to_string()).unwrap();
+    assert!(!toks.text.contains(&a_token), "B lists A's token");
+    hit("DELETE", "/api/v1/tokens/{id}");
+    let del_a = admin.delete(&format!("/api/v1/tokens/{a_token}")).await;
+    let del_r = admin.delete(&format!("/api/v1/tokens/{}", random())).await;
+    del_a.assert_problem(404, "not_found");
+    same("revoke token", &del_a, &del_r);
+    hit("POST", "/api/v1/auth/token");
+    let anon = srv.anonymous();
+    let pw = |org: &str| json!({"organisation": org, "login": "admin", "password": "not the password"});
+    let wrong_a = anon.post("/api/v1/auth/token", &pw("acme")).await;
+    let wrong_none = anon.post("/api/v1/auth/token", &pw("no-such-org")).await;
+    wrong_a.assert_problem(401, "unauthorized");
+    same("password token", &wrong_a, &wrong_none);
+    hit("GET", "/api/v1/audit");
+    let audit = admin.get("/api/v1/audit").await;
+    assert_eq!(audit.status, 200, "{}", audit.text);
+    no_leak("audit", &audit.text, a);
+
     // Carrier recognition reads no tenant data at all.
     hit("GET", "/api/v1/carriers/detect");
     let det = clerk.get("/api/v1/carriers/detect?code=SF1234567890123").await;

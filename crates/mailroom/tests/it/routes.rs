@@ -49,6 +49,14 @@ pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/api/v1/users", Perm(P::ReadUsers)),
     r("POST", "/api/v1/users", Perm(P::ManageUsers)),
     r("PUT", "/api/v1/users/{id}/clearance", Perm(P::ManageUsers)),
+    r("POST", "/api/v1/users/{id}/unlock", Perm(P::ManageUsers)),
+    r("GET", "/api/v1/lockouts", Perm(P::ManageUsers)),
+    // API: tokens (one's own; administrators also others') and the audit log.
+    r("GET", "/api/v1/tokens", Signed),
+    r("POST", "/api/v1/tokens", Signed),
+    r("DELETE", "/api/v1/tokens/{id}", Signed),
+    r("POST", "/api/v1/auth/token", Public),
+    r("GET", "/api/v1/audit", Perm(P::ReadAuditLog)),
     // API: delegation (any signed-in user, for their own mail; administrators for others).
     r("GET", "/api/v1/delegations", Signed),
     r("POST", "/api/v1/delegations", Signed),

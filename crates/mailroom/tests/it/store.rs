@@ -157,13 +157,14 @@ async fn confidential_items_need_secure_locations(b: Backend) {
 
 async fn custody_log_is_append_only_in_the_database(b: Backend) {
     let Some((db, fx)) = setup(b).await else { return };
+    let before = db.scalar("SELECT COUNT(*) FROM custody_event").await;
     fx.app.register_item(&fx.staff, &ctx(), &parcel(&fx, "YT0000000001"), None).await.unwrap();
     let upd = db.exec("UPDATE custody_event SET actor_name = 'mallory'").await;
     assert!(upd.is_err(), "UPDATE must be refused");
     assert!(upd.unwrap_err().contains("append-only"));
     let del = db.exec("DELETE FROM custody_event").await;
     assert!(del.is_err(), "DELETE must be refused");
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM custody_event").await, 1);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM custody_event").await, before + 1);
     db.cleanup().await;
 }
 
@@ -227,15 +228,18 @@ async fn tampering_is_detected(b: Backend) {
         assert!(verdicts.iter().all(|v| v.broken.is_none()), "restore failed after {edit}");
     }
     // An inserted forged event (a copy with a new id at the end) is caught by the head.
+    let last = fx.app.store.custody_head(fx.tenant.id).await.unwrap().0;
     db.exec(&disable).await.unwrap();
     let forged = match b {
         Backend::Sqlite => format!(
-            "INSERT INTO custody_event SELECT randomblob(16), tenant_id, 5, item_id, kind, actor_id, actor_name, source, request_id, \
-             location_id, at, details, hash, hash FROM custody_event WHERE seq = 4 AND {tenant_match}"
+            "INSERT INTO custody_event SELECT randomblob(16), tenant_id, {}, item_id, kind, actor_id, actor_name, source, request_id, \
+             location_id, at, details, hash, hash FROM custody_event WHERE seq = {last} AND {tenant_match}",
+            last + 1
         ),
         Backend::Postgres => format!(
-            "INSERT INTO custody_event SELECT gen_random_uuid(), tenant_id, 5, item_id, kind, actor_id, actor_name, source, request_id, \
-             location_id, at, details, hash, hash FROM custody_event WHERE seq = 4 AND {tenant_match}"
+            "INSERT INTO custody_event SELECT gen_random_uuid(), tenant_id, {}, item_id, kind, actor_id, actor_name, source, request_id, \
+             location_id, at, details, hash, hash FROM custody_event WHERE seq = {last} AND {tenant_match}",
+            last + 1
         ),
     };
     db.exec(&forged).await.unwrap();
@@ -328,6 +332,7 @@ async fn directory_import_is_all_or_nothing(b: Backend) {
 /// Concurrent writes share commits on SQLite; a failing write does not take its batch down.
 async fn concurrent_writes_are_isolated(b: Backend) {
     let Some((db, fx)) = setup(b).await else { return };
+    let head_before = fx.app.store.custody_head(fx.tenant.id).await.unwrap().0;
     let mut tasks = Vec::new();
     for i in 0..200 {
         let app = fx.app.clone();
@@ -375,7 +380,7 @@ async fn concurrent_writes_are_isolated(b: Backend) {
     let (bogus, good) = tokio::join!(bogus, good);
     assert!(bogus.is_err());
     assert!(good.is_ok());
-    assert_eq!(fx.app.store.custody_head(fx.tenant.id).await.unwrap().0, 182);
+    assert_eq!(fx.app.store.custody_head(fx.tenant.id).await.unwrap().0, head_before + 182);
     let verdicts = fx.app.verify_custody().await.unwrap();
     assert!(verdicts.iter().all(|v| v.broken.is_none()));
     db.cleanup().await;
@@ -394,7 +399,7 @@ async fn people_update_and_left(b: Backend) {
         active: Some(false),
         forwarding: Some("转交财务部 Forward to Finance".into()),
     };
-    let p = fx.app.update_person(&fx.admin, fx.person.id, &input).await.unwrap();
+    let p = fx.app.update_person(&fx.admin, &ctx(), fx.person.id, &input).await.unwrap();
     assert!(!p.active);
     let again = fx.app.store.person(fx.tenant.id, fx.person.id).await.unwrap().unwrap();
     assert_eq!(again.forwarding.as_deref(), Some("转交财务部 Forward to Finance"));
@@ -403,12 +408,12 @@ async fn people_update_and_left(b: Backend) {
     let mut clash = input.clone();
     clash.employee_no = Some("E2".into());
     assert_eq!(
-        fx.app.update_person(&fx.admin, fx.person.id, &clash).await.err().map(|e| e.code()),
+        fx.app.update_person(&fx.admin, &ctx(), fx.person.id, &clash).await.err().map(|e| e.code()),
         Some(ErrorCode::Conflict)
     );
     // Staff may not edit the directory.
     assert_eq!(
-        fx.app.update_person(&fx.staff, fx.person.id, &input).await.err().map(|e| e.code()),
+        fx.app.update_person(&fx.staff, &ctx(), fx.person.id, &input).await.err().map(|e| e.code()),
         Some(ErrorCode::Forbidden)
     );
     db.cleanup().await;

@@ -186,10 +186,11 @@ impl Fixture {
             site_id: None,
         };
         app.store.set_user_clearance(tenant.id, admin_user.id, 3).await.expect("clearance");
-        let site = app.create_site(&admin, "HQ", Some("上海")).await.expect("site");
+        let site = app.create_site(&admin, &ctx(), "HQ", Some("上海")).await.expect("site");
         let shelf = app
             .create_location(
                 &admin,
+                &ctx(),
                 &LocationInput {
                     site_id: site.id,
                     code: "S1".into(),
@@ -203,6 +204,7 @@ impl Fixture {
         let secure = app
             .create_location(
                 &admin,
+                &ctx(),
                 &LocationInput {
                     site_id: site.id,
                     code: "SEC".into(),
@@ -216,6 +218,7 @@ impl Fixture {
         let dept = app
             .create_department(
                 &admin,
+                &ctx(),
                 &DepartmentInput {
                     code: "FIN".into(),
                     name: "财务部".into(),
@@ -231,6 +234,7 @@ impl Fixture {
         let person = app
             .create_person(
                 &admin,
+                &ctx(),
                 &PersonInput {
                     name: "张伟杰".into(),
                     name_latin: Some("Zhang Weijie".into()),
@@ -248,6 +252,7 @@ impl Fixture {
         let other_person = app
             .create_person(
                 &admin,
+                &ctx(),
                 &PersonInput {
                     name: "Emily Carter".into(),
                     name_latin: None,
@@ -293,15 +298,32 @@ pub struct TestServer {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// How a test server is configured beyond the defaults.
+#[derive(Default)]
+pub struct ServerOptions {
+    pub policy: Option<mailroom_app::security::SecurityPolicy>,
+    pub secure_cookies: bool,
+    pub trusted_proxies: Vec<mailroom_app::outbound::IpRange>,
+}
+
 impl TestServer {
     pub async fn start(backend: Backend) -> Option<TestServer> {
+        Self::start_with(backend, ServerOptions::default()).await
+    }
+
+    pub async fn start_with(backend: Backend, opts: ServerOptions) -> Option<TestServer> {
         let db = TestDb::new(backend).await?;
-        let app = open_app(&db.url).await;
+        let mut app = open_app(&db.url).await;
+        if let Some(policy) = opts.policy {
+            app = app.with_security(policy);
+        }
         let fx = Fixture::new(app.clone(), "acme").await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = mailroom_web::AppState::new(app.clone());
+        let mut state = mailroom_web::AppState::new(app.clone());
+        state.secure_cookies = opts.secure_cookies;
+        state.trusted_proxies = opts.trusted_proxies;
         tokio::spawn(async move {
             let _ = mailroom_web::serve(state, listener, async {
                 let _ = rx.await;
@@ -342,12 +364,16 @@ pub struct Client {
 
 pub struct Resp {
     pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
     pub content_type: String,
     pub body: Value,
     pub text: String,
 }
 
 impl Resp {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
     pub fn code(&self) -> &str {
         self.body["code"].as_str().unwrap_or("")
     }
@@ -371,10 +397,11 @@ impl Client {
     pub async fn send(&self, r: reqwest::RequestBuilder) -> Resp {
         let res = r.send().await.expect("request");
         let status = res.status().as_u16();
+        let headers = res.headers().clone();
         let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
         let text = res.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, content_type, body, text }
+        Resp { status, headers, content_type, body, text }
     }
 
     pub async fn get(&self, path: &str) -> Resp {
