@@ -46,9 +46,33 @@ impl Rng {
 }
 
 const INTERESTING: &[&[u8]] = &[
-    b",", b"\"", b"\n", b"\r\n", b"\xEF\xBB\xBF", b"\x00", b"\xFF", b";", b"-", b"data:image/png;base64,",
-    b"<svg", b" onload=", b"<script>", b"&#", b"{", b"}", b"[", b"]", b":", b"\\u0000", b"%", b"@", b"[::1]",
-    b"http://", b"https://", b"/32", b"0x7f.1",
+    b",",
+    b"\"",
+    b"\n",
+    b"\r\n",
+    b"\xEF\xBB\xBF",
+    b"\x00",
+    b"\xFF",
+    b";",
+    b"-",
+    b"data:image/png;base64,",
+    b"<svg",
+    b" onload=",
+    b"<script>",
+    b"&#",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b":",
+    b"\\u0000",
+    b"%",
+    b"@",
+    b"[::1]",
+    b"http://",
+    b"https://",
+    b"/32",
+    b"0x7f.1",
 ];
 
 fn mutate(rng: &mut Rng, seeds: &[Vec<u8>], input: &mut Vec<u8>) {
