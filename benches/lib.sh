@@ -59,6 +59,13 @@ start_server() {
     shift
     local out=$WORK/serve.out
     : >"$out"
+    # Attachments are encrypted at rest: a throwaway master key for the benchmark databases
+    # (SQLite with --demo would keep one next to its file; PostgreSQL needs it configured).
+    if [ -z "${MAILROOM_MASTER_KEY_FILE:-}" ]; then
+        "$BIN" keys generate >"$WORK/master.keys"
+        chmod 600 "$WORK/master.keys"
+        export MAILROOM_MASTER_KEY_FILE=$WORK/master.keys
+    fi
     "$BIN" serve --db "$url" --addr 127.0.0.1:0 "$@" >"$out" 2>"$WORK/serve.log" &
     SERVER_PID=$!
     local i
