@@ -30,12 +30,14 @@ done
 require_tools cargo curl jq sqlite3 psql
 build
 
-# name|loadgen options
+# name|loadgen options. The open-loop rows hold a steady rate; the 64-connection row shows the
+# capacity (and what queueing past it does to latency).
 LOADS=(
     "1 connection, closed loop|--connections 1"
     "8 connections, closed loop|--connections 8"
+    "200 req/s offered, open loop|--connections 16 --rate 200"
+    "500 req/s offered, open loop|--connections 32 --rate 500"
     "64 connections, closed loop|--connections 64"
-    "1,000 req/s offered, open loop|--connections 32 --rate 1000"
 )
 
 LOAD_BEFORE=$(loadavg)

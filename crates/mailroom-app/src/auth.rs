@@ -55,15 +55,11 @@ fn invalid_login() -> AppError {
 
 impl App {
     async fn principal_for(&self, tenant: TenantId, user: UserId) -> AppResult<Principal> {
-        let u = self.store.user(tenant, user).await?.ok_or_else(invalid_login)?;
+        // The user, their department and their clearance in one query: this runs for every request.
+        let (u, department_id, clearance) = self.store.user_principal(tenant, user).await?.ok_or_else(invalid_login)?;
         if !u.active {
             return Err(invalid_login());
         }
-        let department_id = match u.person_id {
-            Some(p) => self.store.person(tenant, p).await?.and_then(|p| p.department_id),
-            None => None,
-        };
-        let clearance = self.store.user_clearance(tenant, u.id).await?;
         Ok(Principal {
             clearance,
             tenant_id: u.tenant_id,

@@ -1,5 +1,6 @@
 // The `Store` implementation shared by both backends. Included into `sqlite` and `postgres`
-// after `common.rs`; each backend supplies `Backend`, `BACKEND_NAME`, `read` and `write`.
+// after `common.rs`; each backend supplies `Backend`, `BACKEND_NAME`, `read`, `write` and
+// `write_atomic`.
 
 #[async_trait::async_trait]
 impl crate::Store for Backend {
@@ -178,7 +179,12 @@ impl crate::Store for Backend {
 
     async fn register_item(&self, ins: ItemInsert, actor: &Actor, event: EventDraft) -> Result<Registered> {
         let actor = actor.clone();
-        self.write(move |c| Box::pin(async move { register_item(c, &ins, &actor, &event).await })).await
+        if ins.idempotency.is_some() {
+            self.write(move |c| Box::pin(async move { register_item(c, &ins, &actor, &event).await })).await
+        } else {
+            // Without an idempotency key the only write is one all-or-nothing insert.
+            self.write_atomic(move |c| Box::pin(async move { register_item(c, &ins, &actor, &event).await })).await
+        }
     }
     async fn change_item(&self, t: TenantId, id: ItemId, change: ItemChange, actor: &Actor, event: EventDraft) -> Result<Item> {
         let actor = actor.clone();
@@ -237,6 +243,9 @@ impl crate::Store for Backend {
 
     async fn user_clearance(&self, t: TenantId, user: UserId) -> Result<i64> {
         self.read(move |c| Box::pin(user_clearance(c, t, user))).await
+    }
+    async fn user_principal(&self, t: TenantId, id: UserId) -> Result<Option<(User, Option<DepartmentId>, i64)>> {
+        self.read(move |c| Box::pin(user_principal(c, t, id))).await
     }
     async fn set_user_clearance(&self, t: TenantId, user: UserId, level: i64) -> Result<()> {
         self.write(move |c| Box::pin(set_user_clearance(c, t, user, level))).await

@@ -219,6 +219,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// A user's clearance for confidential items (0 when none was granted).
     async fn user_clearance(&self, t: TenantId, user: UserId) -> Result<i64>;
+    /// A user with the department of their directory entry and their clearance: what resolving a
+    /// caller needs, in one query.
+    async fn user_principal(&self, t: TenantId, id: UserId) -> Result<Option<(User, Option<DepartmentId>, i64)>>;
     async fn set_user_clearance(&self, t: TenantId, user: UserId, level: i64) -> Result<()>;
     /// Stores a delegation and its custody event in one transaction.
     async fn create_delegation(&self, d: &Delegation, actor: &Actor, event: EventDraft) -> Result<()>;

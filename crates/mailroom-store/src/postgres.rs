@@ -4,12 +4,16 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::str::FromStr;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
+type Db = sqlx::Postgres;
 type Conn = sqlx::PgConnection;
 const FOR_UPDATE: &str = " FOR UPDATE";
+/// Rows per multi-row INSERT in bulk loads (2,900 item values, far below the limit of 65,535).
+const BULK_ROWS: usize = 100;
 const BACKEND_NAME: &str = "postgres";
 type Backend = PgStore;
 
@@ -17,6 +21,40 @@ include!("common.rs");
 include!("backend_impl.rs");
 
 type BoxFut<'c, T> = Pin<Box<dyn Future<Output = T> + Send + 'c>>;
+
+/// The tenant's chain head, locked until the transaction ends (other nodes append too).
+async fn chain_head(c: &mut Conn, t: TenantId) -> Result<(i64, String)> {
+    read_head(c, t).await
+}
+
+/// Moves the tenant's chain head to `ev`.
+async fn chain_advanced(c: &mut Conn, ev: &CustodyEvent) -> Result<()> {
+    write_head(c, ev.tenant_id, ev.seq, &ev.hash).await
+}
+
+/// `INSERT INTO item` with `$1`–`$29` that does nothing when the tenant already has an item with
+/// that tracking number.
+fn insert_item_unless_tracked_sql() -> String {
+    format!(
+        "INSERT INTO item ({ITEM_INSERT_COLUMNS}) VALUES {} \
+         ON CONFLICT (tenant_id, tracking_number) WHERE tracking_number IS NOT NULL DO NOTHING",
+        values_placeholders(1, 29)
+    )
+}
+
+/// Inserts a new item and its first custody event in one statement, unless the tenant already
+/// has an item with that tracking number (then nothing is inserted and the answer is false).
+async fn insert_item_with_event(c: &mut Conn, i: &Item, ev: &CustodyEvent) -> Result<bool> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "WITH new_item AS ({} RETURNING id) INSERT INTO custody_event ({EVENT_COLUMNS}) \
+             SELECT $30, $31, $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43 FROM new_item",
+            insert_item_unless_tracked_sql()
+        )
+    });
+    let done = bind_event(bind_item(sqlx::query(SQL.as_str()), i), ev).execute(&mut *c).await.map_err(db_err)?;
+    Ok(done.rows_affected() > 0)
+}
 
 pub struct PgStore {
     pool: PgPool,
@@ -51,5 +89,14 @@ impl PgStore {
         let r = f(&mut tx).await?;
         tx.commit().await?;
         Ok(r)
+    }
+
+    /// Each write is its own transaction here, so nothing differs from `write`.
+    async fn write_atomic<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn) -> BoxFut<'c, Result<T>> + Send + 'static,
+    {
+        self.write(f).await
     }
 }
