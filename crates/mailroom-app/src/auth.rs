@@ -8,7 +8,7 @@ use mailroom_domain::ErrorCode;
 use mailroom_domain::auth::Role;
 use mailroom_domain::custody::{Actor, hex};
 use mailroom_domain::ids::{TenantId, UserId};
-use mailroom_store::{AdminChange, ApiToken, User, WebSession};
+use mailroom_store::{AdminChange, ApiToken, TokenPrincipal, User, WebSession};
 use serde_json::json;
 
 /// A new user, as submitted.
@@ -213,9 +213,27 @@ impl App {
     /// Resolves a bearer token to its principal, acting with the token's role (a token whose
     /// role now exceeds its user's is refused), and the token itself (for its scope).
     pub async fn authenticate_api_token(&self, secret: &str) -> AppResult<(Principal, ApiToken)> {
-        let tok = self.usable_token(secret).await?;
-        let mut p = self.principal_for(tok.tenant_id, tok.user_id).await.map_err(|_| crate::tokens::bad_token())?;
-        p.role = mailroom_domain::token::effective_role(p.role, tok.role).ok_or_else(crate::tokens::bad_token)?;
+        // Token, user, department and clearance in one query: this runs for every API request.
+        let found = self.store.token_principal(&crate::tokens::token_hash(secret)).await?;
+        let TokenPrincipal { token: tok, user: u, department_id, clearance } =
+            found.ok_or_else(crate::tokens::bad_token)?;
+        self.check_token_usable(&tok).await?;
+        if !u.active {
+            return Err(crate::tokens::bad_token());
+        }
+        let role = mailroom_domain::token::effective_role(u.role, tok.role).ok_or_else(crate::tokens::bad_token)?;
+        let p = Principal {
+            clearance,
+            tenant_id: u.tenant_id,
+            home_tenant_id: u.tenant_id,
+            user_id: u.id,
+            login: u.login,
+            display_name: u.display_name,
+            role,
+            person_id: u.person_id,
+            department_id,
+            site_id: None,
+        };
         Ok((p, tok))
     }
 

@@ -10,6 +10,7 @@ mod error;
 pub mod import;
 pub mod items;
 pub mod outbound;
+pub mod placement;
 pub mod reports;
 pub mod retention;
 pub mod security;

@@ -109,6 +109,11 @@ fn may_manage_tokens(p: &Principal) -> bool {
     allowed(p.role, Permission::ManageUsers)
 }
 
+/// How a token secret is stored and looked up: SHA-256, lowercase hex.
+pub(crate) fn token_hash(secret: &str) -> String {
+    sha256_hex(secret.as_bytes())
+}
+
 impl App {
     /// Creates a token for `user`, audited as `actor`. `ceiling` is the most the token may allow
     /// (the creator's effective role when acting through the API).
@@ -138,7 +143,7 @@ impl App {
             id: TokenId::new(),
             tenant_id: user.tenant_id,
             user_id: user.id,
-            token_hash: sha256_hex(secret.as_bytes()),
+            token_hash: token_hash(&secret),
             name: spec.name.clone(),
             role,
             scope: spec.scope.unwrap_or(TokenScope::Full),
@@ -264,9 +269,8 @@ impl App {
         }
     }
 
-    /// The stored token for a secret, if it may still be used; records its use.
-    pub(crate) async fn usable_token(&self, secret: &str) -> AppResult<ApiToken> {
-        let tok = self.store.token_by_hash(&sha256_hex(secret.as_bytes())).await?.ok_or_else(bad_token)?;
+    /// Refuses a revoked or expired token; records its use (at most once per staleness window).
+    pub(crate) async fn check_token_usable(&self, tok: &ApiToken) -> AppResult<()> {
         let now = self.clock.now();
         if tok.revoked_at.is_some() || tok.expires_at.is_some_and(|e| e <= now) {
             return Err(bad_token());
@@ -277,7 +281,7 @@ impl App {
                 tracing::warn!(error = %e, token = %tok.id, "could not record the token's last use");
             }
         }
-        Ok(tok)
+        Ok(())
     }
 }
 

@@ -8,6 +8,7 @@ pub mod error;
 pub mod ids;
 pub mod item;
 pub mod merkle;
+pub mod placement;
 pub mod receipt;
 pub mod reference;
 pub mod text;

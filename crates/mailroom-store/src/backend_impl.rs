@@ -244,6 +244,10 @@ impl crate::Store for Backend {
     async fn user_clearance(&self, t: TenantId, user: UserId) -> Result<i64> {
         self.read(move |c| Box::pin(user_clearance(c, t, user))).await
     }
+    async fn token_principal(&self, hash: &str) -> Result<Option<TokenPrincipal>> {
+        let hash = hash.to_owned();
+        self.read(move |c| Box::pin(async move { token_principal(c, &hash).await })).await
+    }
     async fn user_principal(&self, t: TenantId, id: UserId) -> Result<Option<(User, Option<DepartmentId>, i64)>> {
         self.read(move |c| Box::pin(user_principal(c, t, id))).await
     }
@@ -343,6 +347,9 @@ impl crate::Store for Backend {
     }
     async fn delete_assignment(&self, t: TenantId, user: UserId) -> Result<()> {
         self.write(move |c| Box::pin(delete_assignment(c, t, user))).await
+    }
+    async fn location_occupancy(&self, t: TenantId) -> Result<Vec<(LocationId, i64)>> {
+        self.read(move |c| Box::pin(location_occupancy(c, t))).await
     }
     async fn item_counts(&self, t: TenantId) -> Result<Vec<ItemCount>> {
         self.read(move |c| Box::pin(item_counts(c, t))).await

@@ -1454,6 +1454,48 @@ pub(crate) async fn user_principal(
     Ok(Some((user, department.map(Into::into), row.try_get("clearance_level")?)))
 }
 
+/// The token with this hash, its user (password hash not loaded), the department of the user's
+/// directory entry and their clearance: everything a bearer request needs, in one query.
+pub(crate) async fn token_principal(c: &mut Conn, hash: &str) -> Result<Option<TokenPrincipal>> {
+    let row = sqlx::query(
+        "SELECT t.id, t.tenant_id, t.user_id, t.token_hash, t.name, t.role, t.scope, t.created_at, t.expires_at, \
+         t.last_used_at, t.revoked_at, u.login AS u_login, u.display_name AS u_display_name, u.role AS u_role, \
+         u.person_id AS u_person_id, u.active AS u_active, u.created_at AS u_created_at, \
+         p.department_id AS person_department_id, COALESCE(k.level, 0) AS clearance_level \
+         FROM api_token t \
+         JOIN app_user u ON u.tenant_id = t.tenant_id AND u.id = t.user_id \
+         LEFT JOIN person p ON p.tenant_id = u.tenant_id AND p.id = u.person_id \
+         LEFT JOIN user_clearance k ON k.tenant_id = u.tenant_id AND k.user_id = u.id \
+         WHERE t.token_hash = $1",
+    )
+    .bind(hash)
+    .fetch_optional(&mut *c)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let token: ApiToken = <TokenRow as sqlx::FromRow<'_, _>>::from_row(&row)?.try_into()?;
+    let role: String = row.try_get("u_role")?;
+    let person_id: Option<uuid::Uuid> = row.try_get("u_person_id")?;
+    let user = User {
+        id: token.user_id,
+        tenant_id: token.tenant_id,
+        login: row.try_get("u_login")?,
+        display_name: row.try_get("u_display_name")?,
+        password_hash: None,
+        role: mailroom_domain::auth::Role::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?,
+        person_id: person_id.map(Into::into),
+        active: row.try_get("u_active")?,
+        created_at: row.try_get("u_created_at")?,
+    };
+    let department: Option<uuid::Uuid> = row.try_get("person_department_id")?;
+    Ok(Some(TokenPrincipal {
+        token,
+        user,
+        department_id: department.map(Into::into),
+        clearance: row.try_get("clearance_level")?,
+    }))
+}
+
 pub(crate) async fn user_clearance(c: &mut Conn, t: TenantId, user: UserId) -> Result<i64> {
     let r = sqlx::query("SELECT level FROM user_clearance WHERE tenant_id = $1 AND user_id = $2")
         .bind(t.0)
@@ -1625,6 +1667,24 @@ pub(crate) async fn item_counts(c: &mut Conn, t: TenantId) -> Result<Vec<ItemCou
     .fetch_all(&mut *c)
     .await?;
     r.into_iter().map(TryInto::try_into).collect()
+}
+
+/// Items kept at each location now (stored, notified, held or waiting for pickup), for locations
+/// holding any.
+pub(crate) async fn location_occupancy(c: &mut Conn, t: TenantId) -> Result<Vec<(LocationId, i64)>> {
+    let rows = sqlx::query(
+        "SELECT location_id, COUNT(*) AS n FROM item WHERE tenant_id = $1 AND location_id IS NOT NULL \
+         AND status IN ('stored', 'notified', 'ready_for_pickup', 'held') GROUP BY location_id",
+    )
+    .bind(t.0)
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let id: uuid::Uuid = r.try_get("location_id")?;
+            Ok((id.into(), r.try_get("n")?))
+        })
+        .collect()
 }
 
 /// The tenant's log newest first: events with `seq < before` whose kind starts with `kind_prefix`.

@@ -221,6 +221,8 @@ pub trait Store: Send + Sync + 'static {
     async fn user_clearance(&self, t: TenantId, user: UserId) -> Result<i64>;
     /// A user with the department of their directory entry and their clearance: what resolving a
     /// caller needs, in one query.
+    /// The token with this hash with its user, department and clearance (one query).
+    async fn token_principal(&self, hash: &str) -> Result<Option<TokenPrincipal>>;
     async fn user_principal(&self, t: TenantId, id: UserId) -> Result<Option<(User, Option<DepartmentId>, i64)>>;
     async fn set_user_clearance(&self, t: TenantId, user: UserId, level: i64) -> Result<()>;
     /// Stores a delegation and its custody event in one transaction.
@@ -302,6 +304,8 @@ pub trait Store: Send + Sync + 'static {
     /// `NotFound` when the user is not assigned to the tenant.
     async fn delete_assignment(&self, t: TenantId, user: UserId) -> Result<()>;
     /// Item counts by status and category.
+    /// How many items each location keeps now (stored, notified, held, waiting for pickup).
+    async fn location_occupancy(&self, t: TenantId) -> Result<Vec<(LocationId, i64)>>;
     async fn item_counts(&self, t: TenantId) -> Result<Vec<ItemCount>>;
 }
 

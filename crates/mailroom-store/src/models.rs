@@ -112,6 +112,18 @@ pub struct ApiToken {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// A bearer token resolved with what a request needs about its user.
+#[derive(Debug, Clone)]
+pub struct TokenPrincipal {
+    pub token: ApiToken,
+    /// The token's user; `password_hash` is not loaded (always `None`).
+    pub user: User,
+    /// The department of the user's directory entry.
+    pub department_id: Option<DepartmentId>,
+    /// The user's clearance for confidential items.
+    pub clearance: i64,
+}
+
 #[derive(Debug, Clone)]
 pub struct WebSession {
     pub id_hash: String,

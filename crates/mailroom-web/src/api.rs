@@ -175,6 +175,7 @@ fn table() -> Vec<Route> {
         route(M::POST, "/api/v1/sites", create_site),
         route(M::GET, "/api/v1/locations", list_locations),
         route(M::POST, "/api/v1/locations", create_location),
+        route(M::GET, "/api/v1/locations/suggestion", suggest_location),
         route(M::GET, "/api/v1/carriers/detect", detect_carrier),
         route(M::GET, "/api/v1/retention", get_retention),
         route(M::PUT, "/api/v1/retention", put_retention),
@@ -1058,6 +1059,43 @@ async fn detect_carrier(c: Caller, Q(q): Q<DetectQuery>) -> ApiResult<Json<mailr
     Ok(Json(detect(&code)))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SuggestionQuery {
+    /// Item kind (default `parcel`).
+    pub kind: Option<String>,
+    /// Category (default `general`).
+    pub category: Option<String>,
+    /// Confidentiality (default `internal`).
+    pub confidentiality: Option<String>,
+    /// The site to store at (default: the caller's site; otherwise every site of the organisation).
+    #[param(value_type = Option<String>)]
+    pub site_id: Option<SiteId>,
+}
+
+/// Where to store an item: the location secure enough for it that wastes the least security, of
+/// a kind suited to the item (parcels to lockers or shelves, drug samples to cold storage, storage
+/// media to the secure room), the emptiest first. `location` is null when no location at the
+/// site is secure enough. Mailroom staff only.
+#[utoipa::path(get, path = "/api/v1/locations/suggestion", tag = "directory", params(SuggestionQuery),
+    responses((status = 200, body = mailroom_app::placement::PlacementSuggestion), (status = 422, body = Problem),
+        (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn suggest_location(
+    State(s): State<AppState>,
+    c: Caller,
+    Q(q): Q<SuggestionQuery>,
+) -> ApiResult<Json<mailroom_app::placement::PlacementSuggestion>> {
+    let query = mailroom_app::placement::PlacementQuery {
+        kind: q.kind,
+        category: q.category,
+        confidentiality: q.confidentiality,
+        site_id: q.site_id,
+    };
+    let out = s.app.suggest_location(&c.principal, &query).await.map_err(|e| ApiError::new(e, &c.ctx.request_id))?;
+    Ok(Json(out))
+}
+
 struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
@@ -1097,7 +1135,7 @@ impl utoipa::Modify for BearerAuth {
         custody_public_key, custody_verify, report_summary, report_summary_csv,
         list_people, create_person, get_person, update_person, import_people,
         list_departments, create_department, get_department, update_department, delete_department, import_departments,
-        list_sites, create_site, list_locations, create_location, get_retention, put_retention, detect_carrier),
+        list_sites, create_site, list_locations, create_location, suggest_location, get_retention, put_retention, detect_carrier),
     components(schemas(Problem, mailroom_app::RowError, mailroom_app::retention::PolicyInput)),
     modifiers(&BearerAuth),
     tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller, users, API tokens and login lockouts"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"), (name = "audit", description = "The audit log of administrative actions"))

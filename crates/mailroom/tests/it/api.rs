@@ -323,6 +323,56 @@ async fn directory_crud_and_import(b: Backend) {
     srv.stop().await;
 }
 
+async fn location_suggestion(b: Backend) {
+    let Some(srv) = TestServer::start(b).await else { return };
+    let admin = srv.client(&srv.token("admin").await);
+    let clerk = srv.client(&srv.token("clerk").await);
+    let site = admin.post("/api/v1/sites", &json!({"name": "Annex"})).await.body["id"].as_str().unwrap().to_string();
+    let mut ids = std::collections::HashMap::new();
+    for (code, kind, level) in [("A1", "shelf", 0), ("A2", "shelf", 0), ("LK", "locker", 1), ("SEC", "secure_room", 3)]
+    {
+        let body = json!({"site_id": site, "code": code, "name": code, "kind": kind, "security_level": level});
+        let r = admin.post("/api/v1/locations", &body).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        ids.insert(code, r.body["id"].as_str().unwrap().to_string());
+    }
+    let suggest = |q: &str| {
+        let clerk = clerk.clone();
+        let url = format!("/api/v1/locations/suggestion?site_id={site}&{q}");
+        async move { clerk.get(&url).await }
+    };
+    // Ties between the two shelves go to the lower code; an internal item never wastes the secure room.
+    let r = suggest("kind=letter").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!((r.body["location"]["code"].as_str(), r.body["reason"].as_str()), (Some("A1"), Some("suited_kind")));
+    assert_eq!(r.body["required_level"], 0);
+    // Confidential and strictly confidential items need the secure room; storage media suit it.
+    for q in
+        ["kind=document&confidentiality=confidential", "confidentiality=strictly_confidential&category=patient_report"]
+    {
+        let r = suggest(q).await;
+        assert_eq!(r.body["location"]["code"], "SEC", "{q}: {}", r.text);
+        assert_eq!(r.body["reason"], "secure_enough", "{q}");
+    }
+    let r = suggest("kind=storage_media").await;
+    assert_eq!((r.body["location"]["code"].as_str(), r.body["reason"].as_str()), (Some("SEC"), Some("suited_kind")));
+    // Once A1 keeps an item, the emptier A2 is suggested.
+    let person = srv.fx.person.id.to_string();
+    let item =
+        clerk.post("/api/v1/items", &intake(&person, "JT0009876543")).await.body["id"].as_str().unwrap().to_string();
+    let stored = clerk
+        .post(&format!("/api/v1/items/{item}/transitions"), &json!({"action": "store", "location_id": ids["A1"]}))
+        .await;
+    assert_eq!(stored.status, 200, "{}", stored.text);
+    let r = suggest("kind=letter").await;
+    assert_eq!((r.body["location"]["code"].as_str(), r.body["occupancy"].as_i64()), (Some("A2"), Some(0)));
+    // Bad input is refused; employees may not ask.
+    suggest("kind=rocket").await.assert_problem(422, "validation_failed");
+    suggest("confidentiality=secret").await.assert_problem(422, "validation_failed");
+    srv.client(&srv.token("employee").await).get("/api/v1/locations/suggestion").await.assert_problem(403, "forbidden");
+    srv.stop().await;
+}
+
 async fn pagination_over_http(b: Backend) {
     let Some(srv) = TestServer::start(b).await else { return };
     let c = srv.client(&srv.token("clerk").await);
@@ -352,4 +402,5 @@ both_backends!(
     employees_see_only_their_mail,
     directory_crud_and_import,
     pagination_over_http,
+    location_suggestion,
 );

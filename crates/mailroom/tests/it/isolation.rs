@@ -563,6 +563,17 @@ async fn api_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
         &admin.post("/api/v1/locations", &loc(&a.site)).await,
         &admin.post("/api/v1/locations", &loc(&random())).await,
     );
+    hit("GET", "/api/v1/locations/suggestion");
+    let suggest = |site: &str| format!("/api/v1/locations/suggestion?kind=parcel&site_id={site}");
+    let s_a = admin.get(&suggest(&a.site)).await;
+    no_leak("location suggestion", &s_a.text, a);
+    assert_eq!(s_a.status, 200, "{}", s_a.text);
+    assert!(s_a.body["location"].is_null(), "A's site has no locations B may see: {}", s_a.text);
+    no_leak(
+        "location suggestion",
+        &admin.get("/api/v1/locations/suggestion?confidentiality=strictly_confidential").await.text,
+        a,
+    );
 }
 
 async fn ui_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {

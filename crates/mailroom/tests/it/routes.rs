@@ -97,6 +97,7 @@ pub const ROUTES: &[RouteSpec] = &[
     r("POST", "/api/v1/sites", Perm(P::ManageSites)),
     r("GET", "/api/v1/locations", Perm(P::ReadDirectory)),
     r("POST", "/api/v1/locations", Perm(P::ManageSites)),
+    r("GET", "/api/v1/locations/suggestion", Perm(P::RegisterItems)),
     // Console.
     r("GET", "/", Public),
     r("GET", "/ui", Signed),
