@@ -2,6 +2,7 @@
 //! reference codes, roles, validation and carrier recognition. No I/O lives here.
 
 pub mod auth;
+pub mod calendar;
 pub mod carrier;
 pub mod custody;
 pub mod error;
