@@ -10,6 +10,7 @@ pub mod item;
 pub mod merkle;
 pub mod receipt;
 pub mod reference;
+pub mod rules;
 pub mod text;
 pub mod throttle;
 pub mod token;

@@ -303,6 +303,22 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_assignment(&self, t: TenantId, user: UserId) -> Result<()>;
     /// Item counts by status and category.
     async fn item_counts(&self, t: TenantId) -> Result<Vec<ItemCount>>;
+
+    /// A version of the organisation's rules (`None`: the latest, which is in force).
+    async fn rule_set(&self, t: TenantId, version: Option<i64>) -> Result<Option<StoredRuleSet>>;
+    /// Every saved version of the organisation's rules, newest first (sources included).
+    async fn rule_set_versions(&self, t: TenantId) -> Result<Vec<StoredRuleSet>>;
+    /// Saves the next version of the organisation's rules and appends its custody event, in one
+    /// transaction. Two saves racing for the same version: the second fails with `Duplicate`.
+    async fn save_rule_set(
+        &self,
+        t: TenantId,
+        source: String,
+        created_by: String,
+        at: DateTime<Utc>,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<(StoredRuleSet, CustodyEvent)>;
 }
 
 /// Opens a store from a URL: `sqlite://PATH` (created if missing) or `postgres://…`.
