@@ -134,7 +134,8 @@ async fn default_pack_routes_at_intake(b: Backend) {
         (&contract["category"], &contract["priority"], &contract["route"]),
         (&json!("contract"), &json!("high"), &json!("person:E2"))
     );
-    let x = explanation(&clerk, &contract).await;
+    let xc = explanation(&clerk, &contract).await;
+    let x = xc.clone();
     assert_eq!(x["rules_version"], 1);
     assert_eq!(x["route"]["name"], "Emily Carter");
     let reasons = x["decision"]["fired"][0]["reasons"].to_string();
@@ -156,8 +157,8 @@ async fn default_pack_routes_at_intake(b: Backend) {
     assert_eq!(first["kind"], "registered");
     let details: Value = serde_json::from_str(first["details"].as_str().unwrap()).unwrap();
     assert_eq!(details["rules"]["decision"]["fired"][0]["rule"], "partner-contracts");
-    assert_eq!(first["seq"], x["event_seq"]);
-    assert_eq!(first["hash"], x["event_hash"]);
+    assert_eq!(first["seq"], xc["event_seq"]);
+    assert_eq!(first["hash"], xc["event_hash"]);
     srv.stop().await;
 }
 
