@@ -147,6 +147,8 @@ const HOSPITAL: TenantSpec = TenantSpec {
         ("PHARM", "药剂科", "Pharmacy", None),
         ("FIN", "财务处", "Finance", None),
         ("ADMIN", "院办", "Hospital Administration", None),
+        ("CS", "医患关系办公室", "Patient Relations", None),
+        ("RND", "科研处", "Research Office", None),
     ],
     people: 70,
     email_domain: "oriental-hospital.example.cn",
@@ -371,6 +373,15 @@ impl App {
         self.store.set_user_clearance(tenant.id, clerk.id, 3).await?;
         self.create_user(tenant.id, "employee", "员工 Employee", DEMO_PASSWORD, Role::Employee, employee_person)
             .await?;
+        if spec.slug == COMPANY.slug {
+            // The company's rules: the default pack with its key partners and who answers for them.
+            let source = mailroom_domain::rules::DEFAULT_PACK.replace(
+                "key_partners = []",
+                "key_partners = [\n  { org = \"Acme Components Ltd\", aliases = [\"艾克美\"], responsible = \"E0003\" },\n  \
+                 { org = \"Siemens AG\", aliases = [\"西门子\"], responsible = \"E0004\" },\n]",
+            );
+            self.save_rules(&admin, &ctx, &crate::rules::RulesInput { source }).await?;
+        }
         self.seed_items(&admin, &ctx, spec, &people, &depts, &locations, employee_person).await
     }
 
@@ -546,6 +557,8 @@ impl App {
                     created_at: now,
                     updated_at: now,
                     version: 1,
+                    route: None,
+                    due_by: None,
                     redacted: false,
                 };
                 items.push(item);

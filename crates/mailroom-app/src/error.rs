@@ -13,6 +13,9 @@ pub enum AppError {
     /// Too many failed attempts; the caller may try again after `retry_after` seconds.
     #[error("too many failed attempts; try again in {retry_after} seconds")]
     Throttled { retry_after: u64 },
+    /// A rule set is not valid: where and why.
+    #[error("the rules are not valid: {0}")]
+    Rules(mailroom_domain::rules::RuleError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -33,6 +36,7 @@ impl AppError {
             AppError::Domain(d) => d.code,
             AppError::Rows(_) => ErrorCode::Validation,
             AppError::Throttled { .. } => ErrorCode::TooManyAttempts,
+            AppError::Rules(_) => ErrorCode::InvalidRules,
             AppError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -44,6 +48,12 @@ impl AppError {
     }
     pub fn forbidden() -> AppError {
         AppError::new(ErrorCode::Forbidden, "your role does not allow this")
+    }
+}
+
+impl From<mailroom_domain::rules::RuleError> for AppError {
+    fn from(e: mailroom_domain::rules::RuleError) -> Self {
+        AppError::Rules(e)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Inbound items: registration, lifecycle transitions with handovers, tracking and search.
 
+use crate::rules::Explanation;
 use crate::{App, AppError, AppResult, Principal, RequestCtx, random_bytes};
 use base64::Engine;
 use chrono::Utc;
@@ -7,6 +8,7 @@ use mailroom_domain::auth::{ItemFacts, Permission, Role, allowed, may_read_item,
 use mailroom_domain::custody::{CustodyEvent, EventDraft, storage_time};
 use mailroom_domain::ids::*;
 use mailroom_domain::item::*;
+use mailroom_domain::rules::Facts;
 use mailroom_domain::{DomainError, ErrorCode, reference};
 use mailroom_store::{Attachment, HandoverRecord, Item, ItemChange, ItemFilter, ItemInsert, Registered, StoreError};
 use serde::Deserialize;
@@ -277,6 +279,7 @@ impl App {
         idempotency: Option<(String, String)>,
     ) -> AppResult<Registered> {
         require(p.role, Permission::RegisterItems)?;
+        let mut recipient_dept = None;
         let (recipient, recipient_name) = match (input.recipient.person_id, input.recipient.department_id) {
             (Some(pid), None) => {
                 let person = self.store.person(p.tenant_id, pid).await?.ok_or_else(|| {
@@ -289,6 +292,11 @@ impl App {
                     Some(l) if l != &person.name => format!("{} ({l})", person.name),
                     _ => person.name.clone(),
                 };
+                if let Some(did) = person.department_id
+                    && let Some(d) = self.store.department(p.tenant_id, did).await?
+                {
+                    recipient_dept = Some((d.code.clone(), crate::rules::dept_name(&d.name, d.name_en.as_deref())));
+                }
                 (Recipient::Person(pid), name)
             }
             (None, Some(did)) => {
@@ -302,6 +310,7 @@ impl App {
                     Some(en) if en != &d.name => format!("{} ({en})", d.name),
                     _ => d.name.clone(),
                 };
+                recipient_dept = Some((d.code.clone(), crate::rules::dept_name(&d.name, d.name_en.as_deref())));
                 (Recipient::Department(did), name)
             }
             _ => {
@@ -334,7 +343,36 @@ impl App {
             notes: input.notes.as_deref(),
             seal_number: input.seal_number.as_deref(),
         };
-        let new = NewItem::validate(&raw, recipient)?;
+        let mut new = NewItem::validate(&raw, recipient)?;
+        let explicit = |v: Option<&String>| v.is_some_and(|s| !s.trim().is_empty());
+        let facts = Facts {
+            kind: Some(new.kind),
+            carrier: new.carrier.clone(),
+            sender_name: new.sender_name.clone(),
+            sender_org: new.sender_org.clone(),
+            sender_address: new.sender_address.clone(),
+            notes: new.notes.clone(),
+            recipient: Some(recipient_name.clone()),
+            recipient_department: recipient_dept.as_ref().map(|(code, _)| code.clone()),
+            recipient_department_name: recipient_dept.as_ref().map(|(_, name)| name.clone()),
+            category: explicit(input.category.as_ref()).then_some(new.category),
+            priority: explicit(input.priority.as_ref()).then_some(new.priority),
+            confidentiality: explicit(input.confidentiality.as_ref()).then_some(new.confidentiality),
+        };
+        let (saved_rules, rules) = self.rules_in_force(p.tenant_id).await?;
+        let decision = rules.evaluate(&facts);
+        new.category = decision.category.unwrap_or(new.category);
+        new.priority = decision.priority.unwrap_or(new.priority);
+        new.confidentiality = decision.confidentiality.unwrap_or(new.confidentiality);
+        if new.confidentiality != Confidentiality::Internal && new.seal_number.is_none() {
+            return Err(crate::rules::seal_needed(&decision).into());
+        }
+        let recipient_facts =
+            crate::rules::RecipientFacts { name: recipient_name.clone(), department: recipient_dept.clone() };
+        let route = match &decision.route {
+            Some(r) => Some(self.resolve_route(p.tenant_id, r, &recipient_facts).await?),
+            None => None,
+        };
         let site_id = self.intake_site(p, input.site_id)?;
         if let Some(site) = site_id
             && !self.store.list_sites(p.tenant_id).await?.iter().any(|s| s.id == site)
@@ -344,6 +382,14 @@ impl App {
         let actor = p.actor(ctx);
         for _ in 0..4 {
             let now = storage_time(Utc::now());
+            let due_by = decision.due_in_minutes.map(|m| now + chrono::Duration::minutes(m));
+            let explanation = Explanation {
+                rules_version: saved_rules.as_ref().map(|s| s.version),
+                default_pack: saved_rules.is_none(),
+                decision: decision.clone(),
+                route: route.clone(),
+                due_by,
+            };
             let bits = u64::from_le_bytes(random_bytes::<8>()?) & ((1 << 40) - 1);
             let (rp, rd) = match new.recipient {
                 Recipient::Person(x) => (Some(x), None),
@@ -376,6 +422,8 @@ impl App {
                 created_at: now,
                 updated_at: now,
                 version: 1,
+                route: route.as_ref().and_then(|r| r.resolved.clone()),
+                due_by,
                 redacted: false,
             };
             let draft = EventDraft {
@@ -392,6 +440,10 @@ impl App {
                     "damage_description": item.damage_description,
                     "recipient": item.recipient_name,
                     "status": item.status,
+                    "category": item.category,
+                    "route": item.route,
+                    "due_by": item.due_by,
+                    "rules": explanation,
                 }),
             };
             let ins = ItemInsert { item, idempotency: idempotency.clone() };
@@ -714,10 +766,22 @@ impl App {
         Ok(item)
     }
 
-    /// The item's custody timeline.
+    /// The item's custody timeline. A caller without need to know the contents of a
+    /// confidential item does not see its category or the rules' explanation (which quotes sender
+    /// and notes) in the details of the `registered` event.
     pub async fn item_events(&self, p: &Principal, id: ItemId) -> AppResult<Vec<CustodyEvent>> {
-        self.item(p, id).await?;
-        Ok(self.store.item_events(p.tenant_id, id).await?)
+        let item = self.item(p, id).await?;
+        let mut events = self.store.item_events(p.tenant_id, id).await?;
+        if item.redacted {
+            for e in events.iter_mut().filter(|e| e.kind == "registered") {
+                if let Ok(serde_json::Value::Object(mut d)) = serde_json::from_str::<serde_json::Value>(&e.details) {
+                    d.remove("rules");
+                    d.remove("category");
+                    e.details = serde_json::Value::Object(d).to_string();
+                }
+            }
+        }
+        Ok(events)
     }
 
     pub async fn item_handover(&self, p: &Principal, id: ItemId) -> AppResult<Option<HandoverRecord>> {

@@ -13,6 +13,7 @@ pub mod outbound;
 pub mod placement;
 pub mod reports;
 pub mod retention;
+pub mod rules;
 pub mod security;
 pub mod tenancy;
 pub mod tokens;

@@ -42,6 +42,7 @@ string_enum!(
         ManageTenants = "manage_tenants",
         ActInAnyTenant = "act_in_any_tenant",
         ManageRetention = "manage_retention",
+        ManageRules = "manage_rules",
         ReadAuditLog = "read_audit_log",
     }
 );
@@ -70,6 +71,7 @@ impl Permission {
             Permission::ManageTenants => "create organisations and assign staff to organisations and sites",
             Permission::ActInAnyTenant => "act in every organisation of the installation",
             Permission::ManageRetention => "set retention policies, which destroy expired attachments",
+            Permission::ManageRules => "read, change and test the classification and routing rules",
             Permission::ReadAuditLog => {
                 "read the organisation's audit log (administrative actions and the custody log)"
             }
@@ -112,7 +114,7 @@ pub fn allowed(role: Role, p: Permission) -> bool {
         P::ManageSites => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor),
         P::ReadUsers => matches!(role, R::OperatorAdmin | R::Admin | R::Auditor),
         P::ManageTenants | P::ActInAnyTenant => matches!(role, R::OperatorAdmin),
-        P::ManageRetention => matches!(role, R::OperatorAdmin | R::Admin),
+        P::ManageRetention | P::ManageRules => matches!(role, R::OperatorAdmin | R::Admin),
         P::ReadAuditLog => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor | R::Auditor),
     }
 }

@@ -19,6 +19,9 @@ pub enum ErrorCode {
     Shredded,
     /// Too many failed attempts: wait before trying again.
     TooManyAttempts,
+    /// A classification and routing rule set (or fixture file) is not valid; the problem names
+    /// the line, column and rule.
+    InvalidRules,
     Internal,
 }
 
@@ -38,6 +41,7 @@ impl ErrorCode {
             ErrorCode::SealMismatch => "seal_mismatch",
             ErrorCode::Shredded => "shredded",
             ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::InvalidRules => "invalid_rules",
             ErrorCode::Internal => "internal_error",
         }
     }

@@ -12,6 +12,7 @@ pub mod merkle;
 pub mod placement;
 pub mod receipt;
 pub mod reference;
+pub mod rules;
 pub mod text;
 pub mod throttle;
 pub mod token;

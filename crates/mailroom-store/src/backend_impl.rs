@@ -319,6 +319,25 @@ impl crate::Store for Backend {
         let (sealed, data) = (sealed.clone(), data.to_vec());
         self.write(move |c| Box::pin(async move { seal_attachment(c, t, id, &sealed, &data).await })).await
     }
+    async fn rule_set(&self, t: TenantId, version: Option<i64>) -> Result<Option<StoredRuleSet>> {
+        self.read(move |c| Box::pin(rule_set(c, t, version))).await
+    }
+    async fn rule_set_versions(&self, t: TenantId) -> Result<Vec<StoredRuleSet>> {
+        self.read(move |c| Box::pin(rule_set_versions(c, t))).await
+    }
+    async fn save_rule_set(
+        &self,
+        t: TenantId,
+        source: String,
+        created_by: String,
+        at: DateTime<Utc>,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<(StoredRuleSet, CustodyEvent)> {
+        let actor = actor.clone();
+        self.write(move |c| Box::pin(async move { save_rule_set(c, t, source, created_by, at, &actor, event).await }))
+            .await
+    }
     async fn retention_policies(&self, t: TenantId) -> Result<Vec<RetentionPolicy>> {
         self.read(move |c| Box::pin(retention_policies(c, t))).await
     }

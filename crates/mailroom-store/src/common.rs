@@ -711,9 +711,12 @@ async fn insert_event(c: &mut Conn, ev: &CustodyEvent) -> Result<()> {
 const ITEM_INSERT_COLUMNS: &str = "id, tenant_id, site_id, reference, kind, category, priority, confidentiality, \
     carrier, tracking_number, sender_name, sender_org, sender_address, sender_country, recipient_person_id, \
     recipient_department_id, recipient_name, condition, damage_description, notes, seal_number, status, location_id, \
-    created_at, updated_at, version, search_text, secret_text, secret_level";
+    created_at, updated_at, version, route, due_by, search_text, secret_text, secret_level";
 
-/// Binds an item's values, in `ITEM_INSERT_COLUMNS` order (29 of them).
+/// How many values `ITEM_INSERT_COLUMNS` lists.
+const ITEM_INSERT_COUNT: usize = 31;
+
+/// Binds an item's values, in `ITEM_INSERT_COLUMNS` order (31 of them).
 fn bind_item<'q>(q: Bound<'q>, i: &Item) -> Bound<'q> {
     q.bind(i.id.0)
         .bind(i.tenant_id.0)
@@ -741,6 +744,8 @@ fn bind_item<'q>(q: Bound<'q>, i: &Item) -> Bound<'q> {
         .bind(i.created_at)
         .bind(i.updated_at)
         .bind(i.version)
+        .bind(&i.route)
+        .bind(i.due_by)
         .bind(item_search_text(i))
         .bind(item_secret_text(i))
         .bind(item_secret_level(i))
@@ -1067,7 +1072,7 @@ pub(crate) async fn bulk_register(c: &mut Conn, items: &[Item], actor: &Actor) -
             last = Some(ev.clone());
             events.push(ev);
         }
-        let sql = format!("INSERT INTO item ({ITEM_INSERT_COLUMNS}) VALUES {}", values_placeholders(chunk.len(), 29));
+        let sql = format!("INSERT INTO item ({ITEM_INSERT_COLUMNS}) VALUES {}", values_placeholders(chunk.len(), ITEM_INSERT_COUNT));
         let q = chunk.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), bind_item);
         q.execute(&mut *c).await.map_err(db_err)?;
         let sql = format!("INSERT INTO custody_event ({EVENT_COLUMNS}) VALUES {}", values_placeholders(events.len(), 14));
@@ -1378,6 +1383,68 @@ pub(crate) async fn set_retention_policies(
             .map_err(db_err)?;
     }
     append_event(c, t, actor, draft).await
+}
+
+const RULE_SET_COLUMNS: &str = "version, source, created_by, created_at";
+
+pub(crate) async fn rule_set(c: &mut Conn, t: TenantId, version: Option<i64>) -> Result<Option<StoredRuleSet>> {
+    let r: Option<RuleSetRow> = match version {
+        Some(v) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {RULE_SET_COLUMNS} FROM rule_set WHERE tenant_id = $1 AND version = $2"
+        )))
+        .bind(t.0)
+        .bind(v)
+        .fetch_optional(&mut *c)
+        .await?,
+        None => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {RULE_SET_COLUMNS} FROM rule_set WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1"
+        )))
+        .bind(t.0)
+        .fetch_optional(&mut *c)
+        .await?,
+    };
+    Ok(r.map(Into::into))
+}
+
+pub(crate) async fn rule_set_versions(c: &mut Conn, t: TenantId) -> Result<Vec<StoredRuleSet>> {
+    let r: Vec<RuleSetRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {RULE_SET_COLUMNS} FROM rule_set WHERE tenant_id = $1 ORDER BY version DESC"
+    )))
+    .bind(t.0)
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(r.into_iter().map(Into::into).collect())
+}
+
+pub(crate) async fn save_rule_set(
+    c: &mut Conn,
+    t: TenantId,
+    source: String,
+    created_by: String,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    mut draft: EventDraft,
+) -> Result<(StoredRuleSet, CustodyEvent)> {
+    let row = sqlx::query("SELECT COALESCE(MAX(version), 0) FROM rule_set WHERE tenant_id = $1")
+        .bind(t.0)
+        .fetch_one(&mut *c)
+        .await?;
+    let version: i64 = row.try_get(0)?;
+    let saved = StoredRuleSet { version: version + 1, source, created_by, created_at: at };
+    sqlx::query("INSERT INTO rule_set (tenant_id, version, source, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(t.0)
+        .bind(saved.version)
+        .bind(&saved.source)
+        .bind(&saved.created_by)
+        .bind(saved.created_at)
+        .execute(&mut *c)
+        .await
+        .map_err(db_err)?;
+    if let Some(obj) = draft.details.as_object_mut() {
+        obj.insert("version".into(), serde_json::json!(saved.version));
+    }
+    let ev = append_event(c, t, actor, &draft).await?;
+    Ok((saved, ev))
 }
 
 pub(crate) async fn custody_hashes(c: &mut Conn, t: TenantId, upto: i64) -> Result<Vec<String>> {

@@ -307,6 +307,22 @@ pub trait Store: Send + Sync + 'static {
     /// How many items each location keeps now (stored, notified, held, waiting for pickup).
     async fn location_occupancy(&self, t: TenantId) -> Result<Vec<(LocationId, i64)>>;
     async fn item_counts(&self, t: TenantId) -> Result<Vec<ItemCount>>;
+
+    /// A version of the organisation's rules (`None`: the latest, which is in force).
+    async fn rule_set(&self, t: TenantId, version: Option<i64>) -> Result<Option<StoredRuleSet>>;
+    /// Every saved version of the organisation's rules, newest first (sources included).
+    async fn rule_set_versions(&self, t: TenantId) -> Result<Vec<StoredRuleSet>>;
+    /// Saves the next version of the organisation's rules and appends its custody event, in one
+    /// transaction. Two saves racing for the same version: the second fails with `Duplicate`.
+    async fn save_rule_set(
+        &self,
+        t: TenantId,
+        source: String,
+        created_by: String,
+        at: DateTime<Utc>,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<(StoredRuleSet, CustodyEvent)>;
 }
 
 /// Opens a store from a URL: `sqlite://PATH` (created if missing) or `postgres://…`.

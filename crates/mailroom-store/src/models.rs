@@ -224,6 +224,18 @@ pub struct RetentionPolicy {
     pub updated_at: DateTime<Utc>,
 }
 
+/// One saved version of an organisation's classification and routing rules (TOML source).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StoredRuleSet {
+    /// 1, 2, …: the latest version is in force.
+    pub version: i64,
+    pub source: String,
+    /// Who saved it (the actor's name).
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
 /// An installation-wide key (the custody signing key). `secret` is 64 hex digits, or, when
 /// `master_key_id` is set, the base64 of the secret wrapped by that master key.
 #[derive(Clone)]
@@ -276,6 +288,11 @@ pub struct Item {
     pub updated_at: DateTime<Utc>,
     /// Bumped on every change; used for optimistic concurrency.
     pub version: i64,
+    /// Where the classification rules routed the item at intake, e.g. `department:FIN`,
+    /// `person:E1001`, `team:RND`, `secure_room:SR-1`, `recipient` (see docs/RULES.md).
+    pub route: Option<String>,
+    /// When the item is due (set by a rule's `then.due` at intake).
+    pub due_by: Option<DateTime<Utc>>,
     /// True when sender and contents were withheld from this caller (confidential item, no need to know).
     #[serde(default)]
     pub redacted: bool,

@@ -378,10 +378,23 @@ impl TryFrom<RetentionRow> for RetentionPolicy {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(crate) struct RuleSetRow {
+    version: i64,
+    source: String,
+    created_by: String,
+    created_at: DateTime<Utc>,
+}
+impl From<RuleSetRow> for StoredRuleSet {
+    fn from(r: RuleSetRow) -> Self {
+        StoredRuleSet { version: r.version, source: r.source, created_by: r.created_by, created_at: r.created_at }
+    }
+}
+
 pub(crate) const ITEM_COLUMNS: &str = "id, tenant_id, site_id, reference, kind, category, priority, confidentiality, carrier, \
     tracking_number, sender_name, sender_org, sender_address, sender_country, recipient_person_id, \
     recipient_department_id, recipient_name, condition, damage_description, notes, seal_number, status, location_id, \
-    created_at, updated_at, version";
+    created_at, updated_at, version, route, due_by";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ItemRow {
@@ -411,6 +424,8 @@ pub(crate) struct ItemRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     version: i64,
+    route: Option<String>,
+    due_by: Option<DateTime<Utc>>,
 }
 impl TryFrom<ItemRow> for Item {
     type Error = StoreError;
@@ -442,6 +457,8 @@ impl TryFrom<ItemRow> for Item {
             created_at: r.created_at,
             updated_at: r.updated_at,
             version: r.version,
+            route: r.route,
+            due_by: r.due_by,
             redacted: false,
         })
     }

@@ -18,9 +18,11 @@ use mailroom_app::import::{ImportKind, ImportReport};
 use mailroom_app::items::{ListQuery, RegisterItemInput, TransitionInput};
 use mailroom_app::reports::ItemReport;
 use mailroom_app::retention::RetentionInput;
+use mailroom_app::rules::{ActiveRules, EvaluateInput, Evaluation, ItemExplanation, RulesInput};
 use mailroom_app::security::Lockout;
 use mailroom_app::store::{
-    ApiToken, Delegation, Department, HandoverRecord, Item, Location, Person, RetentionPolicy, Site, Tenant, User,
+    ApiToken, Delegation, Department, HandoverRecord, Item, Location, Person, RetentionPolicy, Site, StoredRuleSet,
+    Tenant, User,
 };
 use mailroom_app::tenancy::{AssignedUser, AssignmentInput, TenantInput};
 use mailroom_app::tokens::{CreatedToken, PasswordTokenInput, TokenInput};
@@ -179,6 +181,11 @@ fn table() -> Vec<Route> {
         route(M::GET, "/api/v1/carriers/detect", detect_carrier),
         route(M::GET, "/api/v1/retention", get_retention),
         route(M::PUT, "/api/v1/retention", put_retention),
+        route(M::GET, "/api/v1/rules", get_rules),
+        route(M::PUT, "/api/v1/rules", put_rules),
+        route(M::GET, "/api/v1/rules/versions", rule_versions),
+        route(M::POST, "/api/v1/rules/evaluate", evaluate_rules),
+        route(M::GET, "/api/v1/items/{id}/explanation", item_explanation),
     ]
 }
 
@@ -1027,6 +1034,75 @@ async fn put_retention(
     Ok(Json(RetentionPolicies { policies }))
 }
 
+/// The classification and routing rules in force (administrators): the organisation's latest saved
+/// version, or the default pack when it has saved none.
+#[utoipa::path(get, path = "/api/v1/rules", tag = "rules",
+    responses((status = 200, body = ActiveRules), (status = 403, body = Problem)), security(("bearer" = [])))]
+async fn get_rules(State(s): State<AppState>, c: Caller) -> ApiResult<Json<ActiveRules>> {
+    let rid = &c.ctx.request_id;
+    s.app.active_rules(&c.principal).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// Validate and save a new version of the rules (TOML, see docs/RULES.md), in force at once for
+/// items registered from now on. Invalid rules answer 422 `invalid_rules` with the `line`,
+/// `column` and `rule` of the problem. The change is recorded in the custody log.
+#[utoipa::path(put, path = "/api/v1/rules", tag = "rules", request_body = RulesInput,
+    responses((status = 200, body = ActiveRules), (status = 422, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+async fn put_rules(State(s): State<AppState>, c: Caller, body: JsonBody<RulesInput>) -> ApiResult<Json<ActiveRules>> {
+    let rid = &c.ctx.request_id;
+    s.app.save_rules(&c.principal, &c.ctx, &body.value).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// Every saved version of the rules, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct RuleVersionList {
+    pub items: Vec<StoredRuleSet>,
+}
+
+/// The saved versions of the rules, newest first (administrators).
+#[utoipa::path(get, path = "/api/v1/rules/versions", tag = "rules",
+    responses((status = 200, body = RuleVersionList), (status = 403, body = Problem)), security(("bearer" = [])))]
+async fn rule_versions(State(s): State<AppState>, c: Caller) -> ApiResult<Json<RuleVersionList>> {
+    let rid = &c.ctx.request_id;
+    let items = s.app.rule_versions(&c.principal).await.map_err(|e| ApiError::new(e, rid))?;
+    Ok(Json(RuleVersionList { items }))
+}
+
+/// Dry run: what the rules in force (or, for administrators, the unsaved rules in `source`) decide
+/// for an item with these facts, and why. Writes nothing. For staff registering items and
+/// administrators; the intake screen uses it for suggestions.
+#[utoipa::path(post, path = "/api/v1/rules/evaluate", tag = "rules", request_body = EvaluateInput,
+    responses((status = 200, body = Evaluation), (status = 422, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn evaluate_rules(
+    State(s): State<AppState>,
+    c: Caller,
+    body: JsonBody<EvaluateInput>,
+) -> ApiResult<Json<Evaluation>> {
+    let rid = &c.ctx.request_id;
+    s.app.evaluate_rules(&c.principal, &body.value).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// Why the item was classified and routed as it was: the rules version in force at intake, the
+/// rules that fired with their reasons, what each set (and what it could not, e.g. values given
+/// explicitly at intake), the routing target and due-by. Read from the item's `registered`
+/// custody event. Confidential items: only for callers with need to know (403 otherwise).
+#[utoipa::path(get, path = "/api/v1/items/{id}/explanation", tag = "items", params(("id" = String, Path)),
+    responses((status = 200, body = ItemExplanation), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn item_explanation(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ItemExplanation>> {
+    let rid = &c.ctx.request_id;
+    let id: ItemId = parse_id(&id, "item", rid)?;
+    s.app.view_item(&c.principal, &c.ctx, id, "explanation").await.map_err(|e| ApiError::new(e, rid))?;
+    s.app.item_explanation(&c.principal, id).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DetectQuery {
@@ -1135,10 +1211,11 @@ impl utoipa::Modify for BearerAuth {
         custody_public_key, custody_verify, report_summary, report_summary_csv,
         list_people, create_person, get_person, update_person, import_people,
         list_departments, create_department, get_department, update_department, delete_department, import_departments,
-        list_sites, create_site, list_locations, create_location, suggest_location, get_retention, put_retention, detect_carrier),
+        list_sites, create_site, list_locations, create_location, suggest_location, get_retention, put_retention, detect_carrier,
+        get_rules, put_rules, rule_versions, evaluate_rules, item_explanation),
     components(schemas(Problem, mailroom_app::RowError, mailroom_app::retention::PolicyInput)),
     modifiers(&BearerAuth),
-    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller, users, API tokens and login lockouts"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"), (name = "audit", description = "The audit log of administrative actions"))
+    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller, users, API tokens and login lockouts"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"), (name = "audit", description = "The audit log of administrative actions"), (name = "rules", description = "Classification and routing rules: versions, validation, dry runs"))
 )]
 pub struct ApiDoc;
 

@@ -370,6 +370,7 @@ mod tests {
             ErrorCode::IdempotencyMismatch,
             ErrorCode::Shredded,
             ErrorCode::TooManyAttempts,
+            ErrorCode::InvalidRules,
             ErrorCode::Internal,
         ] {
             wanted.push(format!("error.{code}"));

@@ -25,14 +25,23 @@ pub struct Problem {
     /// Bad rows of an import.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<RowError>>,
+    /// `invalid_rules`: the 1-based line and column of the problem in the rule source, and the
+    /// rule it is in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
     pub request_id: String,
 }
 
 pub fn status_for(code: ErrorCode) -> StatusCode {
     match code {
-        ErrorCode::Validation | ErrorCode::UnknownRecipient | ErrorCode::IdempotencyMismatch => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
+        ErrorCode::Validation
+        | ErrorCode::UnknownRecipient
+        | ErrorCode::IdempotencyMismatch
+        | ErrorCode::InvalidRules => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::InvalidTransition | ErrorCode::Conflict | ErrorCode::SealMismatch => StatusCode::CONFLICT,
         ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -60,6 +69,7 @@ fn title_for(code: ErrorCode) -> &'static str {
         ErrorCode::SealMismatch => "Seal number does not match",
         ErrorCode::Shredded => "Destroyed under the retention policy",
         ErrorCode::TooManyAttempts => "Too many attempts",
+        ErrorCode::InvalidRules => "Invalid rules",
         ErrorCode::Internal => "Internal error",
     }
 }
@@ -79,8 +89,13 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let code = self.error.code();
         let status = status_for(code);
+        let mut at = (None, None, None);
         let (detail, field, errors) = match &self.error {
             AppError::Domain(d) => (d.message.clone(), d.field.clone(), None),
+            AppError::Rules(r) => {
+                at = (r.line, r.column, r.rule.clone());
+                (r.to_string(), Some("source".to_string()), None)
+            }
             AppError::Rows(rows) => (self.error.to_string(), None, Some(rows.clone())),
             AppError::Throttled { .. } => (self.error.to_string(), None, None),
             AppError::Internal(_) => {
@@ -95,6 +110,9 @@ impl ApiError {
             code: code.as_str().to_string(),
             field,
             errors,
+            line: at.0,
+            column: at.1,
+            rule: at.2,
             request_id: self.request_id.clone(),
         }
     }

@@ -10,6 +10,8 @@ use mailroom_domain::item::Category;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+mod rules_cli;
+
 const DEFAULT_DB: &str = "sqlite://mailroom.db";
 
 #[derive(Parser)]
@@ -130,6 +132,11 @@ enum Command {
     Retention {
         #[command(subcommand)]
         command: RetentionCommand,
+    },
+    /// Classification and routing rules: validate a rule set, run rule fixtures.
+    Rules {
+        #[command(subcommand)]
+        command: rules_cli::RulesCommand,
     },
     /// Identify the carrier and service of tracking numbers or scanned barcodes and verify their
     /// check digits. Prints one JSON object per input; without INPUT, reads one input per line
@@ -771,6 +778,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Keys { command } => keys(command).await,
         Command::Retention { command } => retention(command).await,
+        Command::Rules { command } => rules_cli::run(command),
         Command::Carrier { inputs } => carrier(&inputs),
         Command::Seed { items, tenant, db } => {
             let app = open(&db).await?;

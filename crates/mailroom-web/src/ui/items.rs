@@ -254,6 +254,53 @@ struct ItemPage {
     /// A sealed confidential item: every action asks for the seal number.
     sealed: bool,
     redacted: bool,
+    /// Why the rules classified and routed the item as they did.
+    why: Option<WhyView>,
+}
+
+struct FiredView {
+    rule: String,
+    reasons: Vec<String>,
+    set: Vec<String>,
+    skipped: Vec<String>,
+}
+
+struct WhyView {
+    version: String,
+    route: Option<String>,
+    due: Option<String>,
+    flags: String,
+    fired: Vec<FiredView>,
+}
+
+fn why_view(t: Tr, x: &mailroom_app::rules::ItemExplanation) -> WhyView {
+    let e = &x.explanation;
+    let version = match e.rules_version {
+        Some(v) => t.fmt("why.version", &[("version", &v.to_string())]),
+        None => t.get("why.default_pack").to_string(),
+    };
+    let route = e.route.as_ref().map(|r| match (&r.name, &r.note) {
+        (Some(name), _) => format!("{name} ({})", r.resolved.as_deref().unwrap_or(&r.target)),
+        (None, Some(note)) => t.fmt("why.unresolved", &[("target", &r.target), ("note", note)]),
+        (None, None) => r.target.clone(),
+    });
+    WhyView {
+        version,
+        route,
+        due: e.due_by.map(local_time),
+        flags: e.decision.flags.join(", "),
+        fired: e
+            .decision
+            .fired
+            .iter()
+            .map(|f| FiredView {
+                rule: f.rule.clone(),
+                reasons: f.reasons.clone(),
+                set: f.set.clone(),
+                skipped: f.skipped.clone(),
+            })
+            .collect(),
+    }
 }
 
 fn push(fields: &mut Vec<Field>, t: Tr, key: &str, value: Option<String>) {
@@ -283,6 +330,8 @@ fn item_fields(t: Tr, i: &Item, locations: &[Location], sites: &[Site]) -> Vec<F
     push(&mut f, t, "item.location", loc.map(location_label));
     push(&mut f, t, "item.site", site.map(|s| s.name.clone()));
     push(&mut f, t, "item.notes", i.notes.clone());
+    push(&mut f, t, "item.route", i.route.clone());
+    push(&mut f, t, "item.due_by", i.due_by.map(local_time));
     push(&mut f, t, "item.created", Some(local_time(i.created_at)));
     push(&mut f, t, "item.updated", Some(local_time(i.updated_at)));
     f
@@ -419,6 +468,7 @@ async fn detail_page(s: &AppState, u: &UiUser, id: ItemId, extras: DetailExtras)
             Opt::new(l.id.to_string(), format!("{} · {site}", location_label(l)), false)
         })
         .collect();
+    let why = if item.redacted { None } else { s.app.item_explanation(p, id).await.ok().map(|x| why_view(t, &x)) };
     let id_s = item.id.to_string();
     let page = ItemPage {
         t,
@@ -438,6 +488,7 @@ async fn detail_page(s: &AppState, u: &UiUser, id: ItemId, extras: DetailExtras)
         staff,
         sealed: item.seal_number.is_some() && item.confidentiality != Confidentiality::Internal,
         redacted: item.redacted,
+        why,
         id: id_s,
     };
     Ok(html(extras.status, &page))

@@ -7,6 +7,7 @@ mod assets;
 mod directory;
 mod items;
 mod reports;
+mod rules;
 mod session;
 pub(crate) mod view;
 
@@ -48,6 +49,8 @@ fn table() -> Vec<Route> {
         route(M::POST, "/ui/departments/{id}/delete", directory::delete_department),
         route(M::GET, "/ui/sites", directory::sites),
         route(M::GET, "/ui/reports", reports::page),
+        route(M::GET, "/ui/rules", rules::page),
+        route(M::POST, "/ui/rules", rules::save),
         route(M::GET, "/static/{file}", assets::serve),
     ]
 }

@@ -33,6 +33,7 @@ const NAV: &[(&str, &str, &str, Permission)] = &[
     ("/ui/departments", "departments", "nav.departments", Permission::ReadDirectory),
     ("/ui/sites", "sites", "nav.sites", Permission::ReadDirectory),
     ("/ui/reports", "reports", "nav.reports", Permission::ViewReports),
+    ("/ui/rules", "rules", "nav.rules", Permission::ManageRules),
 ];
 
 /// A signed-in console user.

@@ -114,6 +114,14 @@ async fn seed_alpha(srv: &TestServer) -> Alpha {
     let retention =
         admin.put("/api/v1/retention", &json!({"policies": [{"category": "patient_report", "days": 31}]})).await;
     assert_eq!(retention.status, 200, "{}", retention.text);
+    let rules = admin
+        .put(
+            "/api/v1/rules",
+            &json!({"source": "[lists]\nkey_partners = [{ org = \"AlphaSecretPartner\", responsible = \"ALPHA-E9\" }]\n\
+                     [[rule]]\nname = \"alpha-secret-rule\"\nwhen.sender_org_in = [\"key_partners\"]\nthen.priority = \"urgent\"\n"}),
+        )
+        .await;
+    assert_eq!(rules.status, 200, "{}", rules.text);
     let mut secrets: Vec<String> = vec![
         delegation.clone(),
         item.clone(),
@@ -134,6 +142,8 @@ async fn seed_alpha(srv: &TestServer) -> Alpha {
         location.body["id"].as_str().unwrap().to_string(),
         "ALPHALOC".into(),
         "Alpha Locker".into(),
+        "AlphaSecretPartner".into(),
+        "alpha-secret-rule".into(),
         srv.fx.tenant.id.to_string(),
         srv.fx.person.id.to_string(),
         srv.fx.other_person.id.to_string(),
@@ -395,6 +405,29 @@ async fn api_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
     let put = admin.put("/api/v1/retention", &json!({"policies": []})).await;
     assert_eq!(put.status, 200, "{}", put.text);
     no_leak("retention put", &put.text, a);
+    // Rules are per organisation: B has the default pack and its own versions only.
+    hit("GET", "/api/v1/rules");
+    let rules = admin.get("/api/v1/rules").await;
+    assert_eq!((rules.status, &rules.body["default_pack"]), (200, &json!(true)), "{}", rules.text);
+    no_leak("rules", &rules.text, a);
+    hit("GET", "/api/v1/rules/versions");
+    let versions = admin.get("/api/v1/rules/versions").await;
+    assert_eq!(versions.body["items"], json!([]), "B sees A's rule versions: {}", versions.text);
+    hit("POST", "/api/v1/rules/evaluate");
+    let facts = json!({"item": {"sender_org": "AlphaSecretPartner", "notes": "contract"}});
+    let eval = clerk.post("/api/v1/rules/evaluate", &facts).await;
+    assert_eq!(eval.status, 200, "{}", eval.text);
+    assert!(eval.body["decision"]["priority"].is_null(), "A's rules decided for B: {}", eval.text);
+    no_leak("rules evaluate", &eval.text.replace("AlphaSecretPartner", ""), a);
+    hit("PUT", "/api/v1/rules");
+    let put = admin
+        .put(
+            "/api/v1/rules",
+            &json!({"source": "[[rule]]\nname = \"b\"\nwhen.always = true\nthen.priority = \"high\"\n"}),
+        )
+        .await;
+    assert_eq!((put.status, &put.body["version"]), (200, &json!(1)), "{}", put.text);
+    no_leak("rules put", &put.text, a);
 
     // Items by A's ids: 404, exactly as for ids that never existed.
     for (m, p) in [
@@ -403,6 +436,7 @@ async fn api_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
         ("GET", "/api/v1/items/{id}/handover"),
         ("GET", "/api/v1/items/{id}/signature"),
         ("GET", "/api/v1/items/{id}/receipt"),
+        ("GET", "/api/v1/items/{id}/explanation"),
         ("POST", "/api/v1/items/{id}/transitions"),
     ] {
         hit(m, p);
@@ -607,6 +641,7 @@ async fn ui_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
         ("/ui/departments/new", "/ui/departments/new"),
         ("/ui/sites", "/ui/sites"),
         ("/ui/reports", "/ui/reports"),
+        ("/ui/rules", "/ui/rules"),
     ] {
         hit("GET", template);
         let p = ui.get(path).await;
@@ -666,6 +701,11 @@ async fn ui_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
     assert_eq!(with_a.status, 422);
     assert_eq!(with_a.text.replace("ALPHA-E9", "X"), with_r.text.replace("NOPE-E9", "X"), "key contact oracle");
     check("new department key contact", &with_a, &["ALPHA-E9"]);
+    hit("POST", "/ui/rules");
+    let p =
+        ui.post("/ui/rules", &[("source", "[[rule]]\nname = \"x\"\nwhen.sender_org_in = [\"key_partners\"]\n")]).await;
+    assert_eq!(p.status, 422, "{}", p.text);
+    check("rules form", &p, &[]);
     // Switching into A, by the form or by the cookie, is refused.
     hit("POST", "/ui/tenant");
     let p = ui.post("/ui/tenant", &[("tenant", "acme")]).await;

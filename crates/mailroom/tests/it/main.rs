@@ -14,6 +14,7 @@ mod isolation;
 mod openapi;
 mod roles;
 mod routes;
+mod rules;
 mod store;
 mod support;
 mod tenancy;

@@ -75,6 +75,8 @@ fn api_body(spec: &RouteSpec, w: &World) -> Option<Value> {
         ("POST", "/api/v1/locations") => json!({"site_id": w.site, "code": "", "name": ""}),
         ("PUT", "/api/v1/users/{id}/clearance") => json!({"level": 9}),
         ("PUT", "/api/v1/retention") => json!({"policies": [{"category": "no-such-category", "days": 1}]}),
+        ("PUT", "/api/v1/rules") => json!({"source": "[[rule]]\nname = \"does-nothing\"\n"}),
+        ("POST", "/api/v1/rules/evaluate") => json!({"item": {"notes": "invoice"}}),
         ("POST", "/api/v1/delegations") => {
             json!({"delegate_id": w.site, "scope": "all", "valid_until": "2020-01-01T00:00:00Z"})
         }
@@ -88,6 +90,7 @@ fn ui_form(spec: &RouteSpec, w: &World) -> Vec<(&'static str, String)> {
     match spec.path {
         "/ui/tenant" => vec![("tenant", w.tenant.clone())],
         "/ui/items/{id}/actions" => vec![("action", "notify".into())],
+        "/ui/rules" => vec![("source", "[[rule]]\nname = \"does-nothing\"\n".into())],
         "/ui/people/new" | "/ui/people/{id}" => vec![("name", String::new())],
         "/ui/departments/new" | "/ui/departments/{id}" => vec![("code", String::new()), ("name", String::new())],
         _ => Vec::new(),

@@ -67,6 +67,11 @@ pub const ROUTES: &[RouteSpec] = &[
     // API: retention.
     r("GET", "/api/v1/retention", Perm(P::ManageRetention)),
     r("PUT", "/api/v1/retention", Perm(P::ManageRetention)),
+    // API: classification and routing rules (evaluating is for whoever registers items).
+    r("GET", "/api/v1/rules", Perm(P::ManageRules)),
+    r("PUT", "/api/v1/rules", Perm(P::ManageRules)),
+    r("GET", "/api/v1/rules/versions", Perm(P::ManageRules)),
+    r("POST", "/api/v1/rules/evaluate", Perm(P::RegisterItems)),
     // API: items and custody.
     r("POST", "/api/v1/items", Perm(P::RegisterItems)),
     r("GET", "/api/v1/items", Perm(P::ReadOwnItems)),
@@ -77,6 +82,7 @@ pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/api/v1/items/{id}/handover", Item),
     r("GET", "/api/v1/items/{id}/signature", Item),
     r("GET", "/api/v1/items/{id}/receipt", Item),
+    r("GET", "/api/v1/items/{id}/explanation", Item),
     r("GET", "/api/v1/custody/public-key", Signed),
     r("GET", "/api/v1/custody/verify", Perm(P::VerifyCustody)),
     r("GET", "/api/v1/reports/summary", Perm(P::ViewReports)),
@@ -126,6 +132,8 @@ pub const ROUTES: &[RouteSpec] = &[
     r("POST", "/ui/departments/{id}/delete", Perm(P::ManageDirectory)),
     r("GET", "/ui/sites", Perm(P::ReadDirectory)),
     r("GET", "/ui/reports", Perm(P::ViewReports)),
+    r("GET", "/ui/rules", Perm(P::ManageRules)),
+    r("POST", "/ui/rules", Perm(P::ManageRules)),
     r("GET", "/static/{file}", Public),
 ];
 

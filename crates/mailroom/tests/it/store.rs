@@ -258,6 +258,8 @@ async fn listing_filters_and_pages(b: Backend) {
         if i == 6 {
             input.recipient = RecipientInput { person_id: None, department_id: Some(fx.dept.id) };
             input.notes = Some("季度对账单 quarterly statement".into());
+            // The default rules make a bank statement confidential: it comes in a sealed bag.
+            input.seal_number = Some("BAG-6".into());
         }
         fx.app.register_item(&fx.staff, &ctx(), &input, None).await.unwrap();
     }
