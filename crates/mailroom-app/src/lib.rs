@@ -12,6 +12,7 @@ pub mod items;
 pub mod outbound;
 pub mod reports;
 pub mod retention;
+pub mod scan;
 pub mod security;
 pub mod tenancy;
 pub mod tokens;
