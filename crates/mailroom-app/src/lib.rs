@@ -14,6 +14,7 @@ pub mod placement;
 pub mod reports;
 pub mod retention;
 pub mod rules;
+pub mod scan;
 pub mod security;
 pub mod tenancy;
 pub mod tokens;

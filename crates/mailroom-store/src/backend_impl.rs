@@ -194,6 +194,25 @@ impl crate::Store for Backend {
         let actor = actor.clone();
         self.write(move |c| Box::pin(async move { append_event(c, t, &actor, &event).await })).await
     }
+    async fn add_item_photo(
+        &self,
+        t: TenantId,
+        item: ItemId,
+        photo: Attachment,
+        added_by: Option<UserId>,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<(ItemPhoto, CustodyEvent)> {
+        let actor = actor.clone();
+        self.write(move |c| Box::pin(async move { add_item_photo(c, t, item, &photo, added_by, &actor, &event).await }))
+            .await
+    }
+    async fn item_photos(&self, t: TenantId, item: ItemId) -> Result<Vec<ItemPhoto>> {
+        self.read(move |c| Box::pin(item_photos(c, t, item))).await
+    }
+    async fn item_photo(&self, t: TenantId, item: ItemId, id: AttachmentId) -> Result<Option<ItemPhoto>> {
+        self.read(move |c| Box::pin(item_photo(c, t, item, id))).await
+    }
     async fn item(&self, t: TenantId, id: ItemId) -> Result<Option<Item>> {
         self.read(move |c| Box::pin(item(c, t, id))).await
     }

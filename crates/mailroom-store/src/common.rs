@@ -1843,3 +1843,70 @@ pub(crate) async fn admin_write(
     }
     append_event(c, t, actor, draft).await
 }
+
+/// Keeps a photo with an item: the (sealed) attachment, its link to the item and the custody
+/// event, in the caller's transaction. `NotFound` if the item does not exist.
+pub(crate) async fn add_item_photo(
+    c: &mut Conn,
+    t: TenantId,
+    item_id: ItemId,
+    photo: &Attachment,
+    added_by: Option<UserId>,
+    actor: &Actor,
+    draft: &EventDraft,
+) -> Result<(ItemPhoto, CustodyEvent)> {
+    if item(c, t, item_id).await?.is_none() {
+        return Err(StoreError::NotFound);
+    }
+    insert_attachment(c, photo).await?;
+    let at = custody::storage_time(Utc::now());
+    sqlx::query(
+        "INSERT INTO item_photo (tenant_id, item_id, attachment_id, added_by, added_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(t.0)
+    .bind(item_id.0)
+    .bind(photo.id.0)
+    .bind(added_by.map(|u| u.0))
+    .bind(at)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    let ev = append_event(c, t, actor, draft).await?;
+    let p = ItemPhoto {
+        id: photo.id,
+        item_id,
+        media_type: photo.media_type.clone(),
+        size: photo.size,
+        sha256: photo.sha256.clone(),
+        added_at: at,
+        added_by,
+    };
+    Ok((p, ev))
+}
+
+const ITEM_PHOTO_SELECT: &str = "SELECT p.attachment_id, p.item_id, a.media_type, a.size, a.sha256, p.added_at, p.added_by \
+     FROM item_photo p JOIN attachment a ON a.tenant_id = p.tenant_id AND a.id = p.attachment_id \
+     WHERE p.tenant_id = $1 AND p.item_id = $2";
+
+/// An item's photos, oldest first.
+pub(crate) async fn item_photos(c: &mut Conn, t: TenantId, item_id: ItemId) -> Result<Vec<ItemPhoto>> {
+    let r: Vec<ItemPhotoRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{ITEM_PHOTO_SELECT} ORDER BY p.added_at, p.attachment_id")))
+            .bind(t.0)
+            .bind(item_id.0)
+            .fetch_all(&mut *c)
+            .await?;
+    Ok(r.into_iter().map(Into::into).collect())
+}
+
+/// One photo of an item.
+pub(crate) async fn item_photo(c: &mut Conn, t: TenantId, item_id: ItemId, id: AttachmentId) -> Result<Option<ItemPhoto>> {
+    let r: Option<ItemPhotoRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{ITEM_PHOTO_SELECT} AND p.attachment_id = $3")))
+            .bind(t.0)
+            .bind(item_id.0)
+            .bind(id.0)
+            .fetch_optional(&mut *c)
+            .await?;
+    Ok(r.map(Into::into))
+}

@@ -187,6 +187,21 @@ pub trait Store: Send + Sync + 'static {
     /// Appends a custody event that changes no item (e.g. an access record).
     async fn append_event(&self, t: TenantId, actor: &Actor, event: EventDraft) -> Result<CustodyEvent>;
     async fn item(&self, t: TenantId, id: ItemId) -> Result<Option<Item>>;
+    /// Keeps a photo with an item: stores the (sealed) attachment, links it to the item and
+    /// appends the custody event, in one transaction. `NotFound` if the item does not exist.
+    async fn add_item_photo(
+        &self,
+        t: TenantId,
+        item: ItemId,
+        photo: Attachment,
+        added_by: Option<UserId>,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<(ItemPhoto, CustodyEvent)>;
+    /// An item's photos, oldest first.
+    async fn item_photos(&self, t: TenantId, item: ItemId) -> Result<Vec<ItemPhoto>>;
+    /// One photo of an item (by its attachment id).
+    async fn item_photo(&self, t: TenantId, item: ItemId, id: AttachmentId) -> Result<Option<ItemPhoto>>;
     async fn list_items(&self, t: TenantId, f: &ItemFilter) -> Result<Vec<Item>>;
     async fn item_events(&self, t: TenantId, id: ItemId) -> Result<Vec<CustodyEvent>>;
     async fn handover(&self, t: TenantId, id: ItemId) -> Result<Option<HandoverRecord>>;

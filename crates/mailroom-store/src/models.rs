@@ -415,3 +415,19 @@ pub struct ItemCount {
     pub category: Category,
     pub count: i64,
 }
+
+/// A photo kept with an item (an encrypted attachment); its id is the attachment's.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ItemPhoto {
+    pub id: AttachmentId,
+    pub item_id: ItemId,
+    /// `image/png` or `image/jpeg`.
+    pub media_type: String,
+    /// Size of the image in bytes.
+    pub size: i64,
+    /// SHA-256 of the image, lowercase hex: what the custody event `photo_added` records.
+    pub sha256: String,
+    pub added_at: DateTime<Utc>,
+    pub added_by: Option<UserId>,
+}

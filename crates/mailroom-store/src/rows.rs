@@ -654,3 +654,27 @@ impl TryFrom<DelegationRow> for Delegation {
         })
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ItemPhotoRow {
+    attachment_id: Uuid,
+    item_id: Uuid,
+    media_type: String,
+    size: i64,
+    sha256: String,
+    added_at: DateTime<Utc>,
+    added_by: Option<Uuid>,
+}
+impl From<ItemPhotoRow> for ItemPhoto {
+    fn from(r: ItemPhotoRow) -> Self {
+        ItemPhoto {
+            id: r.attachment_id.into(),
+            item_id: r.item_id.into(),
+            media_type: r.media_type,
+            size: r.size,
+            sha256: r.sha256,
+            added_at: r.added_at,
+            added_by: r.added_by.map(Into::into),
+        }
+    }
+}

@@ -158,6 +158,9 @@ fn table() -> Vec<Route> {
         route(M::GET, "/api/v1/items/{id}/handover", item_handover),
         route(M::GET, "/api/v1/items/{id}/signature", item_signature),
         route(M::GET, "/api/v1/items/{id}/receipt", item_receipt),
+        route(M::POST, "/api/v1/items/{id}/photos", add_item_photo),
+        route(M::GET, "/api/v1/items/{id}/photos", item_photos),
+        route(M::GET, "/api/v1/items/{id}/photos/{photo_id}", item_photo),
         route(M::GET, "/api/v1/custody/public-key", custody_public_key),
         route(M::GET, "/api/v1/custody/verify", custody_verify),
         route(M::GET, "/api/v1/reports/summary", report_summary),
@@ -179,6 +182,7 @@ fn table() -> Vec<Route> {
         route(M::POST, "/api/v1/locations", create_location),
         route(M::GET, "/api/v1/locations/suggestion", suggest_location),
         route(M::GET, "/api/v1/carriers/detect", detect_carrier),
+        route(M::POST, "/api/v1/scans", scan_label),
         route(M::GET, "/api/v1/retention", get_retention),
         route(M::PUT, "/api/v1/retention", put_retention),
         route(M::GET, "/api/v1/rules", get_rules),
@@ -1172,6 +1176,89 @@ async fn suggest_location(
     Ok(Json(out))
 }
 
+/// The photos kept with an item, oldest first.
+#[derive(Serialize, ToSchema)]
+pub struct PhotoList {
+    pub items: Vec<mailroom_app::store::ItemPhoto>,
+}
+
+/// Read every barcode in a label photo (raw body, `image/png` or `image/jpeg`, at most 15 MiB
+/// and 40 megapixels): each with its symbology, text and carrier recognition, and the tracking
+/// number the label most likely carries. For intake (`register_items`); stores nothing. 413 for
+/// a larger image, 415 for another format, 422 for a file that cannot be decoded.
+#[utoipa::path(post, path = "/api/v1/scans", tag = "carriers",
+    request_body(content = Vec<u8>, content_type = "image/jpeg", description = "The photo (PNG or JPEG)"),
+    responses((status = 200, body = mailroom_app::scan::ScanReport), (status = 413, body = Problem),
+        (status = 415, body = Problem), (status = 422, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn scan_label(
+    State(s): State<AppState>,
+    c: Caller,
+    req: axum::extract::Request,
+) -> ApiResult<Json<mailroom_app::scan::ScanReport>> {
+    let rid = &c.ctx.request_id;
+    mailroom_domain::auth::require(c.principal.role, mailroom_domain::auth::Permission::RegisterItems)
+        .map_err(|e| ApiError::new(e, rid))?;
+    let bytes = crate::extract::image_body(req).await?;
+    s.app.scan_label(&c.principal, bytes).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// Keep a photo with the item (raw body, `image/png` or `image/jpeg`, at most 15 MiB): stored
+/// encrypted, with a `photo_added` custody event holding its SHA-256. Needs `handle_items` and
+/// clearance for confidential items. Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/items/{id}/photos", tag = "items", params(("id" = String, Path)),
+    request_body(content = Vec<u8>, content_type = "image/jpeg", description = "The photo (PNG or JPEG)"),
+    responses((status = 201, body = mailroom_app::store::ItemPhoto), (status = 404, body = Problem),
+        (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem),
+        (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn add_item_photo(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    req: axum::extract::Request,
+) -> ApiResult<Response> {
+    let rid = &c.ctx.request_id;
+    mailroom_domain::auth::require(c.principal.role, mailroom_domain::auth::Permission::HandleItems)
+        .map_err(|e| ApiError::new(e, rid))?;
+    let id: ItemId = parse_id(&id, "item", rid)?;
+    let bytes = crate::extract::image_body(req).await?;
+    let route = format!("POST /api/v1/items/{id}/photos");
+    let raw = bytes.clone();
+    create_once(&s, &c, &headers, &route, &raw, s.app.add_item_photo(&c.principal, &c.ctx, id, bytes)).await
+}
+
+/// The photos kept with an item (metadata; the images at `/photos/{photo_id}`).
+#[utoipa::path(get, path = "/api/v1/items/{id}/photos", tag = "items", params(("id" = String, Path)),
+    responses((status = 200, body = PhotoList), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn item_photos(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Json<PhotoList>> {
+    let rid = &c.ctx.request_id;
+    let id: ItemId = parse_id(&id, "item", rid)?;
+    let items = s.app.item_photos(&c.principal, id).await.map_err(|e| ApiError::new(e, rid))?;
+    Ok(Json(PhotoList { items }))
+}
+
+/// One photo of the item, decrypted. For a confidential item only its recipient and staff
+/// cleared for it may open it (403 otherwise), and each look is recorded in the custody log.
+/// 410 `shredded` once destroyed under the organisation's retention policy.
+#[utoipa::path(get, path = "/api/v1/items/{id}/photos/{photo_id}", tag = "items",
+    params(("id" = String, Path), ("photo_id" = String, Path)),
+    responses((status = 200, content_type = "image/jpeg"), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 410, body = Problem)),
+    security(("bearer" = [])))]
+async fn item_photo(
+    State(s): State<AppState>,
+    c: Caller,
+    Path((id, photo_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let rid = &c.ctx.request_id;
+    let id: ItemId = parse_id(&id, "item", rid)?;
+    let photo: mailroom_domain::ids::AttachmentId = parse_id(&photo_id, "photo", rid)?;
+    let (_, a) = s.app.item_photo(&c.principal, &c.ctx, id, photo).await.map_err(|e| ApiError::new(e, rid))?;
+    Ok(crate::attachment_response(a))
+}
+
 struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
@@ -1212,7 +1299,8 @@ impl utoipa::Modify for BearerAuth {
         list_people, create_person, get_person, update_person, import_people,
         list_departments, create_department, get_department, update_department, delete_department, import_departments,
         list_sites, create_site, list_locations, create_location, suggest_location, get_retention, put_retention, detect_carrier,
-        get_rules, put_rules, rule_versions, evaluate_rules, item_explanation),
+        get_rules, put_rules, rule_versions, evaluate_rules, item_explanation,
+        scan_label, add_item_photo, item_photos, item_photo),
     components(schemas(Problem, mailroom_app::RowError, mailroom_app::retention::PolicyInput)),
     modifiers(&BearerAuth),
     tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller, users, API tokens and login lockouts"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"), (name = "audit", description = "The audit log of administrative actions"), (name = "rules", description = "Classification and routing rules: versions, validation, dry runs"))

@@ -124,3 +124,24 @@ fn serde_urlencoded_from<T: DeserializeOwned>(q: &str) -> Result<T, String> {
         .map(|x| x.0)
         .map_err(|e| e.body_text())
 }
+
+/// Content types a photo upload may declare (the file itself must be a PNG or JPEG).
+const IMAGE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/jpg", "application/octet-stream"];
+
+/// A raw image body (label photos), up to [`mailroom_app::scan::MAX_PHOTO_BYTES`]. Read after
+/// the handler's permission check, so that callers without the permission hear 403 first.
+pub async fn image_body(req: Request) -> Result<Vec<u8>, ApiError> {
+    let ct = req.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if !IMAGE_TYPES.contains(&essence.as_str()) {
+        return Err(ApiError::new(
+            AppError::new(ErrorCode::UnsupportedMediaType, "send the photo as image/png or image/jpeg"),
+            &request_id(req.headers()),
+        ));
+    }
+    let (raw, rid) = read_body(req, mailroom_app::scan::MAX_PHOTO_BYTES).await?;
+    if raw.is_empty() {
+        return Err(bad_input("body", "the request has no image", &rid));
+    }
+    Ok(raw)
+}

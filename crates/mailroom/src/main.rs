@@ -145,6 +145,15 @@ enum Command {
         /// Codes as scanned or typed (quote those with spaces).
         inputs: Vec<String>,
     },
+    /// Read every barcode in label photos (PNG or JPEG): prints one JSON object per file,
+    /// `{"file", "barcodes": [{"symbology", "text", "carrier"}]}` with the carrier recognition of
+    /// each text (as `mailroom carrier` prints it), or `{"file", "error"}` for a file that cannot
+    /// be read; exits 1 if any could not. Needs no database.
+    ScanImage {
+        /// Image files.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
     /// Load N synthetic items into the demo organisation (for benchmarks).
     Seed {
         #[arg(long)]
@@ -780,6 +789,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Retention { command } => retention(command).await,
         Command::Rules { command } => rules_cli::run(command),
         Command::Carrier { inputs } => carrier(&inputs),
+        Command::ScanImage { files } => scan_image(&files),
         Command::Seed { items, tenant, db } => {
             let app = open(&db).await?;
             let start = std::time::Instant::now();
@@ -908,6 +918,39 @@ async fn retention(command: RetentionCommand) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `mailroom scan-image`: one JSON line per file.
+fn scan_image(files: &[std::path::PathBuf]) -> Result<ExitCode> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for f in files {
+        let name = f.display().to_string();
+        let answer = match std::fs::metadata(f).and_then(|m| {
+            if m.len() > mailroom_app::scan::MAX_PHOTO_BYTES as u64 {
+                Err(std::io::Error::other(format!(
+                    "the file is larger than {} bytes",
+                    mailroom_app::scan::MAX_PHOTO_BYTES
+                )))
+            } else {
+                std::fs::read(f)
+            }
+        }) {
+            Err(e) => Err(e.to_string()),
+            Ok(bytes) => mailroom_app::scan::scan_file_bytes(&bytes).map_err(|e| e.to_string()),
+        };
+        let line = match answer {
+            Ok(barcodes) => serde_json::json!({"file": name, "barcodes": barcodes}),
+            Err(e) => {
+                failed = true;
+                serde_json::json!({"file": name, "error": e})
+            }
+        };
+        serde_json::to_writer(&mut out, &line).context("cannot write the answer")?;
+        out.write_all(b"\n").and_then(|_| out.flush()).context("cannot write the answer")?;
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 /// `mailroom carrier`: one JSON line per input, from the arguments or from stdin.

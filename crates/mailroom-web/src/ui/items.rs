@@ -233,6 +233,12 @@ struct HandoverView {
     receipt: String,
 }
 
+/// A photo kept with the item.
+struct PhotoView {
+    src: String,
+    alt: String,
+}
+
 #[derive(Template)]
 #[template(path = "item.html")]
 struct ItemPage {
@@ -254,6 +260,9 @@ struct ItemPage {
     /// A sealed confidential item: every action asks for the seal number.
     sealed: bool,
     redacted: bool,
+    photos: Vec<PhotoView>,
+    /// How many photos are withheld from a caller without need to know.
+    photos_withheld: usize,
     /// Why the rules classified and routed the item as they did.
     why: Option<WhyView>,
 }
@@ -388,6 +397,7 @@ fn event_view(t: Tr, e: &CustodyEvent, locations: &[Location], staff: bool) -> E
             .or_else(|| str_of(&d, "location"));
         push(&mut lines, t, "item.location", loc);
         push(&mut lines, t, "timeline.note", str_of(&d, "note"));
+        push(&mut lines, t, "timeline.photo_sha256", str_of(&d, "sha256"));
         if let Some(h) = d.get("handover").filter(|h| h.is_object()) {
             push(&mut lines, t, "handover.taken_by", str_of(h, "taken_by"));
             push(&mut lines, t, "handover.place", str_of(h, "place"));
@@ -470,9 +480,23 @@ async fn detail_page(s: &AppState, u: &UiUser, id: ItemId, extras: DetailExtras)
         .collect();
     let why = if item.redacted { None } else { s.app.item_explanation(p, id).await.ok().map(|x| why_view(t, &x)) };
     let id_s = item.id.to_string();
+    let photos = s.app.item_photos(p, id).await.map_err(|e| u.fail(e))?;
+    let photos_withheld = if item.redacted { photos.len() } else { 0 };
+    let photos = if item.redacted {
+        Vec::new()
+    } else {
+        photos
+            .iter()
+            .map(|ph| PhotoView {
+                src: format!("/api/v1/items/{id_s}/photos/{}", ph.id),
+                alt: t.fmt("detail.photo_alt", &[("at", &local_time(ph.added_at))]),
+            })
+            .collect()
+    };
+    let chrome = u.chrome(if u.may(Permission::SearchItems) { "items" } else { "my" });
     let page = ItemPage {
         t,
-        c: u.chrome(if u.may(Permission::SearchItems) { "items" } else { "my" }),
+        c: if staff { chrome.with_scripts(t, &["label-photo.js"]) } else { chrome },
         reference: item.reference.clone(),
         status: item.status.as_str(),
         status_label: t.status(item.status),
@@ -488,6 +512,8 @@ async fn detail_page(s: &AppState, u: &UiUser, id: ItemId, extras: DetailExtras)
         staff,
         sealed: item.seal_number.is_some() && item.confidentiality != Confidentiality::Internal,
         redacted: item.redacted,
+        photos,
+        photos_withheld,
         why,
         id: id_s,
     };

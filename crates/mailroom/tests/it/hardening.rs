@@ -432,7 +432,7 @@ fn assert_security_headers(r: &Resp, what: &str) {
     assert_eq!(r.header("x-frame-options"), "DENY", "{what}");
     assert_eq!(r.header("referrer-policy"), "no-referrer", "{what}");
     assert_eq!(r.header("cross-origin-opener-policy"), "same-origin", "{what}");
-    assert!(r.header("permissions-policy").contains("camera=()"), "{what}");
+    assert!(r.header("permissions-policy").contains("camera=(self)"), "{what}");
     assert!(r.header("strict-transport-security").is_empty(), "{what}: HSTS only with --secure-cookies");
 }
 

@@ -26,6 +26,8 @@ struct Alpha {
     dept_code: String,
     site: String,
     location: String,
+    /// A photo kept with `item`.
+    photo: String,
     /// Every string of A's that must not appear in an answer to B.
     secrets: Vec<String>,
 }
@@ -156,6 +158,12 @@ async fn seed_alpha(srv: &TestServer) -> Alpha {
     ];
     let h = clerk.get(&format!("/api/v1/items/{item}/handover")).await;
     secrets.push(h.body["signature_id"].as_str().unwrap().to_string());
+    let label = mailroom_scan::synth::label(&[(mailroom_scan::synth::Kind::Qr, "ALPHAPHOTO")], 4).unwrap();
+    let photo = clerk.post_raw(&format!("/api/v1/items/{item}/photos"), "image/png", mailroom_scan::synth::png(&label)).await;
+    assert_eq!(photo.status, 201, "{}", photo.text);
+    let photo_id = photo.body["id"].as_str().unwrap().to_string();
+    secrets.push(photo_id.clone());
+    secrets.push(photo.body["sha256"].as_str().unwrap().to_string());
     for e in clerk.get(&format!("/api/v1/items/{item}/events")).await.body["items"].as_array().unwrap() {
         secrets.push(e["id"].as_str().unwrap().to_string());
         secrets.push(e["hash"].as_str().unwrap().to_string());
@@ -171,6 +179,7 @@ async fn seed_alpha(srv: &TestServer) -> Alpha {
         dept_code: "ALPHASECRET".into(),
         site: site.body["id"].as_str().unwrap().to_string(),
         location: location.body["id"].as_str().unwrap().to_string(),
+        photo: photo_id,
         secrets,
     }
 }
@@ -449,6 +458,33 @@ async fn api_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
             no_leak(p, &r_a.text, a);
         }
     }
+    // A's photos: by A's item and photo ids, and A's photo id under B's own item.
+    hit("GET", "/api/v1/items/{id}/photos");
+    hit("GET", "/api/v1/items/{id}/photos/{photo_id}");
+    hit("POST", "/api/v1/items/{id}/photos");
+    let png = mailroom_scan::synth::png(&image::GrayImage::from_pixel(40, 30, image::Luma([90])));
+    for c in [admin, clerk] {
+        let r_a = c.get(&format!("/api/v1/items/{}/photos", a.item)).await;
+        let r_r = c.get(&format!("/api/v1/items/{}/photos", random())).await;
+        r_a.assert_problem(404, "not_found");
+        same("photo list", &r_a, &r_r);
+        for item in [a.item.clone(), bv.item.clone()] {
+            let r_a = c.get(&format!("/api/v1/items/{item}/photos/{}", a.photo)).await;
+            let r_r = c.get(&format!("/api/v1/items/{item}/photos/{}", random())).await;
+            r_a.assert_problem(404, "not_found");
+            same("photo", &r_a, &r_r);
+            no_leak("photo", &r_a.text, a);
+        }
+        let r_a = c.post_raw(&format!("/api/v1/items/{}/photos", a.item), "image/png", png.clone()).await;
+        let r_r = c.post_raw(&format!("/api/v1/items/{}/photos", random()), "image/png", png.clone()).await;
+        r_a.assert_problem(404, "not_found");
+        same("photo upload", &r_a, &r_r);
+    }
+    // Reading a label reads no organisation data at all.
+    hit("POST", "/api/v1/scans");
+    let scan = clerk.post_raw("/api/v1/scans", "image/png", png.clone()).await;
+    assert_eq!(scan.status, 200, "{}", scan.text);
+    no_leak("scan", &scan.text, a);
     // Lookups, search and listings by A's tracking number, reference, names and notes.
     hit("GET", "/api/v1/items");
     hit("GET", "/api/v1/me/items");

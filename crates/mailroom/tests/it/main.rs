@@ -13,6 +13,7 @@ mod hardening;
 mod isolation;
 mod openapi;
 mod roles;
+mod scan;
 mod routes;
 mod rules;
 mod store;

@@ -17,6 +17,8 @@ struct World {
     http: reqwest::Client,
     /// Handed-over items addressed to someone none of the callers is: (id, category).
     items: Vec<(String, Category)>,
+    /// A photo of each item: item id → photo id.
+    photos: HashMap<String, String>,
     person: String,
     dept: String,
     site: String,
@@ -51,6 +53,10 @@ pub async fn handed_over(c: &Client, person: &str, shelf: &str, category: &str, 
 fn path_of(spec: &RouteSpec, w: &World, item: &str) -> String {
     let p = spec.path;
     let p = if p.contains("/items/{id}") { p.replace("{id}", item) } else { p.to_string() };
+    let p = match w.photos.get(item) {
+        Some(photo) => p.replace("{photo_id}", photo),
+        None => p,
+    };
     let p = if p.contains("/people/{id}") { p.replace("{id}", &w.person) } else { p };
     let p = if p.contains("/departments/{id}") { p.replace("{id}", &w.dept) } else { p };
     let p = p.replace("{user_id}", &uuid::Uuid::now_v7().to_string()).replace("{file}", "icon.svg");
@@ -233,8 +239,13 @@ async fn role_matrix(b: Backend) {
     let other = srv.fx.other_person.id.to_string();
     let shelf = srv.fx.shelf.id.to_string();
     let mut items = Vec::new();
+    let mut photos = HashMap::new();
     for (cat, tn) in [("general", "ROLE00000001"), ("invoice", "ROLE00000002"), ("complaint", "ROLE00000003")] {
         let id = handed_over(&clerk, &other, &shelf, cat, tn).await;
+        let png = mailroom_scan::synth::png(&image::GrayImage::from_pixel(32, 24, image::Luma([200])));
+        let photo = clerk.post_raw(&format!("/api/v1/items/{id}/photos"), "image/png", png).await;
+        assert_eq!(photo.status, 201, "{}", photo.text);
+        photos.insert(id.clone(), photo.body["id"].as_str().unwrap().to_string());
         items.push((id, Category::parse(cat).unwrap()));
     }
     // One login per role: the fixture's admin, clerk and employee, and one for each other role.
@@ -254,6 +265,7 @@ async fn role_matrix(b: Backend) {
         base: srv.base.clone(),
         http: srv.http.clone(),
         items,
+        photos,
         person: srv.fx.person.id.to_string(),
         dept: srv.fx.dept.id.to_string(),
         site: srv.fx.shelf.site_id.to_string(),

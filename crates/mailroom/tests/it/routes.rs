@@ -64,6 +64,8 @@ pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/api/v1/me/delegated-items", Signed),
     // API: carrier recognition (no tenant data).
     r("GET", "/api/v1/carriers/detect", Signed),
+    // API: label photos (reads no tenant data; stores nothing).
+    r("POST", "/api/v1/scans", Perm(P::RegisterItems)),
     // API: retention.
     r("GET", "/api/v1/retention", Perm(P::ManageRetention)),
     r("PUT", "/api/v1/retention", Perm(P::ManageRetention)),
@@ -83,6 +85,9 @@ pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/api/v1/items/{id}/signature", Item),
     r("GET", "/api/v1/items/{id}/receipt", Item),
     r("GET", "/api/v1/items/{id}/explanation", Item),
+    r("POST", "/api/v1/items/{id}/photos", Perm(P::HandleItems)),
+    r("GET", "/api/v1/items/{id}/photos", Item),
+    r("GET", "/api/v1/items/{id}/photos/{photo_id}", Item),
     r("GET", "/api/v1/custody/public-key", Signed),
     r("GET", "/api/v1/custody/verify", Perm(P::VerifyCustody)),
     r("GET", "/api/v1/reports/summary", Perm(P::ViewReports)),

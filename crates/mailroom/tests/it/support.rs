@@ -386,7 +386,7 @@ impl Resp {
 }
 
 impl Client {
-    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    pub fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         let mut r = self.http.request(method, format!("{}{}", self.base, path));
         if let Some(t) = &self.token {
             r = r.bearer_auth(t);
