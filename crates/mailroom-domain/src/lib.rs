@@ -5,6 +5,7 @@ pub mod auth;
 pub mod carrier;
 pub mod custody;
 pub mod error;
+pub mod exception;
 pub mod ids;
 pub mod item;
 pub mod merkle;

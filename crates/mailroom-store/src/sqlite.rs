@@ -194,7 +194,7 @@ async fn insert_item_with_event(c: &mut Conn, i: &Item, ev: &CustodyEvent) -> Re
             "INSERT INTO item_intake ({ITEM_INSERT_COLUMNS}, event_id, event_tenant_id, event_seq, event_item_id, \
              event_kind, event_actor_id, event_actor_name, event_source, event_request_id, event_location_id, event_at, \
              event_details, event_prev_hash, event_hash) VALUES {}",
-            values_placeholders(1, 43)
+            values_placeholders(1, ITEM_INSERT_COUNT + 14)
         )
     });
     match bind_event(bind_item(sqlx::query(SQL.as_str()), i), ev).execute(&mut *c).await {
