@@ -611,6 +611,8 @@ async fn update_item(
     body: JsonBody<ItemDetailsInput>,
 ) -> ApiResult<Json<Item>> {
     let rid = &c.ctx.request_id;
+    mailroom_domain::auth::require(c.principal.role, mailroom_domain::auth::Permission::HandleItems)
+        .map_err(|e| ApiError::new(e, rid))?;
     let id: ItemId = parse_id(&id, "item", rid)?;
     s.app.update_item_details(&c.principal, &c.ctx, id, &body.value).await.map(Json).map_err(|e| ApiError::new(e, rid))
 }
@@ -656,6 +658,9 @@ async fn list_exceptions(
     security(("bearer" = [])))]
 async fn get_exception(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Json<ItemException>> {
     let rid = &c.ctx.request_id;
+    // The permission first: roles without it learn nothing, not even whether the id is valid.
+    mailroom_domain::auth::require(c.principal.role, mailroom_domain::auth::Permission::RegisterItems)
+        .map_err(|e| ApiError::new(e, rid))?;
     let id: ExceptionId = parse_id(&id, "exception", rid)?;
     s.app.exception(&c.principal, id).await.map(Json).map_err(|e| ApiError::new(e, rid))
 }
@@ -676,6 +681,8 @@ async fn resolve_exception(
     body: JsonBody<ResolveInput>,
 ) -> ApiResult<Json<Resolved>> {
     let rid = &c.ctx.request_id;
+    mailroom_domain::auth::require(c.principal.role, mailroom_domain::auth::Permission::HandleItems)
+        .map_err(|e| ApiError::new(e, rid))?;
     let id: ExceptionId = parse_id(&id, "exception", rid)?;
     s.app.resolve_exception(&c.principal, &c.ctx, id, &body.value).await.map(Json).map_err(|e| ApiError::new(e, rid))
 }
