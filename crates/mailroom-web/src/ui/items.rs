@@ -46,6 +46,8 @@ pub(crate) struct ItemRow {
     pub priority_label: String,
     pub created: String,
     pub place: String,
+    /// Registered from a scan alone; details still to be filled in.
+    pub pending: bool,
 }
 
 fn sender_of(i: &Item) -> String {
@@ -75,6 +77,7 @@ fn row(t: Tr, i: &Item, place: String) -> ItemRow {
         priority_label: t.priority(i.priority),
         created: local_time(i.created_at),
         place,
+        pending: i.details_pending,
     }
 }
 

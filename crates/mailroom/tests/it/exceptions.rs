@@ -387,7 +387,55 @@ async fn console_pages(b: Backend) {
     srv.stop().await;
 }
 
+/// A registration whose exception cannot be written leaves nothing behind — no item, no custody
+/// event — even inside a batch of registrations that succeed (SQLite's group commit runs them in
+/// one transaction, each behind its own savepoint).
+async fn all_or_nothing(b: Backend) {
+    use mailroom_app::store::ItemInsert;
+    use mailroom_domain::custody::{Actor, EventDraft};
+    use mailroom_domain::ids::{ExceptionId, ItemId};
+    let Some(srv) = TestServer::start(b).await else { return };
+    let c = srv.client(&srv.token("clerk").await);
+    let t = srv.fx.tenant.id;
+    let r = c.post("/api/v1/items", &json!({"tracking_number": "ATOM00000001"})).await;
+    let first: ItemId = r.body["id"].as_str().unwrap().parse().unwrap();
+    let template = srv.app.store.item(t, first).await.unwrap().unwrap();
+    let open = srv.app.store.open_exception_of_item(t, first).await.unwrap().unwrap();
+    let before = srv.app.store.custody_head(t).await.unwrap().0;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..12 {
+        let c = c.clone();
+        tasks.spawn(async move {
+            c.post("/api/v1/items", &json!({"tracking_number": format!("ATOMOK{i:06}")})).await.status
+        });
+    }
+    // A second open exception for the first item breaks a unique index: the new item must go too.
+    let mut item = template.clone();
+    item.id = ItemId::new();
+    item.reference = "ATOM-FAIL".into();
+    item.tracking_number = Some("ATOM00000002".into());
+    let broken = mailroom_app::store::ItemException { id: ExceptionId::new(), ..open.clone() };
+    let draft = EventDraft { item_id: Some(item.id), kind: "registered".into(), location_id: None, details: json!({}) };
+    let failed_id = item.id;
+    let ins = ItemInsert { item, idempotency: None, exception: Some(broken) };
+    let store = srv.app.store.clone();
+    let failing = tokio::spawn(async move { store.register_item(ins, &Actor::system("test", "atom"), draft).await });
+    while let Some(status) = tasks.join_next().await {
+        assert_eq!(status.unwrap(), 201);
+    }
+    assert!(failing.await.unwrap().is_err(), "the broken registration must fail");
+    assert!(srv.app.store.item(t, failed_id).await.unwrap().is_none(), "no item without its exception");
+    assert!(c.get("/api/v1/items?tracking=ATOM00000002").await.body["items"].as_array().unwrap().is_empty());
+    // Exactly the twelve good registrations were logged, and the chain verifies.
+    assert_eq!(srv.app.store.custody_head(t).await.unwrap().0, before + 12);
+    assert_eq!(c.get("/api/v1/exceptions?limit=200").await.body["items"].as_array().unwrap().len(), 13);
+    let (code, out, _) = cli(&["verify", "--db", &srv.db.url]);
+    assert_eq!(code, 0, "{out}");
+    srv.stop().await;
+}
+
 both_backends!(
+    all_or_nothing,
     scan_only_intake,
     label_text,
     resolving,
