@@ -187,7 +187,16 @@ impl App {
     ) -> AppResult<Resolved> {
         require(p.role, Permission::HandleItems)?;
         let x = self.store.exception(p.tenant_id, id).await?.ok_or_else(|| AppError::not_found("exception"))?;
-        let resolution = Resolution::parse_field("resolution", &input.resolution)?;
+        let resolution = match Resolution::parse(&input.resolution) {
+            Some(r @ (Resolution::AssignRecipient | Resolution::ReturnToSender)) => r,
+            _ => {
+                return Err(DomainError::invalid(
+                    "resolution",
+                    "resolution must be one of: assign_recipient, return_to_sender",
+                )
+                .into());
+            }
+        };
         let note = text::optional("note", input.note.as_deref(), 500)?;
         if x.status != ExceptionStatus::Open {
             return Err(AppError::new(ErrorCode::Conflict, "this exception was already resolved"));
@@ -214,7 +223,7 @@ impl App {
                 details["recipient"] = json!(next.recipient_name);
                 details["label_text"] = json!(x.label_text);
             }
-            Resolution::ReturnToSender => {
+            Resolution::ReturnToSender | Resolution::ItemLeft => {
                 if input.recipient.is_some() {
                     return Err(DomainError::invalid("recipient", "return_to_sender takes no recipient").into());
                 }

@@ -21,11 +21,13 @@ string_enum!(
 
 string_enum!(
     /// How an exception was resolved: the recipient was identified (a person or a department)
-    /// and set on the item (`assign_recipient`), or the item went back to the sender
-    /// (`return_to_sender`).
+    /// and set on the item (`assign_recipient`), the item went back to the sender
+    /// (`return_to_sender`), or it left the mailroom through one of its own actions (returned,
+    /// forwarded, handed over) while the exception was open (`item_left`; never chosen).
     Resolution {
         AssignRecipient = "assign_recipient",
         ReturnToSender = "return_to_sender",
+        ItemLeft = "item_left",
     }
 );
 

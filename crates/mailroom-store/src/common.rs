@@ -870,6 +870,19 @@ pub(crate) async fn change_item(
             None => StoreError::NotFound,
         });
     }
+    if change.status.is_terminal() {
+        // An item that leaves for good takes its open exception with it.
+        sqlx::query(
+            "UPDATE item_exception SET status = 'resolved', resolved_at = $1, resolved_by = $2, resolution = 'item_left' \
+             WHERE tenant_id = $3 AND item_id = $4 AND status = 'open'",
+        )
+        .bind(now)
+        .bind(actor.user_id.map(|u| u.0))
+        .bind(t.0)
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?;
+    }
     if let Some(seal) = &change.seal_number {
         sqlx::query("UPDATE item SET seal_number = $1 WHERE tenant_id = $2 AND id = $3")
             .bind(seal)

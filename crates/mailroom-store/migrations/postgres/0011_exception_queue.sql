@@ -19,7 +19,7 @@ CREATE TABLE item_exception (
     opened_by UUID,
     resolved_at TIMESTAMPTZ,
     resolved_by UUID,
-    -- assigned or returned_to_sender
+    -- assign_recipient, return_to_sender, or item_left (it left through its own action)
     resolution TEXT,
     resolution_note TEXT
 );

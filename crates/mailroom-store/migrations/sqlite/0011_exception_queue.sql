@@ -19,7 +19,7 @@ CREATE TABLE item_exception (
     opened_by BLOB,
     resolved_at TEXT,
     resolved_by BLOB,
-    -- assigned or returned_to_sender
+    -- assign_recipient, return_to_sender, or item_left (it left through its own action)
     resolution TEXT,
     resolution_note TEXT
 );

@@ -180,6 +180,19 @@ async fn resolving(b: Backend) {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["item"]["status"], "returned_to_sender");
     assert!(open_queue(&c).await.is_empty());
+    // An item that leaves through its own action takes its exception with it.
+    let r = c.post("/api/v1/items", &json!({"tracking_number": "RES00000003"})).await;
+    let third = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(open_queue(&c).await.len(), 1);
+    let tr = c
+        .post(&format!("/api/v1/items/{third}/transitions"), &json!({"action": "forward", "note": "new address"}))
+        .await;
+    assert_eq!(tr.status, 200, "{}", tr.text);
+    assert!(open_queue(&c).await.is_empty());
+    let resolved = c.get("/api/v1/exceptions?status=resolved").await;
+    let closed = resolved.body["items"].as_array().unwrap().iter().find(|x| x["item_id"] == json!(third)).cloned();
+    assert_eq!(closed.unwrap()["resolution"], "item_left");
+    c.post(&resolve(&second), &json!({"resolution": "item_left"})).await.assert_problem(422, "validation_failed");
     // The custody chain still verifies.
     let (code, out, _) = cli(&["verify", "--db", &srv.db.url]);
     assert_eq!(code, 0, "{out}");
