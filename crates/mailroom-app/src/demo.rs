@@ -421,11 +421,11 @@ impl App {
             let (sname, sorg, country) = spec.senders[i % spec.senders.len()];
             let to_dept = i % 9 == 4;
             let recipient = if i % 5 == 0 {
-                RecipientInput { person_id: employee, department_id: None }
+                RecipientInput { person_id: employee, department_id: None, text: None }
             } else if to_dept {
-                RecipientInput { person_id: None, department_id: Some(depts[i % depts.len()].1) }
+                RecipientInput { person_id: None, department_id: Some(depts[i % depts.len()].1), text: None }
             } else {
-                RecipientInput { person_id: Some(people[(i * 7) % people.len()].id), department_id: None }
+                RecipientInput { person_id: Some(people[(i * 7) % people.len()].id), department_id: None, text: None }
             };
             let confidential = i % 8 == 3;
             let damaged = i % 13 == 7;
@@ -455,6 +455,7 @@ impl App {
                 notes: (i % 4 == 1).then(|| format!("演示备注 demo note {i}")),
                 seal_number: confidential.then(|| format!("SEAL-{:06}", 100_000 + i)),
                 site_id: None,
+                details_pending: None,
             };
             let reg = self.register_item(admin, ctx, &input, None).await?;
             let path = paths[i % paths.len()];
@@ -559,6 +560,7 @@ impl App {
                     version: 1,
                     route: None,
                     due_by: None,
+                    details_pending: false,
                     redacted: false,
                 };
                 items.push(item);

@@ -6,11 +6,15 @@ use base64::Engine;
 use chrono::Utc;
 use mailroom_domain::auth::{ItemFacts, Permission, Role, allowed, may_read_item, readable_categories, require};
 use mailroom_domain::custody::{CustodyEvent, EventDraft, storage_time};
+use mailroom_domain::exception::{ExceptionReason, ExceptionStatus, RecipientMatch, match_recipient};
 use mailroom_domain::ids::*;
 use mailroom_domain::item::*;
 use mailroom_domain::rules::Facts;
 use mailroom_domain::{DomainError, ErrorCode, reference};
-use mailroom_store::{Attachment, HandoverRecord, Item, ItemChange, ItemFilter, ItemInsert, Registered, StoreError};
+use mailroom_store::{
+    Attachment, Department, HandoverRecord, Item, ItemChange, ItemException, ItemFilter, ItemInsert, Person,
+    RecipientCandidate, Registered, StoreError,
+};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -18,12 +22,17 @@ use utoipa::ToSchema;
 /// Largest accepted signature image.
 pub const MAX_SIGNATURE_BYTES: usize = 512 * 1024;
 
-/// Exactly one of `person_id` and `department_id`.
+/// Who the item is for: one of `person_id` and `department_id`, or, when nobody looked the
+/// recipient up yet, `text` (the name as written on the label), or nothing at all (scan only).
+/// Without an id the item is registered as "details pending"; unless the text fits exactly one
+/// person, it opens an exception (see `/api/v1/exceptions`).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecipientInput {
     pub person_id: Option<PersonId>,
     pub department_id: Option<DepartmentId>,
+    /// The recipient as written on the label (matched against the directory).
+    pub text: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -36,13 +45,17 @@ pub struct SenderInput {
     pub country: Option<String>,
 }
 
-/// A new inbound item. Only `recipient` is required; the rest default sensibly
+/// A new inbound item: a recipient, or at least a tracking number (two-stage intake); the rest default sensibly
 /// (kind `parcel`, category `general`, priority `normal`, confidentiality `internal`, condition `intact`).
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterItemInput {
     pub tracking_number: Option<String>,
+    #[serde(default)]
     pub recipient: RecipientInput,
+    /// Whether kind, category, sender and the like are still to be filled in. Defaults to true
+    /// when no recipient id is given (scan-only intake), false otherwise.
+    pub details_pending: Option<bool>,
     /// letter, document, parcel, package, periodical, pallet, storage_media
     pub kind: Option<String>,
     pub category: Option<String>,
@@ -199,6 +212,34 @@ pub fn available_actions(item: &Item) -> Vec<Action> {
         .collect()
 }
 
+/// How a person is shown as an item's recipient: native name, with the Latin one if different.
+pub(crate) fn person_display_name(person: &Person) -> String {
+    match &person.name_latin {
+        Some(l) if l != &person.name => format!("{} ({l})", person.name),
+        _ => person.name.clone(),
+    }
+}
+
+/// How a department is shown as an item's recipient.
+pub(crate) fn department_display_name(d: &Department) -> String {
+    match &d.name_en {
+        Some(en) if en != &d.name => format!("{} ({en})", d.name),
+        _ => d.name.clone(),
+    }
+}
+
+pub(crate) fn candidate_of(person: &Person) -> RecipientCandidate {
+    RecipientCandidate {
+        person_id: person.id,
+        name: person.name.clone(),
+        name_latin: person.name_latin.clone(),
+        department_id: person.department_id,
+    }
+}
+
+/// Most candidates an ambiguous label keeps.
+pub const MAX_CANDIDATES: usize = 10;
+
 fn encode_cursor(id: ItemId) -> String {
     id.0.simple().to_string()
 }
@@ -269,6 +310,32 @@ impl App {
         }
     }
 
+    /// Looks a label's recipient text up in the directory (active people first): the people
+    /// found (at most [`MAX_CANDIDATES`]) and what the text comes to.
+    pub(crate) async fn match_label(
+        &self,
+        t: TenantId,
+        label: Option<&str>,
+    ) -> AppResult<(Vec<Person>, RecipientMatch)> {
+        let Some(label) = label else { return Ok((Vec::new(), RecipientMatch::Missing)) };
+        let mut found = self.store.search_people(t, label, None, 50).await?;
+        if found.iter().any(|x| x.active) {
+            found.retain(|x| x.active);
+        }
+        found.truncate(MAX_CANDIDATES);
+        let names: Vec<Vec<&str>> = found
+            .iter()
+            .map(|x| {
+                let mut n = vec![x.name.as_str()];
+                n.extend(x.name_latin.as_deref());
+                n.extend(x.aliases.iter().map(String::as_str));
+                n
+            })
+            .collect();
+        let outcome = match_recipient(Some(label), &names);
+        Ok((found, outcome))
+    }
+
     /// Registers an inbound item, or returns the item already registered with that tracking
     /// number (or that idempotency key).
     pub async fn register_item(
@@ -279,8 +346,9 @@ impl App {
         idempotency: Option<(String, String)>,
     ) -> AppResult<Registered> {
         require(p.role, Permission::RegisterItems)?;
+        let label = mailroom_domain::text::optional("recipient.text", input.recipient.text.as_deref(), 200)?;
         let mut recipient_dept = None;
-        let (recipient, recipient_name) = match (input.recipient.person_id, input.recipient.department_id) {
+        let (recipient, recipient_name, exception) = match (input.recipient.person_id, input.recipient.department_id) {
             (Some(pid), None) => {
                 let person = self.store.person(p.tenant_id, pid).await?.ok_or_else(|| {
                     AppError::new(
@@ -288,16 +356,12 @@ impl App {
                         "recipient.person_id is not a person in this organisation",
                     )
                 })?;
-                let name = match &person.name_latin {
-                    Some(l) if l != &person.name => format!("{} ({l})", person.name),
-                    _ => person.name.clone(),
-                };
                 if let Some(did) = person.department_id
                     && let Some(d) = self.store.department(p.tenant_id, did).await?
                 {
                     recipient_dept = Some((d.code.clone(), crate::rules::dept_name(&d.name, d.name_en.as_deref())));
                 }
-                (Recipient::Person(pid), name)
+                (Some(Recipient::Person(pid)), person_display_name(&person), None)
             }
             (None, Some(did)) => {
                 let d = self.store.department(p.tenant_id, did).await?.ok_or_else(|| {
@@ -306,21 +370,49 @@ impl App {
                         "recipient.department_id is not a department in this organisation",
                     )
                 })?;
-                let name = match &d.name_en {
-                    Some(en) if en != &d.name => format!("{} ({en})", d.name),
-                    _ => d.name.clone(),
-                };
                 recipient_dept = Some((d.code.clone(), crate::rules::dept_name(&d.name, d.name_en.as_deref())));
-                (Recipient::Department(did), name)
+                (Some(Recipient::Department(did)), department_display_name(&d), None)
             }
-            _ => {
+            (None, None) => {
+                // Two-stage intake: the label's text, if any, is looked up in the directory; an
+                // item nobody can place yet waits in the exception queue.
+                if label.is_none() && input.tracking_number.as_deref().is_none_or(|t| t.trim().is_empty()) {
+                    return Err(DomainError::invalid(
+                        "recipient",
+                        "give a recipient (recipient.person_id, recipient.department_id or the recipient.text \
+                         on the label), or at least the tracking_number of a scanned item",
+                    )
+                    .into());
+                }
+                let (found, outcome) = self.match_label(p.tenant_id, label.as_deref()).await?;
+                match outcome {
+                    RecipientMatch::One(i) => {
+                        let person = &found[i];
+                        (Some(Recipient::Person(person.id)), person_display_name(person), None)
+                    }
+                    other => {
+                        let reason = other.reason().unwrap_or(ExceptionReason::MissingRecipient);
+                        let candidates = if other == RecipientMatch::Ambiguous {
+                            found.iter().map(candidate_of).collect()
+                        } else {
+                            Vec::new()
+                        };
+                        (None, label.clone().unwrap_or_default(), Some((reason, candidates)))
+                    }
+                }
+            }
+            (Some(_), Some(_)) => {
                 return Err(DomainError::invalid(
                     "recipient",
-                    "give exactly one of recipient.person_id and recipient.department_id",
+                    "give at most one of recipient.person_id and recipient.department_id",
                 )
                 .into());
             }
         };
+        // Scan-only intake leaves the details for later, unless the caller says otherwise.
+        let details_pending = input
+            .details_pending
+            .unwrap_or(input.recipient.person_id.is_none() && input.recipient.department_id.is_none());
         if let Some((key, _)) = &idempotency
             && (key.is_empty() || key.len() > 200)
         {
@@ -392,8 +484,9 @@ impl App {
             };
             let bits = u64::from_le_bytes(random_bytes::<8>()?) & ((1 << 40) - 1);
             let (rp, rd) = match new.recipient {
-                Recipient::Person(x) => (Some(x), None),
-                Recipient::Department(x) => (None, Some(x)),
+                Some(Recipient::Person(x)) => (Some(x), None),
+                Some(Recipient::Department(x)) => (None, Some(x)),
+                None => (None, None),
             };
             let item = Item {
                 id: ItemId::new(),
@@ -424,6 +517,7 @@ impl App {
                 version: 1,
                 route: route.as_ref().and_then(|r| r.resolved.clone()),
                 due_by,
+                details_pending,
                 redacted: false,
             };
             let draft = EventDraft {
@@ -444,9 +538,30 @@ impl App {
                     "route": item.route,
                     "due_by": item.due_by,
                     "rules": explanation,
+                    "details_pending": item.details_pending,
+                    "exception": exception.as_ref().map(|(reason, _)| reason),
                 }),
             };
-            let ins = ItemInsert { item, idempotency: idempotency.clone() };
+            let exception = exception.as_ref().map(|(reason, candidates)| ItemException {
+                id: ExceptionId::new(),
+                tenant_id: p.tenant_id,
+                item_id: item.id,
+                reason: *reason,
+                label_text: label.clone(),
+                candidates: candidates.clone(),
+                status: ExceptionStatus::Open,
+                opened_at: now,
+                opened_by: Some(p.user_id),
+                resolved_at: None,
+                resolved_by: None,
+                resolution: None,
+                resolution_note: None,
+                item_reference: item.reference.clone(),
+                tracking_number: item.tracking_number.clone(),
+                carrier: item.carrier.clone(),
+                item_version: item.version,
+            });
+            let ins = ItemInsert { item, idempotency: idempotency.clone(), exception };
             match self.store.register_item(ins, &actor, draft).await {
                 Ok(r) => return Ok(r),
                 // A reference collision (1 in 2^40 per pair): draw another code.

@@ -7,6 +7,7 @@ pub mod delegation;
 pub mod demo;
 pub mod directory;
 mod error;
+pub mod exceptions;
 pub mod import;
 pub mod items;
 pub mod outbound;

@@ -45,4 +45,4 @@ id_type!(
     TokenId,
     DelegationId
 );
-id_type!(DataKeyId);
+id_type!(DataKeyId, ExceptionId);

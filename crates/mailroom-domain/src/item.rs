@@ -250,7 +250,8 @@ pub struct NewItem {
     pub sender_org: Option<String>,
     pub sender_address: Option<String>,
     pub sender_country: Option<String>,
-    pub recipient: Recipient,
+    /// `None` for an item registered before anyone read its recipient (two-stage intake).
+    pub recipient: Option<Recipient>,
     pub condition: Condition,
     pub damage_description: Option<String>,
     pub notes: Option<String>,
@@ -277,7 +278,7 @@ pub struct NewItemInput<'a> {
 }
 
 impl NewItem {
-    pub fn validate(input: &NewItemInput<'_>, recipient: Recipient) -> Result<NewItem, DomainError> {
+    pub fn validate(input: &NewItemInput<'_>, recipient: Option<Recipient>) -> Result<NewItem, DomainError> {
         fn opt_enum<T>(
             v: Option<&str>,
             default: T,
@@ -473,10 +474,10 @@ mod tests {
     fn damaged_needs_description() {
         let r = Recipient::Person(PersonId::new());
         let input = NewItemInput { condition: Some("damaged"), ..Default::default() };
-        assert!(NewItem::validate(&input, r).is_err());
+        assert!(NewItem::validate(&input, Some(r)).is_err());
         let input =
             NewItemInput { condition: Some("damaged"), damage_description: Some("wet corner"), ..Default::default() };
-        assert!(NewItem::validate(&input, r).is_ok());
+        assert!(NewItem::validate(&input, Some(r)).is_ok());
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod carrier;
 pub mod custody;
 pub mod error;
+pub mod exception;
 pub mod ids;
 pub mod item;
 pub mod merkle;

@@ -179,7 +179,7 @@ impl crate::Store for Backend {
 
     async fn register_item(&self, ins: ItemInsert, actor: &Actor, event: EventDraft) -> Result<Registered> {
         let actor = actor.clone();
-        if ins.idempotency.is_some() {
+        if ins.idempotency.is_some() || ins.exception.is_some() {
             self.write(move |c| Box::pin(async move { register_item(c, &ins, &actor, &event).await })).await
         } else {
             // Without an idempotency key the only write is one all-or-nothing insert.
@@ -212,6 +212,25 @@ impl crate::Store for Backend {
     }
     async fn item_photo(&self, t: TenantId, item: ItemId, id: AttachmentId) -> Result<Option<ItemPhoto>> {
         self.read(move |c| Box::pin(item_photo(c, t, item, id))).await
+    }
+    async fn amend_item(&self, amend: ItemAmend, actor: &Actor, event: EventDraft) -> Result<Item> {
+        let actor = actor.clone();
+        self.write(move |c| Box::pin(async move { amend_item(c, &amend, &actor, &event).await })).await
+    }
+    async fn exception(&self, t: TenantId, id: ExceptionId) -> Result<Option<ItemException>> {
+        self.read(move |c| Box::pin(exception(c, t, id))).await
+    }
+    async fn open_exception_of_item(&self, t: TenantId, item: ItemId) -> Result<Option<ItemException>> {
+        self.read(move |c| Box::pin(open_exception_of_item(c, t, item))).await
+    }
+    async fn list_exceptions(
+        &self,
+        t: TenantId,
+        status: mailroom_domain::exception::ExceptionStatus,
+        after: Option<ExceptionId>,
+        limit: i64,
+    ) -> Result<Vec<ItemException>> {
+        self.read(move |c| Box::pin(list_exceptions(c, t, status, after, limit))).await
     }
     async fn item(&self, t: TenantId, id: ItemId) -> Result<Option<Item>> {
         self.read(move |c| Box::pin(item(c, t, id))).await

@@ -711,12 +711,12 @@ async fn insert_event(c: &mut Conn, ev: &CustodyEvent) -> Result<()> {
 const ITEM_INSERT_COLUMNS: &str = "id, tenant_id, site_id, reference, kind, category, priority, confidentiality, \
     carrier, tracking_number, sender_name, sender_org, sender_address, sender_country, recipient_person_id, \
     recipient_department_id, recipient_name, condition, damage_description, notes, seal_number, status, location_id, \
-    created_at, updated_at, version, route, due_by, search_text, secret_text, secret_level";
+    created_at, updated_at, version, route, due_by, search_text, secret_text, secret_level, details_pending";
 
-/// How many values `ITEM_INSERT_COLUMNS` lists.
-const ITEM_INSERT_COUNT: usize = 31;
+/// How many columns `ITEM_INSERT_COLUMNS` lists.
+const ITEM_INSERT_COUNT: usize = 32;
 
-/// Binds an item's values, in `ITEM_INSERT_COLUMNS` order (31 of them).
+/// Binds an item's values, in `ITEM_INSERT_COLUMNS` order (`ITEM_INSERT_COUNT` of them).
 fn bind_item<'q>(q: Bound<'q>, i: &Item) -> Bound<'q> {
     q.bind(i.id.0)
         .bind(i.tenant_id.0)
@@ -749,6 +749,7 @@ fn bind_item<'q>(q: Bound<'q>, i: &Item) -> Bound<'q> {
         .bind(item_search_text(i))
         .bind(item_secret_text(i))
         .bind(item_secret_level(i))
+        .bind(i.details_pending)
 }
 
 /// `($1, …, $cols), ($cols+1, …), …` for `rows` rows.
@@ -814,6 +815,11 @@ pub(crate) async fn register_item(c: &mut Conn, ins: &ItemInsert, actor: &Actor,
     let ev = custody::seal(t, seq + 1, &prev, actor, draft, Utc::now());
     let reg = if insert_item_with_event(c, &ins.item, &ev).await? {
         chain_advanced(c, &ev).await?;
+        // Only with an exception is this a second write: the store runs such registrations as
+        // ordinary (savepoint-guarded) writes, so they too are all or nothing.
+        if let Some(x) = &ins.exception {
+            insert_exception(c, x).await?;
+        }
         Registered { item: ins.item.clone(), created: true }
     } else {
         let tn = ins.item.tracking_number.as_deref().unwrap_or_default();
@@ -865,6 +871,19 @@ pub(crate) async fn change_item(
             Some(_) => StoreError::Stale,
             None => StoreError::NotFound,
         });
+    }
+    if change.status.is_terminal() {
+        // An item that leaves for good takes its open exception with it.
+        sqlx::query(
+            "UPDATE item_exception SET status = 'resolved', resolved_at = $1, resolved_by = $2, resolution = 'item_left' \
+             WHERE tenant_id = $3 AND item_id = $4 AND status = 'open'",
+        )
+        .bind(now)
+        .bind(actor.user_id.map(|u| u.0))
+        .bind(t.0)
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?;
     }
     if let Some(seal) = &change.seal_number {
         sqlx::query("UPDATE item SET seal_number = $1 WHERE tenant_id = $2 AND id = $3")
@@ -1909,4 +1928,148 @@ pub(crate) async fn item_photo(c: &mut Conn, t: TenantId, item_id: ItemId, id: A
             .fetch_optional(&mut *c)
             .await?;
     Ok(r.map(Into::into))
+}
+
+async fn insert_exception(c: &mut Conn, x: &ItemException) -> Result<()> {
+    let candidates = serde_json::to_string(&x.candidates).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO item_exception (id, tenant_id, item_id, reason, label_text, candidates, status, opened_at, \
+         opened_by, resolved_at, resolved_by, resolution, resolution_note) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(x.id.0)
+    .bind(x.tenant_id.0)
+    .bind(x.item_id.0)
+    .bind(x.reason.as_str())
+    .bind(&x.label_text)
+    .bind(candidates)
+    .bind(x.status.as_str())
+    .bind(x.opened_at)
+    .bind(x.opened_by.map(|u| u.0))
+    .bind(x.resolved_at)
+    .bind(x.resolved_by.map(|u| u.0))
+    .bind(x.resolution.map(|r| r.as_str()))
+    .bind(&x.resolution_note)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn exception(c: &mut Conn, t: TenantId, id: ExceptionId) -> Result<Option<ItemException>> {
+    let r: Option<ExceptionRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {EXCEPTION_COLUMNS} FROM item_exception e JOIN item i ON i.tenant_id = e.tenant_id AND i.id = e.item_id \
+         WHERE e.tenant_id = $1 AND e.id = $2"
+    )))
+    .bind(t.0)
+    .bind(id.0)
+    .fetch_optional(&mut *c)
+    .await?;
+    r.map(TryInto::try_into).transpose()
+}
+
+/// The item's open exception, if it has one.
+pub(crate) async fn open_exception_of_item(c: &mut Conn, t: TenantId, item: ItemId) -> Result<Option<ItemException>> {
+    let r: Option<ExceptionRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {EXCEPTION_COLUMNS} FROM item_exception e JOIN item i ON i.tenant_id = e.tenant_id AND i.id = e.item_id \
+         WHERE e.tenant_id = $1 AND e.item_id = $2 AND e.status = 'open'"
+    )))
+    .bind(t.0)
+    .bind(item.0)
+    .fetch_optional(&mut *c)
+    .await?;
+    r.map(TryInto::try_into).transpose()
+}
+
+/// Exceptions with one status, oldest first (a queue), after the cursor.
+pub(crate) async fn list_exceptions(
+    c: &mut Conn,
+    t: TenantId,
+    status: mailroom_domain::exception::ExceptionStatus,
+    after: Option<ExceptionId>,
+    limit: i64,
+) -> Result<Vec<ItemException>> {
+    let after = after.map(|a| a.0).unwrap_or(uuid::Uuid::nil());
+    let r: Vec<ExceptionRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {EXCEPTION_COLUMNS} FROM item_exception e JOIN item i ON i.tenant_id = e.tenant_id AND i.id = e.item_id \
+         WHERE e.tenant_id = $1 AND e.status = $2 AND e.id > $3 ORDER BY e.id LIMIT $4"
+    )))
+    .bind(t.0)
+    .bind(status.as_str())
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await?;
+    r.into_iter().map(TryInto::try_into).collect()
+}
+
+/// Writes an item's new details (see [`ItemAmend`]), closes an exception and appends the custody
+/// event. Runs inside the caller's transaction.
+pub(crate) async fn amend_item(c: &mut Conn, amend: &ItemAmend, actor: &Actor, draft: &EventDraft) -> Result<Item> {
+    let i = &amend.item;
+    let (t, id) = (i.tenant_id, i.id);
+    let now = custody::storage_time(Utc::now());
+    let done = sqlx::query(
+        "UPDATE item SET kind = $1, category = $2, priority = $3, carrier = $4, sender_name = $5, sender_org = $6, \
+         sender_address = $7, sender_country = $8, recipient_person_id = $9, recipient_department_id = $10, \
+         recipient_name = $11, notes = $12, status = $13, location_id = $14, details_pending = $15, \
+         search_text = $16, secret_text = $17, secret_level = $18, updated_at = $19, version = version + 1 \
+         WHERE tenant_id = $20 AND id = $21 AND version = $22",
+    )
+    .bind(i.kind.as_str())
+    .bind(i.category.as_str())
+    .bind(i.priority.as_str())
+    .bind(&i.carrier)
+    .bind(&i.sender_name)
+    .bind(&i.sender_org)
+    .bind(&i.sender_address)
+    .bind(&i.sender_country)
+    .bind(i.recipient_person_id.map(|p| p.0))
+    .bind(i.recipient_department_id.map(|d| d.0))
+    .bind(&i.recipient_name)
+    .bind(&i.notes)
+    .bind(i.status.as_str())
+    .bind(i.location_id.map(|l| l.0))
+    .bind(i.details_pending)
+    .bind(item_search_text(i))
+    .bind(item_secret_text(i))
+    .bind(item_secret_level(i))
+    .bind(now)
+    .bind(t.0)
+    .bind(id.0)
+    .bind(amend.expected_version)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    if done.rows_affected() == 0 {
+        return Err(match item(c, t, id).await? {
+            Some(_) => StoreError::Stale,
+            None => StoreError::NotFound,
+        });
+    }
+    if let Some(close) = &amend.close {
+        let (filter, target) = match close.exception_id {
+            Some(x) => ("id", x.0),
+            None => ("item_id", id.0),
+        };
+        let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE item_exception SET status = 'resolved', resolved_at = $1, resolved_by = $2, resolution = $3, \
+             resolution_note = $4 WHERE tenant_id = $5 AND item_id = $6 AND {filter} = $7 AND status = 'open'"
+        )))
+        .bind(close.at)
+        .bind(close.by.map(|u| u.0))
+        .bind(close.resolution.as_str())
+        .bind(&close.note)
+        .bind(t.0)
+        .bind(id.0)
+        .bind(target)
+        .execute(&mut *c)
+        .await?;
+        // A named exception that is no longer open was resolved by someone else meanwhile.
+        if close.exception_id.is_some() && done.rows_affected() == 0 {
+            return Err(StoreError::Stale);
+        }
+    }
+    append_event(c, t, actor, draft).await?;
+    item(c, t, id).await?.ok_or(StoreError::NotFound)
 }

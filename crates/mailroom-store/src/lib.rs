@@ -184,6 +184,21 @@ pub trait Store: Send + Sync + 'static {
         actor: &Actor,
         event: EventDraft,
     ) -> Result<Item>;
+    /// Writes new details of an item (and possibly its status) with its custody event, if the
+    /// version still matches, closing an exception in the same transaction.
+    async fn amend_item(&self, amend: ItemAmend, actor: &Actor, event: EventDraft) -> Result<Item>;
+    /// One exception of the queue, with its item's reference and version.
+    async fn exception(&self, t: TenantId, id: ExceptionId) -> Result<Option<ItemException>>;
+    /// The item's open exception, if any.
+    async fn open_exception_of_item(&self, t: TenantId, item: ItemId) -> Result<Option<ItemException>>;
+    /// Exceptions with this status, oldest first, with ids after `after`.
+    async fn list_exceptions(
+        &self,
+        t: TenantId,
+        status: mailroom_domain::exception::ExceptionStatus,
+        after: Option<ExceptionId>,
+        limit: i64,
+    ) -> Result<Vec<ItemException>>;
     /// Appends a custody event that changes no item (e.g. an access record).
     async fn append_event(&self, t: TenantId, actor: &Actor, event: EventDraft) -> Result<CustodyEvent>;
     async fn item(&self, t: TenantId, id: ItemId) -> Result<Option<Item>>;

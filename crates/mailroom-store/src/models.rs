@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use mailroom_domain::auth::Role;
+use mailroom_domain::exception::{ExceptionReason, ExceptionStatus, Resolution};
 use mailroom_domain::ids::*;
 use mailroom_domain::item::{Category, Condition, Confidentiality, Handover, ItemKind, Priority, Status};
 use mailroom_domain::throttle::ThrottleState;
@@ -293,6 +294,10 @@ pub struct Item {
     pub route: Option<String>,
     /// When the item is due (set by a rule's `then.due` at intake).
     pub due_by: Option<DateTime<Utc>>,
+    /// Registered from a scan alone ("received, details pending"): kind, category, sender and
+    /// the like are still to be filled in.
+    #[serde(default)]
+    pub details_pending: bool,
     /// True when sender and contents were withheld from this caller (confidential item, no need to know).
     #[serde(default)]
     pub redacted: bool,
@@ -335,6 +340,69 @@ pub struct ItemFilter {
 pub struct ItemInsert {
     pub item: Item,
     pub idempotency: Option<(String, String)>,
+    /// The exception the item opens (its recipient is missing, ambiguous or unreadable): written
+    /// in the same transaction, only when the item is created.
+    pub exception: Option<ItemException>,
+}
+
+/// A person a label's recipient text could mean.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecipientCandidate {
+    pub person_id: PersonId,
+    pub name: String,
+    pub name_latin: Option<String>,
+    pub department_id: Option<DepartmentId>,
+}
+
+/// An item waiting in the exception queue for someone to decide who it is for.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ItemException {
+    pub id: ExceptionId,
+    pub tenant_id: TenantId,
+    pub item_id: ItemId,
+    pub reason: ExceptionReason,
+    /// The recipient as written on the label, as typed at intake.
+    pub label_text: Option<String>,
+    /// For an ambiguous recipient: the people the label could mean.
+    pub candidates: Vec<RecipientCandidate>,
+    pub status: ExceptionStatus,
+    pub opened_at: DateTime<Utc>,
+    pub opened_by: Option<UserId>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolved_by: Option<UserId>,
+    pub resolution: Option<Resolution>,
+    pub resolution_note: Option<String>,
+    /// The item's reference code (read with the exception).
+    pub item_reference: String,
+    pub tracking_number: Option<String>,
+    pub carrier: Option<String>,
+    /// The item's version, for `expected_version` when resolving.
+    pub item_version: i64,
+}
+
+/// Closing an exception together with an item change.
+#[derive(Debug, Clone)]
+pub struct ExceptionClose {
+    /// This exception, which must still be open ([`crate::StoreError::Stale`] otherwise); `None`:
+    /// whichever exception of the item is open, if any.
+    pub exception_id: Option<ExceptionId>,
+    pub resolution: Resolution,
+    pub note: Option<String>,
+    pub by: Option<UserId>,
+    pub at: DateTime<Utc>,
+}
+
+/// New values for an item's details (and possibly its status), applied if the version still
+/// matches, with an exception closed in the same transaction.
+#[derive(Debug, Clone)]
+pub struct ItemAmend {
+    /// The item as it is to be: kind, category, priority, carrier, sender, recipient, notes,
+    /// status, location and `details_pending` are written.
+    pub item: Item,
+    pub expected_version: i64,
+    pub close: Option<ExceptionClose>,
 }
 
 /// The outcome of registering: the item, and whether this call created it.

@@ -32,8 +32,8 @@ async fn chain_advanced(c: &mut Conn, ev: &CustodyEvent) -> Result<()> {
     write_head(c, ev.tenant_id, ev.seq, &ev.hash).await
 }
 
-/// `INSERT INTO item` with `$1`–`$31` that does nothing when the tenant already has an item with
-/// that tracking number.
+/// `INSERT INTO item` with `$1`–`$ITEM_INSERT_COUNT` that does nothing when the tenant already has
+/// an item with that tracking number.
 fn insert_item_unless_tracked_sql() -> String {
     format!(
         "INSERT INTO item ({ITEM_INSERT_COLUMNS}) VALUES {} \
@@ -46,10 +46,13 @@ fn insert_item_unless_tracked_sql() -> String {
 /// has an item with that tracking number (then nothing is inserted and the answer is false).
 async fn insert_item_with_event(c: &mut Conn, i: &Item, ev: &CustodyEvent) -> Result<bool> {
     static SQL: LazyLock<String> = LazyLock::new(|| {
+        let event_values: Vec<String> =
+            (ITEM_INSERT_COUNT + 1..=ITEM_INSERT_COUNT + 14).map(|n| format!("${n}")).collect();
         format!(
             "WITH new_item AS ({} RETURNING id) INSERT INTO custody_event ({EVENT_COLUMNS}) \
-             SELECT $32, $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45 FROM new_item",
-            insert_item_unless_tracked_sql()
+             SELECT {} FROM new_item",
+            insert_item_unless_tracked_sql(),
+            event_values.join(", ")
         )
     });
     let done = bind_event(bind_item(sqlx::query(SQL.as_str()), i), ev).execute(&mut *c).await.map_err(db_err)?;

@@ -394,7 +394,7 @@ impl From<RuleSetRow> for StoredRuleSet {
 pub(crate) const ITEM_COLUMNS: &str = "id, tenant_id, site_id, reference, kind, category, priority, confidentiality, carrier, \
     tracking_number, sender_name, sender_org, sender_address, sender_country, recipient_person_id, \
     recipient_department_id, recipient_name, condition, damage_description, notes, seal_number, status, location_id, \
-    created_at, updated_at, version, route, due_by";
+    created_at, updated_at, version, route, due_by, details_pending";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ItemRow {
@@ -426,6 +426,7 @@ pub(crate) struct ItemRow {
     version: i64,
     route: Option<String>,
     due_by: Option<DateTime<Utc>>,
+    details_pending: bool,
 }
 impl TryFrom<ItemRow> for Item {
     type Error = StoreError;
@@ -459,6 +460,7 @@ impl TryFrom<ItemRow> for Item {
             version: r.version,
             route: r.route,
             due_by: r.due_by,
+            details_pending: r.details_pending,
             redacted: false,
         })
     }
@@ -676,5 +678,61 @@ impl From<ItemPhotoRow> for ItemPhoto {
             added_at: r.added_at,
             added_by: r.added_by.map(Into::into),
         }
+    }
+}
+/// The columns of an exception with those of its item it is shown with (`e` and `i`).
+pub(crate) const EXCEPTION_COLUMNS: &str = "e.id, e.tenant_id, e.item_id, e.reason, e.label_text, e.candidates, \
+    e.status, e.opened_at, e.opened_by, e.resolved_at, e.resolved_by, e.resolution, e.resolution_note, \
+    i.reference AS item_reference, i.tracking_number, i.carrier, i.version AS item_version";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ExceptionRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    item_id: Uuid,
+    reason: String,
+    label_text: Option<String>,
+    candidates: String,
+    status: String,
+    opened_at: DateTime<Utc>,
+    opened_by: Option<Uuid>,
+    resolved_at: Option<DateTime<Utc>>,
+    resolved_by: Option<Uuid>,
+    resolution: Option<String>,
+    resolution_note: Option<String>,
+    item_reference: String,
+    tracking_number: Option<String>,
+    carrier: Option<String>,
+    item_version: i64,
+}
+impl TryFrom<ExceptionRow> for ItemException {
+    type Error = StoreError;
+    fn try_from(r: ExceptionRow) -> Result<Self> {
+        use mailroom_domain::exception::{ExceptionReason, ExceptionStatus, Resolution};
+        let candidates: Vec<RecipientCandidate> = serde_json::from_str(&r.candidates)
+            .map_err(|e| StoreError::Corrupt(format!("exception candidates: {e}")))?;
+        let resolution = match r.resolution {
+            Some(x) => Some(parse("resolution", &x, Resolution::parse)?),
+            None => None,
+        };
+        Ok(ItemException {
+            id: r.id.into(),
+            tenant_id: r.tenant_id.into(),
+            item_id: r.item_id.into(),
+            reason: parse("reason", &r.reason, ExceptionReason::parse)?,
+            label_text: r.label_text,
+            candidates,
+            status: parse("status", &r.status, ExceptionStatus::parse)?,
+            opened_at: r.opened_at,
+            opened_by: r.opened_by.map(Into::into),
+            resolved_at: r.resolved_at,
+            resolved_by: r.resolved_by.map(Into::into),
+            resolution,
+            resolution_note: r.resolution_note,
+            item_reference: r.item_reference,
+            tracking_number: r.tracking_number,
+            carrier: r.carrier,
+            item_version: r.item_version,
+        })
     }
 }

@@ -14,6 +14,7 @@ use mailroom_app::AppError;
 use mailroom_app::auth::UserInput;
 use mailroom_app::delegation::DelegationInput;
 use mailroom_app::directory::{DepartmentInput, LocationInput, PersonInput};
+use mailroom_app::exceptions::{ItemDetailsInput, ResolveInput, Resolved};
 use mailroom_app::import::{ImportKind, ImportReport};
 use mailroom_app::items::{ListQuery, RegisterItemInput, TransitionInput};
 use mailroom_app::reports::ItemReport;
@@ -21,13 +22,14 @@ use mailroom_app::retention::RetentionInput;
 use mailroom_app::rules::{ActiveRules, EvaluateInput, Evaluation, ItemExplanation, RulesInput};
 use mailroom_app::security::Lockout;
 use mailroom_app::store::{
-    ApiToken, Delegation, Department, HandoverRecord, Item, Location, Person, RetentionPolicy, Site, StoredRuleSet,
+    ApiToken, Delegation, Department, HandoverRecord, Item, ItemException, Location, Person, RetentionPolicy, Site,
+    StoredRuleSet,
     Tenant, User,
 };
 use mailroom_app::tenancy::{AssignedUser, AssignmentInput, TenantInput};
 use mailroom_app::tokens::{CreatedToken, PasswordTokenInput, TokenInput};
 use mailroom_domain::custody::CustodyEvent;
-use mailroom_domain::ids::{DelegationId, DepartmentId, ItemId, PersonId, SiteId, TokenId, UserId};
+use mailroom_domain::ids::{DelegationId, DepartmentId, ExceptionId, ItemId, PersonId, SiteId, TokenId, UserId};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -183,6 +185,10 @@ fn table() -> Vec<Route> {
         route(M::GET, "/api/v1/locations/suggestion", suggest_location),
         route(M::GET, "/api/v1/carriers/detect", detect_carrier),
         route(M::POST, "/api/v1/scans", scan_label),
+        route(M::PATCH, "/api/v1/items/{id}", update_item),
+        route(M::GET, "/api/v1/exceptions", list_exceptions),
+        route(M::GET, "/api/v1/exceptions/{id}", get_exception),
+        route(M::POST, "/api/v1/exceptions/{id}/resolve", resolve_exception),
         route(M::GET, "/api/v1/retention", get_retention),
         route(M::PUT, "/api/v1/retention", put_retention),
         route(M::GET, "/api/v1/rules", get_rules),
@@ -598,6 +604,99 @@ async fn transition_item(
     let rid = &c.ctx.request_id;
     let id: ItemId = parse_id(&id, "item", rid)?;
     s.app.transition(&c.principal, &c.ctx, id, &body.value).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// Fill in or correct an item's details (the second stage of two-stage intake): kind, category,
+/// priority, carrier, sender, notes, recipient. Fields left out stay as they are; an empty string
+/// clears a text. `expected_version` is required: 409 `conflict` when the item changed since.
+/// Saving clears "details pending" (unless `details_pending: true` is sent); setting the recipient
+/// resolves the item's open exception. Writes a `details_updated` custody event.
+#[utoipa::path(patch, path = "/api/v1/items/{id}", tag = "items", params(("id" = String, Path)),
+    request_body = ItemDetailsInput,
+    responses((status = 200, body = Item), (status = 409, body = Problem), (status = 422, body = Problem),
+        (status = 404, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn update_item(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    body: JsonBody<ItemDetailsInput>,
+) -> ApiResult<Json<Item>> {
+    let rid = &c.ctx.request_id;
+    mailroom_domain::auth::require(c.principal.role, mailroom_domain::auth::Permission::HandleItems)
+        .map_err(|e| ApiError::new(e, rid))?;
+    let id: ItemId = parse_id(&id, "item", rid)?;
+    s.app.update_item_details(&c.principal, &c.ctx, id, &body.value).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// A page of the exception queue.
+#[derive(Serialize, ToSchema)]
+pub struct ExceptionList {
+    pub items: Vec<ItemException>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ExceptionQuery {
+    /// `open` (default) or `resolved`.
+    pub status: Option<String>,
+    pub cursor: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+}
+
+/// The exception queue, oldest first: items whose recipient is missing (scanned only), ambiguous
+/// (with the candidates) or unreadable.
+#[utoipa::path(get, path = "/api/v1/exceptions", tag = "exceptions", params(ExceptionQuery),
+    responses((status = 200, body = ExceptionList), (status = 422, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn list_exceptions(
+    State(s): State<AppState>,
+    c: Caller,
+    Q(q): Q<ExceptionQuery>,
+) -> ApiResult<Json<ExceptionList>> {
+    let rid = &c.ctx.request_id;
+    let page = s
+        .app
+        .list_exceptions(&c.principal, q.status.as_deref(), q.cursor.as_deref(), q.limit)
+        .await
+        .map_err(|e| ApiError::new(e, rid))?;
+    Ok(Json(ExceptionList { items: page.items, next_cursor: page.next_cursor }))
+}
+
+#[utoipa::path(get, path = "/api/v1/exceptions/{id}", tag = "exceptions", params(("id" = String, Path)),
+    responses((status = 200, body = ItemException), (status = 404, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn get_exception(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Json<ItemException>> {
+    let rid = &c.ctx.request_id;
+    // The permission first: roles without it learn nothing, not even whether the id is valid.
+    mailroom_domain::auth::require(c.principal.role, mailroom_domain::auth::Permission::RegisterItems)
+        .map_err(|e| ApiError::new(e, rid))?;
+    let id: ExceptionId = parse_id(&id, "exception", rid)?;
+    s.app.exception(&c.principal, id).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// Resolve an open exception: `assign_recipient` with `recipient` (a person or a department), or
+/// `return_to_sender`. The item, the exception and a custody event `exception_resolved` are
+/// written in one transaction. 409 `conflict` when it was resolved already or the item changed
+/// since `expected_version`.
+#[utoipa::path(post, path = "/api/v1/exceptions/{id}/resolve", tag = "exceptions", params(("id" = String, Path)),
+    request_body = ResolveInput,
+    responses((status = 200, body = Resolved), (status = 409, body = Problem), (status = 422, body = Problem),
+        (status = 404, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn resolve_exception(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    body: JsonBody<ResolveInput>,
+) -> ApiResult<Json<Resolved>> {
+    let rid = &c.ctx.request_id;
+    mailroom_domain::auth::require(c.principal.role, mailroom_domain::auth::Permission::HandleItems)
+        .map_err(|e| ApiError::new(e, rid))?;
+    let id: ExceptionId = parse_id(&id, "exception", rid)?;
+    s.app.resolve_exception(&c.principal, &c.ctx, id, &body.value).await.map(Json).map_err(|e| ApiError::new(e, rid))
 }
 
 /// The item's custody timeline, oldest first.
@@ -1300,10 +1399,11 @@ impl utoipa::Modify for BearerAuth {
         list_departments, create_department, get_department, update_department, delete_department, import_departments,
         list_sites, create_site, list_locations, create_location, suggest_location, get_retention, put_retention, detect_carrier,
         get_rules, put_rules, rule_versions, evaluate_rules, item_explanation,
-        scan_label, add_item_photo, item_photos, item_photo),
+        scan_label, add_item_photo, item_photos, item_photo,
+        update_item, list_exceptions, get_exception, resolve_exception),
     components(schemas(Problem, mailroom_app::RowError, mailroom_app::retention::PolicyInput)),
     modifiers(&BearerAuth),
-    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller, users, API tokens and login lockouts"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"), (name = "audit", description = "The audit log of administrative actions"), (name = "rules", description = "Classification and routing rules: versions, validation, dry runs"))
+    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller, users, API tokens and login lockouts"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"), (name = "audit", description = "The audit log of administrative actions"), (name = "rules", description = "Classification and routing rules: versions, validation, dry runs"), (name = "exceptions", description = "Two-stage intake: items waiting for someone to decide who they are for"))
 )]
 pub struct ApiDoc;
 

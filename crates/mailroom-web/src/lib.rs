@@ -15,7 +15,7 @@ use axum::handler::Handler;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, delete, get, post, put};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use mailroom_app::App;
 use mailroom_app::outbound::IpRange;
 use mailroom_app::store::Attachment;
@@ -215,6 +215,7 @@ where
         Method::POST => post(handler),
         Method::PUT => put(handler),
         Method::DELETE => delete(handler),
+        Method::PATCH => patch(handler),
         _ => get(handler),
     };
     (method, path, m)

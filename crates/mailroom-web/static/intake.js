@@ -1,6 +1,9 @@
 // Intake at scanner speed. A keyboard-wedge scanner types the code and Enter:
-//   tracking + Enter -> known item? show it and wait for the next scan : go to the recipient
+//   tracking + Enter -> known item? show it and wait for the next scan : show the detected carrier
+//     (check digit, non-tracking barcodes warned about) and go to the recipient
 //   recipient: type -> candidates (ArrowUp/ArrowDown, Enter picks) -> Save (Enter) -> reference code
+// Quick scan (two-stage intake): tracking + Enter saves the item at once as "details pending"
+//   and waits for the next scan; a running list shows what was saved.
 // Everything works from the keyboard; the mouse is optional.
 (function () {
   "use strict";
@@ -30,6 +33,10 @@
   var condition = $("condition");
   var damageField = $("damage-field");
   var recent = $("recent");
+  var quick = $("quick");
+  var normalFields = $("normal-fields");
+  var detection = $("detection");
+  var quickList = $("quick-list");
 
   var candidates = [];
   var active = -1;
@@ -38,24 +45,8 @@
   var inflight = null;
   var searchSeq = 0;
   var busy = false;
-  var departments = [];
   // The last attempted registration, so a retry after a lost answer reuses its Idempotency-Key.
   var pending = null;
-
-  api("GET", "/api/v1/departments").then(function (r) {
-    if (r.ok && r.data && Array.isArray(r.data.items)) {
-      departments = r.data.items;
-    }
-  });
-
-  function departmentName(id) {
-    for (var i = 0; i < departments.length; i++) {
-      if (departments[i].id === id) {
-        return departments[i].name;
-      }
-    }
-    return "";
-  }
 
   function showError(text) {
     errorEl.textContent = text;
@@ -92,13 +83,25 @@
     var code = tracking.value.trim();
     clearError();
     hideExisting();
+    hideDetection();
+    if (quick.checked) {
+      if (code) {
+        tracking.value = "";
+        quickSave(code);
+      }
+      tracking.focus();
+      return;
+    }
     if (!code) {
       recipient.focus();
       return;
     }
+    var detected = api("GET", "/api/v1/carriers/detect?code=" + encodeURIComponent(code));
     var r = await api("GET", "/api/v1/items?limit=1&tracking=" + encodeURIComponent(code));
+    var det = await detected;
     if (!r.ok) {
       showError(problemText(r));
+      showDetection(det);
       tracking.select();
       return;
     }
@@ -108,10 +111,127 @@
       tracking.value = "";
       tracking.focus();
     } else {
+      showDetection(det);
+      showRuleSuggestions({ tracking_number: code, carrier: det.ok && det.data ? det.data.carrier : null });
       recipient.focus();
       recipient.select();
     }
   }
+
+  // ------------------------------------------------------------ carrier detection
+
+  function hideDetection() {
+    detection.hidden = true;
+  }
+
+  /** Shows what GET /api/v1/carriers/detect made of the scan, and fills in the carrier. */
+  function showDetection(r) {
+    if (!r || !r.ok || !r.data) {
+      hideDetection();
+      return;
+    }
+    var d = r.data;
+    var zh = (document.documentElement.lang || "").indexOf("zh") === 0;
+    var name = (zh ? d.carrier_name_zh : d.carrier_name) || d.carrier_name || d.carrier;
+    $("det-carrier").textContent = name || msg("js.carrier_unknown");
+    $("det-service").textContent = d.service ? msgf("js.service", { service: d.service }) : "";
+    var check = $("det-check");
+    check.textContent =
+      d.check_digit === "verified"
+        ? msg("js.check_verified")
+        : d.check_digit === "mismatch"
+          ? msg("js.check_mismatch")
+          : msg("js.check_none");
+    check.className = "badge check-" + d.check_digit;
+    check.dataset.check = d.check_digit;
+    var warn = $("det-warn");
+    if (!d.tracking_number) {
+      warn.textContent = msgf("js.not_tracking", { reason: d.reason || "" });
+      warn.hidden = false;
+    } else {
+      warn.textContent = "";
+      warn.hidden = true;
+    }
+    detection.dataset.carrier = d.carrier || "";
+    detection.hidden = false;
+    var carrierInput = $("carrier");
+    if (d.carrier && !carrierInput.value.trim()) {
+      carrierInput.value = d.carrier;
+    }
+  }
+
+  // ------------------------------------------------------------ rule suggestions
+
+  /**
+   * THE hook for rule suggestions. Once POST /api/v1/rules/evaluate exists, call it here with
+   * what is known about the item (facts: tracking_number, carrier, recipient) and show the
+   * category, priority and storage location it suggests in #suggestions, pre-selecting category
+   * and priority in the form. There are no rules yet, so nothing is shown.
+   */
+  function showRuleSuggestions(facts) {
+    var box = $("suggestions");
+    box.dataset.facts = JSON.stringify(facts || {});
+    box.hidden = true;
+  }
+
+  // ------------------------------------------------------------ quick scan
+
+  var quickChain = Promise.resolve();
+  var quickKey = "mailroom.quickScan";
+
+  function syncQuick() {
+    normalFields.hidden = quick.checked;
+    form.classList.toggle("quick-mode", quick.checked);
+    try {
+      window.localStorage.setItem(quickKey, quick.checked ? "1" : "0");
+    } catch (e) {
+      // Storage may be unavailable; the mode is then not remembered.
+    }
+  }
+
+  function addQuick(item) {
+    var li = el("li", "recent-item");
+    li.dataset.reference = item.reference;
+    var a = el("a", "ref", item.reference);
+    a.href = itemHref(item);
+    li.appendChild(a);
+    if (item.tracking_number) {
+      li.appendChild(el("span", "mono", item.tracking_number));
+    }
+    li.appendChild(el("span", "tag", msg("js.details_pending")));
+    quickList.insertBefore(li, quickList.firstChild);
+    $("quick-panel").hidden = false;
+  }
+
+  /** Saves a scan at once as "received, details pending"; scans are saved in the order made. */
+  function quickSave(code) {
+    var key = M.randomKey();
+    quickChain = quickChain.then(async function () {
+      var r = await api("POST", "/api/v1/items", { tracking_number: code }, { "Idempotency-Key": key });
+      if (r.status === 0 || !r.ok) {
+        showError(code + ": " + problemText(r));
+        return;
+      }
+      if (r.status === 201) {
+        addQuick(r.data);
+        addRecent(r.data);
+      } else {
+        showExisting(r.data);
+      }
+    });
+    return quickChain;
+  }
+
+  quick.addEventListener("change", function () {
+    syncQuick();
+    tracking.focus();
+  });
+  try {
+    quick.checked = window.localStorage.getItem(quickKey) === "1";
+  } catch (e) {
+    quick.checked = false;
+  }
+  syncQuick();
 
   function problemText(r) {
     return M.problemText(r);
@@ -189,7 +309,7 @@
 
   async function search(q) {
     var mine = ++searchSeq;
-    var r = await api("GET", "/api/v1/people?limit=8&q=" + encodeURIComponent(q));
+    var r = await M.searchRecipients(q);
     if (mine !== searchSeq) {
       return;
     }
@@ -197,28 +317,7 @@
       showError(problemText(r));
       return;
     }
-    var people = ((r.data && r.data.items) || []).map(function (p) {
-      return {
-        type: "person",
-        id: p.id,
-        name: p.name,
-        latin: p.name_latin,
-        extra: [p.employee_no, departmentName(p.department_id)].filter(Boolean).join(" · "),
-        left: !p.active,
-      };
-    });
-    var needle = q.toLowerCase();
-    var depts = departments
-      .filter(function (d) {
-        return [d.code, d.name, d.name_en || ""].some(function (v) {
-          return v.toLowerCase().indexOf(needle) >= 0;
-        });
-      })
-      .slice(0, 3)
-      .map(function (d) {
-        return { type: "department", id: d.id, name: d.name, latin: d.name_en, extra: d.code, left: false };
-      });
-    candidates = people.concat(depts);
+    candidates = r.items;
     active = candidates.length ? 0 : -1;
     renderList();
   }
@@ -254,6 +353,11 @@
 
   function pick(c) {
     chosen = c;
+    showRuleSuggestions({
+      tracking_number: tracking.value.trim() || null,
+      carrier: $("carrier").value.trim() || null,
+      recipient: { type: c.type, id: c.id },
+    });
     recipient.value = c.name;
     candidates = [];
     active = -1;
@@ -370,7 +474,7 @@
     var a = el("a", "ref", item.reference);
     a.href = itemHref(item);
     li.appendChild(a);
-    li.appendChild(el("span", "recent-recipient", item.recipient_name));
+    li.appendChild(el("span", "recent-recipient", item.recipient_name || msg("js.details_pending")));
     if (item.tracking_number) {
       li.appendChild(el("span", "mono muted", item.tracking_number));
     }
@@ -437,6 +541,7 @@
       showExisting(r.data);
     }
     resetForm();
+    hideDetection();
     tracking.focus();
   }
 

@@ -31,6 +31,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/intake.js"),
     },
     Asset {
+        name: "exceptions.js",
+        media_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/exceptions.js"),
+    },
+    Asset {
         name: "handover.js",
         media_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/handover.js"),

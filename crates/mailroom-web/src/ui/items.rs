@@ -8,7 +8,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use mailroom_app::items::{ListQuery, TransitionInput, available_actions};
+use mailroom_app::exceptions::ItemDetailsInput;
+use mailroom_app::items::{ListQuery, SenderInput, TransitionInput, available_actions};
 use mailroom_app::store::{HandoverRecord, Item, Location, Site};
 use mailroom_app::{AppError, Principal};
 use mailroom_domain::auth::Permission;
@@ -45,6 +46,8 @@ pub(crate) struct ItemRow {
     pub priority_label: String,
     pub created: String,
     pub place: String,
+    /// Registered from a scan alone; details still to be filled in.
+    pub pending: bool,
 }
 
 fn sender_of(i: &Item) -> String {
@@ -74,6 +77,7 @@ fn row(t: Tr, i: &Item, place: String) -> ItemRow {
         priority_label: t.priority(i.priority),
         created: local_time(i.created_at),
         place,
+        pending: i.details_pending,
     }
 }
 
@@ -265,6 +269,12 @@ struct ItemPage {
     photos_withheld: usize,
     /// Why the rules classified and routed the item as they did.
     why: Option<WhyView>,
+    /// Registered from a scan alone; details still to be filled in.
+    details_pending: bool,
+    /// The reason of the item's open exception, translated.
+    exception: Option<String>,
+    /// The details form (staff who may see and change everything about the item).
+    edit: Option<EditView>,
 }
 
 struct FiredView {
@@ -310,6 +320,17 @@ fn why_view(t: Tr, x: &mailroom_app::rules::ItemExplanation) -> WhyView {
             })
             .collect(),
     }
+}
+
+/// The details form of the item page.
+struct EditView {
+    kinds: Vec<Opt>,
+    categories: Vec<Opt>,
+    priorities: Vec<Opt>,
+    carrier: String,
+    sender_name: String,
+    sender_org: String,
+    notes: String,
 }
 
 fn push(fields: &mut Vec<Field>, t: Tr, key: &str, value: Option<String>) {
@@ -398,6 +419,12 @@ fn event_view(t: Tr, e: &CustodyEvent, locations: &[Location], staff: bool) -> E
         push(&mut lines, t, "item.location", loc);
         push(&mut lines, t, "timeline.note", str_of(&d, "note"));
         push(&mut lines, t, "timeline.photo_sha256", str_of(&d, "sha256"));
+        push(&mut lines, t, "item.recipient", str_of(&d, "recipient"));
+        if let Some(changed) = d.get("changed").and_then(Value::as_array).filter(|c| !c.is_empty()) {
+            let names: Vec<String> =
+                changed.iter().filter_map(Value::as_str).map(|f| t.get(changed_field_key(f)).to_string()).collect();
+            push(&mut lines, t, "timeline.changed", Some(names.join(", ")));
+        }
         if let Some(h) = d.get("handover").filter(|h| h.is_object()) {
             push(&mut lines, t, "handover.taken_by", str_of(h, "taken_by"));
             push(&mut lines, t, "handover.place", str_of(h, "place"));
@@ -416,6 +443,23 @@ fn event_view(t: Tr, e: &CustodyEvent, locations: &[Location], staff: bool) -> E
         actor: e.actor_name.clone(),
         source: if staff { e.source.clone() } else { String::new() },
         lines,
+    }
+}
+
+/// The label of a field named in a `details_updated` event.
+fn changed_field_key(field: &str) -> &'static str {
+    match field {
+        "kind" => "item.kind",
+        "category" => "item.category",
+        "priority" => "item.priority",
+        "carrier" => "item.carrier",
+        "sender_name" => "item.sender_name",
+        "sender_org" => "item.sender_org",
+        "sender_address" => "item.sender_address",
+        "sender_country" => "item.sender_country",
+        "notes" => "item.notes",
+        "recipient" => "item.recipient",
+        _ => "detail.details_pending",
     }
 }
 
@@ -494,6 +538,20 @@ async fn detail_page(s: &AppState, u: &UiUser, id: ItemId, extras: DetailExtras)
             .collect()
     };
     let chrome = u.chrome(if u.may(Permission::SearchItems) { "items" } else { "my" });
+    let exception = if u.may(Permission::RegisterItems) {
+        s.app.open_exception_of_item(p, id).await.map_err(|e| u.fail(e))?
+    } else {
+        None
+    };
+    let edit = (staff && !item.redacted && p.clearance >= needed).then(|| EditView {
+        kinds: options(ItemKind::ALL, ItemKind::as_str, |v| t.kind(v), Some(item.kind)),
+        categories: options(Category::ALL, Category::as_str, |v| t.category(v), Some(item.category)),
+        priorities: options(Priority::ALL, Priority::as_str, |v| t.priority(v), Some(item.priority)),
+        carrier: item.carrier.clone().unwrap_or_default(),
+        sender_name: item.sender_name.clone().unwrap_or_default(),
+        sender_org: item.sender_org.clone().unwrap_or_default(),
+        notes: item.notes.clone().unwrap_or_default(),
+    });
     let page = ItemPage {
         t,
         c: if staff { chrome.with_scripts(t, &["label-photo.js"]) } else { chrome },
@@ -515,6 +573,9 @@ async fn detail_page(s: &AppState, u: &UiUser, id: ItemId, extras: DetailExtras)
         photos,
         photos_withheld,
         why,
+        details_pending: item.details_pending,
+        exception: exception.map(|x| t.get(&format!("exception_reason.{}", x.reason.as_str())).to_string()),
+        edit,
         id: id_s,
     };
     Ok(html(extras.status, &page))
@@ -523,6 +584,7 @@ async fn detail_page(s: &AppState, u: &UiUser, id: ItemId, extras: DetailExtras)
 #[derive(Deserialize)]
 pub(crate) struct DetailParams {
     done: Option<String>,
+    saved: Option<String>,
 }
 
 pub(crate) async fn detail(
@@ -532,8 +594,12 @@ pub(crate) async fn detail(
     Params(q): Params<DetailParams>,
 ) -> Result<Response, UiError> {
     let id = parse_item_id(&u, &id)?;
-    let flash =
-        filled(&q.done).and_then(Action::parse).map(|a| u.t.fmt("detail.done", &[("action", &u.t.event(a.as_str()))]));
+    let flash = match filled(&q.saved) {
+        Some(_) => Some(u.t.get("detail.details_saved").to_string()),
+        None => filled(&q.done)
+            .and_then(Action::parse)
+            .map(|a| u.t.fmt("detail.done", &[("action", &u.t.event(a.as_str()))])),
+    };
     detail_page(&s, &u, id, DetailExtras { flash, error: None, status: StatusCode::OK }).await
 }
 
@@ -585,6 +651,69 @@ pub(crate) async fn act(
     };
     match s.app.transition(&u.principal, &u.ctx, id, &input).await {
         Ok(_) => Ok(see_other(&format!("/ui/items/{id}?done={}", enc(&f.action)))),
+        Err(e @ (AppError::Internal(_) | AppError::Rows(_))) => Err(u.fail(e)),
+        Err(e) if matches!(e.code(), mailroom_domain::ErrorCode::NotFound) => Err(u.fail(e)),
+        Err(e) => {
+            let status = crate::problem::status_for(e.code());
+            let error = Some(error_line(u.t, &e));
+            detail_page(&s, &u, id, DetailExtras { flash: None, error, status }).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DetailsForm {
+    #[serde(default)]
+    csrf: String,
+    version: Option<String>,
+    kind: Option<String>,
+    category: Option<String>,
+    priority: Option<String>,
+    carrier: Option<String>,
+    sender_name: Option<String>,
+    sender_org: Option<String>,
+    notes: Option<String>,
+}
+
+/// `POST /ui/items/{id}/details`: the item page's details form (two-stage intake, second stage).
+pub(crate) async fn save_details(
+    State(s): State<AppState>,
+    u: UiUser,
+    Path(id): Path<String>,
+    FormData(f): FormData<DetailsForm>,
+) -> Result<Response, UiError> {
+    u.require(Permission::HandleItems)?;
+    u.check_csrf(&f.csrf)?;
+    let id = parse_item_id(&u, &id)?;
+    // A form always sends every field: an emptied one clears the value.
+    let text = |v: &Option<String>| Some(v.as_deref().unwrap_or("").trim().to_string());
+    let version = filled(&f.version).and_then(|v| v.parse::<i64>().ok());
+    let result = match version {
+        None => Err(AppError::from(mailroom_domain::DomainError::invalid(
+            "expected_version",
+            "the form is incomplete; reload the page and try again",
+        ))),
+        Some(expected_version) => {
+            let input = ItemDetailsInput {
+                expected_version,
+                kind: filled(&f.kind).map(str::to_string),
+                category: filled(&f.category).map(str::to_string),
+                priority: filled(&f.priority).map(str::to_string),
+                carrier: text(&f.carrier),
+                sender: Some(SenderInput {
+                    name: text(&f.sender_name),
+                    organisation: text(&f.sender_org),
+                    ..Default::default()
+                }),
+                notes: text(&f.notes),
+                recipient: None,
+                details_pending: None,
+            };
+            s.app.update_item_details(&u.principal, &u.ctx, id, &input).await
+        }
+    };
+    match result {
+        Ok(_) => Ok(see_other(&format!("/ui/items/{id}?saved=1"))),
         Err(e @ (AppError::Internal(_) | AppError::Rows(_))) => Err(u.fail(e)),
         Err(e) if matches!(e.code(), mailroom_domain::ErrorCode::NotFound) => Err(u.fail(e)),
         Err(e) => {

@@ -5,6 +5,7 @@
 
 mod assets;
 mod directory;
+mod exceptions;
 mod items;
 mod reports;
 mod rules;
@@ -35,6 +36,9 @@ fn table() -> Vec<Route> {
         route(M::GET, "/ui/items/{id}", items::detail),
         route(M::POST, "/ui/items/{id}/actions", items::act),
         route(M::GET, "/ui/items/{id}/handover", items::handover),
+        route(M::POST, "/ui/items/{id}/details", items::save_details),
+        route(M::GET, "/ui/exceptions", exceptions::queue),
+        route(M::POST, "/ui/exceptions/{id}/resolve", exceptions::resolve),
         route(M::GET, "/ui/my", items::my_mail),
         route(M::GET, "/ui/people", directory::people),
         route(M::GET, "/ui/people/new", directory::new_person),

@@ -27,6 +27,7 @@ const YEAR: i64 = 365 * 24 * 3600;
 /// the page behind it checks the same permission.
 const NAV: &[(&str, &str, &str, Permission)] = &[
     ("/ui/intake", "intake", "nav.intake", Permission::RegisterItems),
+    ("/ui/exceptions", "exceptions", "nav.exceptions", Permission::RegisterItems),
     ("/ui/items", "items", "nav.items", Permission::SearchItems),
     ("/ui/my", "my", "nav.my", Permission::ReadOwnItems),
     ("/ui/people", "people", "nav.people", Permission::ReadDirectory),

@@ -280,7 +280,10 @@ pub(crate) fn page_of(uri: &Uri, method: &Method) -> String {
         return here(uri);
     }
     let path = uri.path();
-    for suffix in ["/actions", "/delete"] {
+    if path.starts_with("/ui/exceptions/") {
+        return "/ui/exceptions".to_string();
+    }
+    for suffix in ["/actions", "/delete", "/details"] {
         if let Some(page) = path.strip_suffix(suffix) {
             return page.to_string();
         }

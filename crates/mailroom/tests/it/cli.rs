@@ -123,7 +123,7 @@ async fn verify_names_the_first_broken_link(b: Backend) {
     for i in 0..3 {
         let input = RegisterItemInput {
             tracking_number: Some(format!("VER00000000{i}")),
-            recipient: RecipientInput { person_id: Some(fx.person.id), department_id: None },
+            recipient: RecipientInput { person_id: Some(fx.person.id), department_id: None, text: None },
             ..Default::default()
         };
         fx.app.register_item(&fx.staff, &ctx(), &input, None).await.unwrap();

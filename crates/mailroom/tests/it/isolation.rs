@@ -28,6 +28,8 @@ struct Alpha {
     location: String,
     /// A photo kept with `item`.
     photo: String,
+    /// An open exception of A's (a scan with an unreadable recipient).
+    exception: String,
     /// Every string of A's that must not appear in an answer to B.
     secrets: Vec<String>,
 }
@@ -124,7 +126,19 @@ async fn seed_alpha(srv: &TestServer) -> Alpha {
         )
         .await;
     assert_eq!(rules.status, 200, "{}", rules.text);
+    let scanned = clerk
+        .post(
+            "/api/v1/items",
+            &json!({"tracking_number": "ALPHATRACK0004", "recipient": {"text": "Alphalabel Nobody"}}),
+        )
+        .await;
+    assert_eq!(scanned.status, 201, "{}", scanned.text);
+    let queue = clerk.get("/api/v1/exceptions").await;
+    let exception = queue.body["items"][0]["id"].as_str().unwrap().to_string();
     let mut secrets: Vec<String> = vec![
+        exception.clone(),
+        "Alphalabel".into(),
+        scanned.body["id"].as_str().unwrap().to_string(),
         delegation.clone(),
         item.clone(),
         invoice.clone(),
@@ -180,6 +194,7 @@ async fn seed_alpha(srv: &TestServer) -> Alpha {
         site: site.body["id"].as_str().unwrap().to_string(),
         location: location.body["id"].as_str().unwrap().to_string(),
         photo: photo_id,
+        exception,
         secrets,
     }
 }
@@ -248,6 +263,7 @@ async fn cross_tenant(b: Backend) {
     let probes = Probes(Mutex::new(BTreeSet::new()));
     api_probes(&srv, &a, &bv, &probes).await;
     ui_probes(&srv, &a, &bv, &probes).await;
+    exception_probes(&a, &bv, &probes).await;
     registration_probes(&a, &bv).await;
     // Nothing of A changed.
     let clerk = srv.client(&srv.token("clerk").await);
@@ -757,6 +773,77 @@ async fn ui_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
     let p = srv.browser("bravo", "clerk").await.post("/ui/logout", &[]).await;
     assert_eq!(p.status, 303);
     check("logout", &p, &[]);
+}
+
+/// The exception queue and enriching details: B sees and changes only its own, and A's ids and
+/// recipients answer exactly as ids that never existed.
+async fn exception_probes(a: &Alpha, bv: &Bravo, probes: &Probes) {
+    let clerk = &bv.clerk;
+    let hit = |m: &str, p: &str| probes.hit(m, p);
+    hit("GET", "/api/v1/exceptions");
+    for q in ["", "?status=resolved", &format!("?cursor={}", a.exception.replace('-', ""))] {
+        let r = clerk.get(&format!("/api/v1/exceptions{q}")).await;
+        assert_eq!(r.status, 200, "{q}: {}", r.text);
+        assert!(ids(&r).is_empty(), "{q}: {}", r.text);
+        no_leak("exceptions", &r.text, a);
+    }
+    for (m, p) in [("GET", "/api/v1/exceptions/{id}"), ("POST", "/api/v1/exceptions/{id}/resolve")] {
+        hit(m, p);
+        let body =
+            (m == "POST").then(|| json!({"resolution": "assign_recipient", "recipient": {"person_id": a.person}}));
+        let r_a = clerk.request(m, &p.replace("{id}", &a.exception), body.as_ref(), &[]).await;
+        let r_r = clerk.request(m, &p.replace("{id}", &random()), body.as_ref(), &[]).await;
+        r_a.assert_problem(404, "not_found");
+        same(p, &r_a, &r_r);
+    }
+    hit("PATCH", "/api/v1/items/{id}");
+    let body = json!({"expected_version": 1, "notes": "hijacked"});
+    let r_a = clerk.request("PATCH", &format!("/api/v1/items/{}", a.item), Some(&body), &[]).await;
+    let r_r = clerk.request("PATCH", &format!("/api/v1/items/{}", random()), Some(&body), &[]).await;
+    r_a.assert_problem(404, "not_found");
+    same("patch item", &r_a, &r_r);
+    // B's own exception and item, given A's people and departments.
+    let r = clerk
+        .post("/api/v1/items", &json!({"tracking_number": "BRAVOSCAN0001", "recipient": {"text": "Alphonse"}}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert!(r.body["recipient_person_id"].is_null(), "B's intake matched A's person: {}", r.text);
+    let item = r.body["id"].as_str().unwrap().to_string();
+    let queue = clerk.get("/api/v1/exceptions").await;
+    let own = queue.body["items"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(queue.body["items"][0]["candidates"], json!([]));
+    // What B's clerk typed comes back as B's label text; nothing else of A's does.
+    no_leak("own exception", &queue.text.replace("\"Alphonse\"", "\"\""), a);
+    for field in ["person_id", "department_id"] {
+        let id = if field == "person_id" { &a.person } else { &a.dept };
+        let path = format!("/api/v1/exceptions/{own}/resolve");
+        let with = |v: String| json!({"resolution": "assign_recipient", "recipient": {field: v}});
+        let r_a = clerk.post(&path, &with(id.clone())).await;
+        r_a.assert_problem(422, "unknown_recipient");
+        same("resolve with A's recipient", &r_a, &clerk.post(&path, &with(random())).await);
+        let path = format!("/api/v1/items/{item}");
+        let with = |v: String| json!({"expected_version": 1, "recipient": {field: v}});
+        let r_a = clerk.request("PATCH", &path, Some(&with(id.clone())), &[]).await;
+        r_a.assert_problem(422, "unknown_recipient");
+        same("details with A's recipient", &r_a, &clerk.request("PATCH", &path, Some(&with(random())), &[]).await);
+    }
+    // The console.
+    hit("GET", "/ui/exceptions");
+    for path in ["/ui/exceptions", "/ui/exceptions?status=resolved"] {
+        let p = bv.ui.get(path).await;
+        assert_eq!(p.status, 200, "{path}");
+        no_leak(path, &p.text.replace("<q>Alphonse</q>", ""), a);
+    }
+    for (p, a_id) in [("/ui/exceptions/{id}/resolve", &a.exception), ("/ui/items/{id}/details", &a.item)] {
+        hit("POST", p);
+        let form = [("resolution", "return_to_sender"), ("version", "1"), ("notes", "hijacked")];
+        let r_id = random();
+        let with_a = bv.ui.post(&p.replace("{id}", a_id), &form).await;
+        let with_r = bv.ui.post(&p.replace("{id}", &r_id), &form).await;
+        assert_eq!(with_a.status, 404, "{p}: {}", with_a.text);
+        assert_eq!(with_a.text.replace(a_id.as_str(), "ID"), with_r.text.replace(&r_id, "ID"), "{p}: A's id leaks");
+        no_leak(p, &with_a.text.replace(a_id.as_str(), ""), a);
+    }
 }
 
 /// Last, since afterwards B has items with A's tracking numbers of its own: registering A's

@@ -9,6 +9,7 @@ mod cli;
 mod confidential;
 mod crash;
 mod custody;
+mod exceptions;
 mod hardening;
 mod isolation;
 mod openapi;

@@ -75,6 +75,8 @@ fn api_body(spec: &RouteSpec, w: &World) -> Option<Value> {
         ("POST", "/api/v1/users") => json!({"login": "", "display_name": "x", "password": "x", "role": "staff"}),
         ("POST", "/api/v1/items") => json!({"recipient": {}}),
         ("POST", "/api/v1/items/{id}/transitions") => json!({"action": "notify"}),
+        ("PATCH", "/api/v1/items/{id}") => json!({"expected_version": 1, "kind": "no-such-kind"}),
+        ("POST", "/api/v1/exceptions/{id}/resolve") => json!({"resolution": "no-such-resolution"}),
         ("POST", "/api/v1/people") | ("PUT", "/api/v1/people/{id}") => json!({"name": ""}),
         ("POST", "/api/v1/departments") | ("PUT", "/api/v1/departments/{id}") => json!({"code": "", "name": ""}),
         ("POST", "/api/v1/sites") => json!({"name": ""}),
@@ -217,7 +219,16 @@ async fn check_navigation(role: Role, ui: &Browser) -> Vec<String> {
     let mut failures = Vec::new();
     for spec in ROUTES.iter().filter(|r| r.method == "GET") {
         let Access::Perm(p) = spec.access else { continue };
-        let in_nav = ["/ui/intake", "/ui/items", "/ui/my", "/ui/people", "/ui/departments", "/ui/sites", "/ui/reports"];
+        let in_nav = [
+            "/ui/intake",
+            "/ui/exceptions",
+            "/ui/items",
+            "/ui/my",
+            "/ui/people",
+            "/ui/departments",
+            "/ui/sites",
+            "/ui/reports",
+        ];
         if !in_nav.contains(&spec.path) {
             continue;
         }

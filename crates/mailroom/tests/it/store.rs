@@ -21,7 +21,7 @@ async fn setup(backend: Backend) -> Option<(TestDb, Fixture)> {
 fn parcel(fx: &Fixture, tracking: &str) -> RegisterItemInput {
     RegisterItemInput {
         tracking_number: Some(tracking.into()),
-        recipient: RecipientInput { person_id: Some(fx.person.id), department_id: None },
+        recipient: RecipientInput { person_id: Some(fx.person.id), department_id: None, text: None },
         ..Default::default()
     }
 }
@@ -253,10 +253,10 @@ async fn listing_filters_and_pages(b: Backend) {
     for i in 0..7 {
         let mut input = parcel(&fx, &format!("DHL000000{i:03}"));
         if i % 2 == 1 {
-            input.recipient = RecipientInput { person_id: Some(fx.other_person.id), department_id: None };
+            input.recipient = RecipientInput { person_id: Some(fx.other_person.id), department_id: None, text: None };
         }
         if i == 6 {
-            input.recipient = RecipientInput { person_id: None, department_id: Some(fx.dept.id) };
+            input.recipient = RecipientInput { person_id: None, department_id: Some(fx.dept.id), text: None };
             input.notes = Some("季度对账单 quarterly statement".into());
             // The default rules make a bank statement confidential: it comes in a sealed bag.
             input.seal_number = Some("BAG-6".into());
@@ -342,8 +342,11 @@ async fn concurrent_writes_are_isolated(b: Backend) {
         let mut input = parcel(&fx, &format!("STO{i:010}"));
         if i % 10 == 0 {
             // Unknown recipient: refused, must not disturb the others.
-            input.recipient =
-                RecipientInput { person_id: Some(mailroom_domain::ids::PersonId::new()), department_id: None };
+            input.recipient = RecipientInput {
+                person_id: Some(mailroom_domain::ids::PersonId::new()),
+                department_id: None,
+                text: None,
+            };
         }
         tasks.push(tokio::spawn(async move { app.register_item(&p, &ctx(), &input, None).await }));
     }

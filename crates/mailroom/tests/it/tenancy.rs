@@ -333,7 +333,11 @@ async fn store_keeps_writes_in_their_tenant(b: Backend) {
     for (i, cat) in ["invoice", "general"].iter().enumerate() {
         let input = mailroom_app::items::RegisterItemInput {
             tracking_number: Some(format!("CNT{i:09}")),
-            recipient: mailroom_app::items::RecipientInput { person_id: Some(a.other_person.id), department_id: None },
+            recipient: mailroom_app::items::RecipientInput {
+                person_id: Some(a.other_person.id),
+                department_id: None,
+                text: None,
+            },
             category: Some(cat.to_string()),
             ..Default::default()
         };

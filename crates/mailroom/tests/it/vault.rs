@@ -76,7 +76,7 @@ async fn db_contains(db: &TestDb, needle: &[u8]) -> bool {
 async fn handed_over(app: &App, fx: &Fixture, category: &str, tracking: &str, png: &[u8]) -> ItemId {
     let input = RegisterItemInput {
         tracking_number: Some(tracking.into()),
-        recipient: RecipientInput { person_id: Some(fx.person.id), department_id: None },
+        recipient: RecipientInput { person_id: Some(fx.person.id), department_id: None, text: None },
         category: Some(category.into()),
         ..Default::default()
     };
