@@ -7,6 +7,7 @@ pub mod custody;
 pub mod error;
 pub mod ids;
 pub mod item;
+pub mod matcher;
 pub mod merkle;
 pub mod receipt;
 pub mod reference;
