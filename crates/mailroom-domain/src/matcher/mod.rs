@@ -6,8 +6,8 @@
 //! The index has three parts:
 //! - a sorted table of distinct folded keys, each with its postings (entry and field): exact
 //!   matches by binary search, prefix matches as the range of keys that start with the query;
-//! - for typos, a trigram index over the Latin-script name keys, numbered by length so a query
-//!   only looks at keys of similar length; candidates sharing enough trigrams are checked with a
+//! - for typos, a trigram index over the Latin-script name keys, numbered by first letter and
+//!   length so a query only looks at keys that start alike and are of similar length; candidates sharing enough trigrams are checked with a
 //!   bounded Damerau–Levenshtein distance;
 //! - the entries themselves (what a result shows), with their texts in one arena.
 
@@ -169,17 +169,20 @@ pub struct Match<'a> {
     pub matched: Matched,
 }
 
-/// Most entries one index holds (postings keep the field in the low 5 bits).
+/// Most entries one index holds (postings keep whether the entry is active and the field in the
+/// low 5 bits).
 pub const MAX_ENTRIES: usize = 1 << 27;
 const NO_PARENT: u32 = u32::MAX;
+/// Posting bit: the entry is active.
+const ACTIVE: u32 = 1 << 4;
 /// Postings of one exact key looked at.
-const EXACT_CAP: usize = 5_000;
+const EXACT_CAP: usize = 2_000;
 /// Keys of a prefix range looked at.
-const PREFIX_KEYS: usize = 400;
+const PREFIX_KEYS: usize = 200;
 /// Postings looked at per query variant and kind of match.
-const POST_CAP: usize = 10_000;
+const POST_CAP: usize = 4_000;
 /// Typo candidates checked with the edit distance.
-const FUZZY_VERIFY: usize = 2_000;
+const FUZZY_VERIFY: usize = 1_000;
 /// Longest query that is matched; longer text is cut.
 pub const MAX_QUERY_CHARS: usize = 200;
 
@@ -272,10 +275,8 @@ impl IndexBuilder {
             keys.push((fold(no), Field::EmployeeNo));
         }
         if let Some(email) = p.email {
+            // The local part is a prefix of this key: no key of its own.
             keys.push((fold(email), Field::Email));
-            if let Some((local, _)) = email.split_once('@') {
-                keys.push((fold(local), Field::Email));
-            }
         }
         let entry = |texts: &mut String| {
             let text = texts.len() as u32;
@@ -364,7 +365,8 @@ impl IndexBuilder {
             if field.fuzzy() && key.is_ascii() && (4..=distance::MAX_LEN).contains(&key.len()) {
                 self.fuzzy[id as usize] = true;
             }
-            self.postings.push((id, ((idx as u32) << 5) | *field as u32));
+            let active = if self.entries.last().is_some_and(|e| e.active) { ACTIVE } else { 0 };
+            self.postings.push((id, ((idx as u32) << 5) | active | *field as u32));
         }
         true
     }
@@ -417,12 +419,11 @@ impl IndexBuilder {
         }
         let post: Vec<u32> = postings.into_iter().map(|(_, p)| p).collect();
 
-        // Typo index: eligible keys ordered by length, trigram lists of their positions.
+        // Typo index: eligible keys ordered by first letter and length, trigram lists of their
+        // positions in that order.
         let key_at = |k: u32| &key_arena[key_off[k as usize] as usize..key_off[k as usize + 1] as usize];
         let mut fz: Vec<u32> = (0..nkeys as u32).filter(|k| key_fuzzy[*k as usize]).collect();
-        fz.sort_by_key(|k| key_at(*k).len());
-        let fz_len_start: Vec<u32> =
-            (0..=distance::MAX_LEN + 1).map(|l| fz.partition_point(|k| key_at(*k).len() < l) as u32).collect();
+        fz.sort_by_key(|k| first_and_len(key_at(*k)));
         let mut gram_off = vec![0u32; GRAMS + 1];
         let mut grams = Vec::new();
         for k in &fz {
@@ -452,6 +453,8 @@ impl IndexBuilder {
             }
         }
         entries.shrink_to_fit();
+        let mut texts = texts;
+        texts.shrink_to_fit();
         RecipientIndex {
             departments: entries.len() - people,
             people,
@@ -462,11 +465,15 @@ impl IndexBuilder {
             post_off,
             post,
             fz,
-            fz_len_start,
             gram_off,
             gram_post,
         }
     }
+}
+
+/// The order of the typo index.
+fn first_and_len(key: &str) -> (u8, usize) {
+    (key.as_bytes().first().copied().unwrap_or(0), key.len())
 }
 
 /// Trigram alphabet: start and end markers, a-z, 0-9, '@'.
@@ -517,12 +524,11 @@ pub struct RecipientIndex {
     /// Distinct folded keys, sorted, in one arena.
     key_arena: String,
     key_off: Vec<u32>,
-    /// Postings of each key: entry << 5 | field.
+    /// Postings of each key: entry << 5 | active << 4 | field.
     post_off: Vec<u32>,
     post: Vec<u32>,
-    /// Typo-eligible keys by length.
+    /// Typo-eligible keys by first letter and length.
     fz: Vec<u32>,
-    fz_len_start: Vec<u32>,
     /// Trigram → positions in `fz`, ascending.
     gram_off: Vec<u32>,
     gram_post: Vec<u32>,
@@ -561,7 +567,6 @@ impl RecipientIndex {
                 + self.post_off.capacity()
                 + self.post.capacity()
                 + self.fz.capacity()
-                + self.fz_len_start.capacity()
                 + self.gram_off.capacity()
                 + self.gram_post.capacity())
     }
@@ -579,13 +584,12 @@ impl RecipientIndex {
         self.texts.get(start..start + len as usize).unwrap_or("")
     }
 
-    fn score(&self, how: How, field: Field, distance: usize, via_pinyin: bool, entry: u32) -> u32 {
+    fn score(how: How, field: Field, distance: usize, via_pinyin: bool, active: bool) -> u32 {
         let base = match how {
             How::Exact => 1000,
             How::Prefix => 600 - 2 * distance.min(50) as u32,
             How::Fuzzy => 300 - 60 * distance.min(4) as u32,
         };
-        let active = self.entries.get(entry as usize).is_some_and(|e| e.active);
         base + field.weight() + if active { 5 } else { 0 } - if via_pinyin { 100 } else { 0 }
     }
 
@@ -595,8 +599,9 @@ impl RecipientIndex {
         *budget -= take;
         for p in &list[..take] {
             let entry = p >> 5;
-            let field = FIELDS.get((p & 31) as usize).copied().unwrap_or(Field::Name);
-            out.push(Cand { entry, score: self.score(how, field, distance, via, entry), field, how });
+            let field = FIELDS.get((p & 15) as usize).copied().unwrap_or(Field::Name);
+            let score = Self::score(how, field, distance, via, p & ACTIVE != 0);
+            out.push(Cand { entry, score, field, how });
         }
     }
 
@@ -643,19 +648,35 @@ impl RecipientIndex {
         let mut grams = Vec::with_capacity(len);
         trigrams(qb, &mut grams);
         let need = grams.len().saturating_sub(4 * k).max(2) as u8;
-        let lo = self.fz_len_start[len - k];
-        let hi = self.fz_len_start[(len + k + 1).min(distance::MAX_LEN + 1)];
+        // Only keys with the same first letter and a length within `k`: one range of `fz`.
+        let first = qb[0];
+        let lo = self.fz.partition_point(|f| first_and_len(self.key(*f as usize)) < (first, len - k)) as u32;
+        let hi = self.fz.partition_point(|f| first_and_len(self.key(*f as usize)) < (first, len + k + 1)) as u32;
+        // Each trigram's keys in that range. A key within `k` edits shares at least `need` of
+        // the query's trigrams, so it is in at least `need - s` of the lists left after dropping
+        // the `s` longest ones (at the start of a name, nearly every key of the range shares
+        // the first trigram): count only the shorter lists.
+        let mut lists: Vec<&[u32]> = grams
+            .iter()
+            .map(|g| {
+                let list = &self.gram_post[self.gram_off[*g as usize] as usize..self.gram_off[*g as usize + 1] as usize];
+                let from = list.partition_point(|f| *f < lo);
+                let to = list.partition_point(|f| *f < hi);
+                &list[from..to]
+            })
+            .collect();
+        lists.sort_unstable_by_key(|l| l.len());
+        let skip = usize::from(need - 1).min(lists.len().saturating_sub(1));
+        lists.truncate(lists.len() - skip);
+        let need = need - skip as u8;
         let mut cands: Vec<(u8, u32)> = COUNTS.with(|cell| {
             let Ok(mut counts) = cell.try_borrow_mut() else { return Vec::new() };
             if counts.len() < self.fz.len() {
                 counts.resize(self.fz.len(), 0);
             }
             let mut touched = Vec::new();
-            for g in &grams {
-                let list = &self.gram_post[self.gram_off[*g as usize] as usize..self.gram_off[*g as usize + 1] as usize];
-                let from = list.partition_point(|f| *f < lo);
-                let to = list.partition_point(|f| *f < hi);
-                for f in &list[from..to] {
+            for list in &lists {
+                for f in *list {
                     let c = &mut counts[*f as usize];
                     if *c == 0 {
                         touched.push(*f);
@@ -700,7 +721,9 @@ impl RecipientIndex {
     }
 
     /// Finds up to `limit` entries for `query`, best first: exact matches before prefix
-    /// matches before typo matches; among equals, active people first.
+    /// matches before typo matches; among equals, active people first. Typos are looked for only
+    /// when nothing matched exactly and fewer than `limit` entries matched by prefix; the first
+    /// letter must be right.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Match<'_>> {
         let limit = limit.max(1);
         let cut: String = query.chars().take(MAX_QUERY_CHARS).collect();
@@ -724,7 +747,7 @@ impl RecipientIndex {
             self.exact_and_prefix(v, *via, &mut cands);
         }
         Self::best(&mut cands);
-        if cands.len() < limit {
+        if cands.len() < limit && cands.first().is_none_or(|c| c.how != How::Exact) {
             for (v, via) in &variants {
                 self.fuzzy(v, *via, &mut cands);
             }
