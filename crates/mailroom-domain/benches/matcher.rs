@@ -15,17 +15,98 @@ const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高�
 const COMPOUND: &[&str] = &["欧阳", "司马", "上官", "诸葛"];
 const GIVEN: &str = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏浩凯晨宇轩博文辉斌建国志新亮林峰颖琳雪梅淑慧倩婷欣怡佳嘉思雨晓宁丹瑶蕾君毅俊豪晨阳天翔子涵梓萱诗琪";
 const FIRST: &[&str] = &[
-    "James", "John", "Robert", "Michael", "William", "David", "Richard", "Joseph", "Thomas", "Charles", "Mary",
-    "Patricia", "Jennifer", "Linda", "Elizabeth", "Barbara", "Susan", "Jessica", "Sarah", "Karen", "Emma", "Olivia",
-    "Sophia", "Lucas", "Daniel", "Matthew", "Anthony", "Mark", "Paul", "Steven", "Andrew", "Kevin", "Brian", "George",
-    "Edward", "Laura", "Emily", "Anna", "Grace", "Chloe",
+    "James",
+    "John",
+    "Robert",
+    "Michael",
+    "William",
+    "David",
+    "Richard",
+    "Joseph",
+    "Thomas",
+    "Charles",
+    "Mary",
+    "Patricia",
+    "Jennifer",
+    "Linda",
+    "Elizabeth",
+    "Barbara",
+    "Susan",
+    "Jessica",
+    "Sarah",
+    "Karen",
+    "Emma",
+    "Olivia",
+    "Sophia",
+    "Lucas",
+    "Daniel",
+    "Matthew",
+    "Anthony",
+    "Mark",
+    "Paul",
+    "Steven",
+    "Andrew",
+    "Kevin",
+    "Brian",
+    "George",
+    "Edward",
+    "Laura",
+    "Emily",
+    "Anna",
+    "Grace",
+    "Chloe",
 ];
 const LAST: &[&str] = &[
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
-    "Hernandez", "Lopez", "Wilson", "Anderson", "Taylor", "Thomas", "Moore", "Jackson", "Martin", "Lee", "Thompson",
-    "White", "Harris", "Clark", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott", "Green",
-    "Baker", "Adams", "Nelson", "Hill", "Campbell", "Mitchell", "Roberts", "Carter", "Phillips", "Evans", "Turner",
-    "Torres", "Parker", "Collins", "Edwards", "Stewart", "Morris",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Wilson",
+    "Anderson",
+    "Taylor",
+    "Thomas",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Thompson",
+    "White",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Green",
+    "Baker",
+    "Adams",
+    "Nelson",
+    "Hill",
+    "Campbell",
+    "Mitchell",
+    "Roberts",
+    "Carter",
+    "Phillips",
+    "Evans",
+    "Turner",
+    "Torres",
+    "Parker",
+    "Collins",
+    "Edwards",
+    "Stewart",
+    "Morris",
 ];
 const NICK: &[&str] = &["Jack", "Amy", "Tony", "Kevin", "Lily", "Coco", "Leo", "Max", "Vivian", "Eric"];
 const DEPT_ZH: &[(&str, &str)] = &[
@@ -106,7 +187,8 @@ fn capitalise(s: &str) -> String {
 }
 
 fn generate(people: usize, rng: &mut Rng) -> (Vec<Dept>, Vec<Person>) {
-    let surnames: Vec<String> = SURNAMES.chars().map(String::from).chain(COMPOUND.iter().map(|s| s.to_string())).collect();
+    let surnames: Vec<String> =
+        SURNAMES.chars().map(String::from).chain(COMPOUND.iter().map(|s| s.to_string())).collect();
     let given: Vec<char> = GIVEN.chars().collect();
     let mut depts = Vec::new();
     for (ri, (rz, re)) in REGION.iter().enumerate() {
@@ -127,7 +209,11 @@ fn generate(people: usize, rng: &mut Rng) -> (Vec<Dept>, Vec<Person>) {
         let dept = rng.pick(&depts).id;
         let no = format!("E{:07}", i + 1);
         let (name, latin, han, mut aliases) = if rng.chance(88) {
-            let s = if rng.chance(2) { rng.pick(&surnames[surnames.len() - COMPOUND.len()..]) } else { rng.pick(&surnames) };
+            let s = if rng.chance(2) {
+                rng.pick(&surnames[surnames.len() - COMPOUND.len()..])
+            } else {
+                rng.pick(&surnames)
+            };
             let g: String = (0..if rng.chance(70) { 2 } else { 1 }).map(|_| *rng.pick(&given)).collect();
             let name = format!("{s}{g}");
             let keys = han_name_keys(&name).unwrap();
@@ -178,7 +264,9 @@ fn rss_kib(field: &str) -> u64 {
 /// A typing error: a neighbouring swap or a wrong letter, away from the first letter.
 fn typo(s: &str, rng: &mut Rng) -> String {
     let mut b: Vec<u8> = s.bytes().collect();
-    let letters: Vec<usize> = (1..b.len().saturating_sub(1)).filter(|&i| b[i].is_ascii_alphabetic() && b[i + 1].is_ascii_alphabetic()).collect();
+    let letters: Vec<usize> = (1..b.len().saturating_sub(1))
+        .filter(|&i| b[i].is_ascii_alphabetic() && b[i + 1].is_ascii_alphabetic())
+        .collect();
     if letters.is_empty() {
         return s.to_string();
     }
@@ -216,7 +304,11 @@ fn main() {
         return;
     }
     let opt = |name: &str, default: usize| {
-        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
     };
     let people_n = opt("--people", 1_000_000);
     let queries_n = opt("--queries", 10_000);
@@ -228,8 +320,12 @@ fn main() {
         format!("cargo bench -p mailroom-domain --bench matcher -- {}", extra.join(" "))
     };
     let mut rng = Rng(0x6d61_696c_726f_6f6d);
-    let load_before: String =
-        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+    let load_before: String = std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ");
 
     let t0 = Instant::now();
     let (depts, people) = generate(people_n, &mut rng);
@@ -276,47 +372,86 @@ fn main() {
     let chinese: Vec<&Person> = people.iter().filter(|p| p.han.is_some()).collect();
     let han = |r: &mut Rng| -> &Person { chinese[r.below(chinese.len())] };
     let gens: Vec<(&'static str, Gen)> = vec![
-        ("Chinese characters", Box::new(|r| { let p = han(r); (p.name.clone(), p.id) })),
-        ("Full pinyin (spaces, tone digits, or neither)", Box::new(|r| {
-            let p = han(r);
-            let (s, g, _) = p.han.as_ref().unwrap();
-            let q = match r.below(3) {
-                0 => format!("{s}{g}"),
-                1 => format!("{s} {g}"),
-                _ => format!("{s}{} {g}{}", 1 + r.below(4), 1 + r.below(4)),
-            };
-            (q, p.id)
-        })),
-        ("Pinyin initials", Box::new(|r| { let p = han(r); (p.han.as_ref().unwrap().2.clone(), p.id) })),
-        ("Typing a pinyin prefix (2-5 letters)", Box::new(|r| {
-            let p = han(r);
-            let (s, g, _) = p.han.as_ref().unwrap();
-            let full = format!("{s}{g}");
-            let n = (2 + r.below(4)).min(full.len());
-            (full[..n].to_string(), p.id)
-        })),
-        ("Latin name, either order", Box::new(|r| {
-            let p = &people[r.below(people.len())];
-            let latin = p.latin.clone().unwrap_or_else(|| p.name.clone());
-            let q = if r.chance(50) {
-                let w: Vec<&str> = latin.split(' ').collect();
-                format!("{} {}", w[1], w[0])
-            } else {
-                latin
-            };
-            (q, p.id)
-        })),
-        ("Latin name with a typo", Box::new(|r| {
-            let p = &people[r.below(people.len())];
-            let latin = p.latin.clone().unwrap_or_else(|| p.name.clone());
-            (typo(&latin, r), p.id)
-        })),
-        ("Employee number", Box::new(|r| { let p = &people[r.below(people.len())]; (p.no.clone(), p.id) })),
-        ("E-mail address", Box::new(|r| { let p = &people[r.below(people.len())]; (p.email.clone(), p.id) })),
-        ("Department name (zh or en)", Box::new(|r| {
-            let d = &depts[r.below(depts.len())];
-            (if r.chance(50) { d.name.clone() } else { d.name_en.clone() }, d.id)
-        })),
+        (
+            "Chinese characters",
+            Box::new(|r| {
+                let p = han(r);
+                (p.name.clone(), p.id)
+            }),
+        ),
+        (
+            "Full pinyin (spaces, tone digits, or neither)",
+            Box::new(|r| {
+                let p = han(r);
+                let (s, g, _) = p.han.as_ref().unwrap();
+                let q = match r.below(3) {
+                    0 => format!("{s}{g}"),
+                    1 => format!("{s} {g}"),
+                    _ => format!("{s}{} {g}{}", 1 + r.below(4), 1 + r.below(4)),
+                };
+                (q, p.id)
+            }),
+        ),
+        (
+            "Pinyin initials",
+            Box::new(|r| {
+                let p = han(r);
+                (p.han.as_ref().unwrap().2.clone(), p.id)
+            }),
+        ),
+        (
+            "Typing a pinyin prefix (2-5 letters)",
+            Box::new(|r| {
+                let p = han(r);
+                let (s, g, _) = p.han.as_ref().unwrap();
+                let full = format!("{s}{g}");
+                let n = (2 + r.below(4)).min(full.len());
+                (full[..n].to_string(), p.id)
+            }),
+        ),
+        (
+            "Latin name, either order",
+            Box::new(|r| {
+                let p = &people[r.below(people.len())];
+                let latin = p.latin.clone().unwrap_or_else(|| p.name.clone());
+                let q = if r.chance(50) {
+                    let w: Vec<&str> = latin.split(' ').collect();
+                    format!("{} {}", w[1], w[0])
+                } else {
+                    latin
+                };
+                (q, p.id)
+            }),
+        ),
+        (
+            "Latin name with a typo",
+            Box::new(|r| {
+                let p = &people[r.below(people.len())];
+                let latin = p.latin.clone().unwrap_or_else(|| p.name.clone());
+                (typo(&latin, r), p.id)
+            }),
+        ),
+        (
+            "Employee number",
+            Box::new(|r| {
+                let p = &people[r.below(people.len())];
+                (p.no.clone(), p.id)
+            }),
+        ),
+        (
+            "E-mail address",
+            Box::new(|r| {
+                let p = &people[r.below(people.len())];
+                (p.email.clone(), p.id)
+            }),
+        ),
+        (
+            "Department name (zh or en)",
+            Box::new(|r| {
+                let d = &depts[r.below(depts.len())];
+                (if r.chance(50) { d.name.clone() } else { d.name_en.clone() }, d.id)
+            }),
+        ),
     ];
     for (name, g) in &gens {
         let qs: Vec<(String, Uuid)> = (0..queries_n).map(|_| g(&mut rng)).collect();
@@ -373,15 +508,23 @@ fn main() {
 
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_default();
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let load: Vec<&str> = load.split_whitespace().take(3).collect();
     let verdict = if worst_p99 <= 10.0 {
-        format!("**Met**: the slowest kind's p99 is {worst_p99:.3} ms (best of {PASSES}); {worst_single:.3} ms as measured in one pass.")
+        format!(
+            "**Met**: the slowest kind's p99 is {worst_p99:.3} ms (best of {PASSES}); {worst_single:.3} ms as measured in one pass."
+        )
     } else {
-        format!("**Not met in this run**: the slowest kind's p99 is {worst_p99:.3} ms (best of {PASSES}); {worst_single:.3} ms as measured in one pass.")
+        format!(
+            "**Not met in this run**: the slowest kind's p99 is {worst_p99:.3} ms (best of {PASSES}); {worst_single:.3} ms as measured in one pass."
+        )
     };
     let section = format!(
         "<!-- bench:matcher:begin -->\n## Recipient matching (in-memory index, {people} people)\n\n\

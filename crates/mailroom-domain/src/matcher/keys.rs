@@ -212,6 +212,7 @@ pub fn strip_tone_digits(folded: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

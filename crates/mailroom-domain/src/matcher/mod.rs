@@ -339,7 +339,12 @@ impl IndexBuilder {
         added
     }
 
-    fn add(&mut self, entry: impl FnOnce(&mut String) -> Entry, parent: Option<Uuid>, keys: &mut [(String, Field)]) -> bool {
+    fn add(
+        &mut self,
+        entry: impl FnOnce(&mut String) -> Entry,
+        parent: Option<Uuid>,
+        keys: &mut [(String, Field)],
+    ) -> bool {
         let idx = self.entries.len();
         if idx >= MAX_ENTRIES || self.texts.len() > (u32::MAX as usize) - 3 * (u16::MAX as usize) {
             return false;
@@ -659,7 +664,8 @@ impl RecipientIndex {
         let mut lists: Vec<&[u32]> = grams
             .iter()
             .map(|g| {
-                let list = &self.gram_post[self.gram_off[*g as usize] as usize..self.gram_off[*g as usize + 1] as usize];
+                let list =
+                    &self.gram_post[self.gram_off[*g as usize] as usize..self.gram_off[*g as usize + 1] as usize];
                 let from = list.partition_point(|f| *f < lo);
                 let to = list.partition_point(|f| *f < hi);
                 &list[from..to]

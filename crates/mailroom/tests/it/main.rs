@@ -12,6 +12,7 @@ mod custody;
 mod hardening;
 mod isolation;
 mod openapi;
+mod recipients;
 mod roles;
 mod routes;
 mod store;
