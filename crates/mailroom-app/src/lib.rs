@@ -12,6 +12,7 @@ pub mod import;
 pub mod items;
 pub mod outbound;
 pub mod placement;
+pub mod recipients;
 pub mod reports;
 pub mod retention;
 pub mod rules;
@@ -43,6 +44,8 @@ pub struct App {
     pub security: Arc<security::SecurityPolicy>,
     /// The time used for lockouts, session and token expiry.
     pub clock: security::Clock,
+    /// Per-tenant recipient indexes (rebuilt when the directory changes).
+    recipients: Arc<recipients::RecipientCache>,
 }
 
 impl App {
@@ -55,6 +58,7 @@ impl App {
             vault: Arc::default(),
             security: Arc::new(security::SecurityPolicy::default()),
             clock: security::Clock::default(),
+            recipients: Arc::default(),
         }
     }
 

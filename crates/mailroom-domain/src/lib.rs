@@ -9,6 +9,7 @@ pub mod error;
 pub mod exception;
 pub mod ids;
 pub mod item;
+pub mod matcher;
 pub mod merkle;
 pub mod placement;
 pub mod receipt;

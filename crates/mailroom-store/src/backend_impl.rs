@@ -80,6 +80,9 @@ impl crate::Store for Backend {
     async fn import_directory(&self, t: TenantId, import: DirectoryImport) -> Result<()> {
         self.write(move |c| Box::pin(async move { import_directory(c, t, &import).await })).await
     }
+    async fn directory_version(&self, t: TenantId) -> Result<i64> {
+        self.read(move |c| Box::pin(directory_version(c, t))).await
+    }
 
     async fn create_user(&self, u: &User) -> Result<()> {
         let u = u.clone();

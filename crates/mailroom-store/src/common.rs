@@ -116,7 +116,36 @@ pub(crate) async fn list_locations(c: &mut Conn, t: TenantId) -> Result<Vec<Loca
 
 const DEPARTMENT_COLUMNS: &str = "id, tenant_id, parent_id, code, name, name_en, kind, key_contact_id, email";
 
+/// Counts a change to a tenant's directory (people, departments, teams), in the transaction that
+/// makes it: caches of the directory (the recipient index) compare this number to know they
+/// are current, on every server node. Called before the rows are written, so concurrent
+/// directory transactions of a tenant queue on this row and never on each other's rows.
+pub(crate) async fn bump_directory_version(c: &mut Conn, t: TenantId) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO directory_version (tenant_id, version) VALUES ($1, 1) \
+         ON CONFLICT (tenant_id) DO UPDATE SET version = directory_version.version + 1",
+    )
+    .bind(t.0)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// The number of directory changes of a tenant so far (0 before the first).
+pub(crate) async fn directory_version(c: &mut Conn, t: TenantId) -> Result<i64> {
+    let v: Option<i64> = sqlx::query_scalar("SELECT version FROM directory_version WHERE tenant_id = $1")
+        .bind(t.0)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(v.unwrap_or(0))
+}
+
 pub(crate) async fn upsert_department(c: &mut Conn, d: &Department) -> Result<()> {
+    bump_directory_version(c, d.tenant_id).await?;
+    upsert_department_row(c, d).await
+}
+
+async fn upsert_department_row(c: &mut Conn, d: &Department) -> Result<()> {
     let done = sqlx::query(
         "INSERT INTO department (id, tenant_id, parent_id, code, name, name_en, kind, key_contact_id, email) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -190,6 +219,7 @@ pub(crate) async fn delete_department(c: &mut Conn, t: TenantId, id: DepartmentI
     if used > 0 {
         return Err(StoreError::Duplicate("department is still in use by people, teams or items".into()));
     }
+    bump_directory_version(c, t).await?;
     let done = sqlx::query("DELETE FROM department WHERE tenant_id = $1 AND id = $2")
         .bind(t.0)
         .bind(id.0)
@@ -205,6 +235,11 @@ const PERSON_COLUMNS: &str =
     "id, tenant_id, name, name_latin, aliases, employee_no, department_id, email, phone, active, forwarding";
 
 pub(crate) async fn upsert_person(c: &mut Conn, p: &Person) -> Result<()> {
+    bump_directory_version(c, p.tenant_id).await?;
+    upsert_person_row(c, p).await
+}
+
+async fn upsert_person_row(c: &mut Conn, p: &Person) -> Result<()> {
     let aliases = serde_json::to_string(&p.aliases).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let done = sqlx::query(
         "INSERT INTO person (id, tenant_id, name, name_latin, aliases, employee_no, department_id, email, phone, active, \
@@ -281,12 +316,13 @@ pub(crate) async fn count_people(c: &mut Conn, t: TenantId) -> Result<i64> {
     Ok(sqlx::query("SELECT COUNT(*) FROM person WHERE tenant_id = $1").bind(t.0).fetch_one(&mut *c).await?.try_get(0)?)
 }
 
-pub(crate) async fn import_directory(c: &mut Conn, _t: TenantId, import: &DirectoryImport) -> Result<()> {
+pub(crate) async fn import_directory(c: &mut Conn, t: TenantId, import: &DirectoryImport) -> Result<()> {
+    bump_directory_version(c, t).await?;
     for d in &import.departments {
-        upsert_department(c, d).await?;
+        upsert_department_row(c, d).await?;
     }
     for p in &import.people {
-        upsert_person(c, p).await?;
+        upsert_person_row(c, p).await?;
     }
     Ok(())
 }

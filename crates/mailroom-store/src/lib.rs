@@ -106,6 +106,10 @@ pub trait Store: Send + Sync + 'static {
     async fn count_people(&self, t: TenantId) -> Result<i64>;
     /// Imports departments and people in one transaction (upsert by code / employee number).
     async fn import_directory(&self, t: TenantId, import: DirectoryImport) -> Result<()>;
+    /// How many times the tenant's directory (people, departments, teams) has changed: bumped in
+    /// the same transaction as every directory write, so a cache built at version `v` is
+    /// current while this still returns `v`.
+    async fn directory_version(&self, t: TenantId) -> Result<i64>;
 
     async fn create_user(&self, u: &User) -> Result<()>;
     async fn user(&self, t: TenantId, id: UserId) -> Result<Option<User>>;

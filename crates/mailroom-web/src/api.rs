@@ -172,6 +172,7 @@ fn table() -> Vec<Route> {
         route(M::POST, "/api/v1/people/import", import_people),
         route(M::GET, "/api/v1/people/{id}", get_person),
         route(M::PUT, "/api/v1/people/{id}", update_person),
+        route(M::GET, "/api/v1/recipients", find_recipients),
         route(M::GET, "/api/v1/departments", list_departments),
         route(M::POST, "/api/v1/departments", create_department),
         route(M::POST, "/api/v1/departments/import", import_departments),
@@ -1358,6 +1359,44 @@ async fn item_photo(
     Ok(crate::attachment_response(a))
 }
 
+#[derive(Deserialize, IntoParams)]
+pub struct RecipientQuery {
+    /// What the clerk typed or what was read off a label: Chinese characters, pinyin (with or
+    /// without tones and spaces), initials such as `zwj`, a Latin name in either order, an alias,
+    /// an employee number, an e-mail address or a department name. 1-100 characters.
+    pub q: Option<String>,
+    /// Most results, 1-50 (default 10).
+    pub limit: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RecipientList {
+    /// Best first.
+    pub items: Vec<mailroom_app::recipients::Recipient>,
+    /// Always null: the list is ranked, not paged; ask for a higher `limit` instead.
+    pub next_cursor: Option<String>,
+}
+
+/// Find the recipient of an item among people, departments and teams, ranked best first, with
+/// what matched. Typos are forgiven; people who left are listed with `active: false` and their
+/// forwarding instruction. Needs the same role as reading the directory.
+#[utoipa::path(get, path = "/api/v1/recipients", tag = "directory", params(RecipientQuery),
+    responses((status = 200, body = RecipientList), (status = 422, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn find_recipients(
+    State(s): State<AppState>,
+    c: Caller,
+    Q(q): Q<RecipientQuery>,
+) -> ApiResult<Json<RecipientList>> {
+    let rid = &c.ctx.request_id;
+    let items = s
+        .app
+        .find_recipients(&c.principal, q.q.as_deref().unwrap_or(""), q.limit)
+        .await
+        .map_err(|e| ApiError::new(e, rid))?;
+    Ok(Json(RecipientList { items, next_cursor: None }))
+}
+
 struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
@@ -1395,7 +1434,7 @@ impl utoipa::Modify for BearerAuth {
         password_token, audit_log, list_delegations, create_delegation, revoke_delegation, delegated_items,
         create_item, list_items, my_items, get_item, transition_item, item_events, item_handover, item_signature, item_receipt,
         custody_public_key, custody_verify, report_summary, report_summary_csv,
-        list_people, create_person, get_person, update_person, import_people,
+        list_people, create_person, get_person, update_person, import_people, find_recipients,
         list_departments, create_department, get_department, update_department, delete_department, import_departments,
         list_sites, create_site, list_locations, create_location, suggest_location, get_retention, put_retention, detect_carrier,
         get_rules, put_rules, rule_versions, evaluate_rules, item_explanation,

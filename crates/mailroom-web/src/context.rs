@@ -153,6 +153,7 @@ const SCANNER_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/items/{id}"),
     ("GET", "/api/v1/people"),
     ("GET", "/api/v1/people/{id}"),
+    ("GET", "/api/v1/recipients"),
     ("GET", "/api/v1/departments"),
     ("GET", "/api/v1/departments/{id}"),
 ];

@@ -578,6 +578,20 @@ async fn api_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
         no_leak("people search", &r.text, a);
     }
     no_leak("people cursor", &admin.get(&format!("/api/v1/people?cursor={}", a.person)).await.text, a);
+    hit("GET", "/api/v1/recipients");
+    for q in [
+        "Alphonse Secretperson",
+        "Secretperson Alphonse",
+        "Alphonse Secretprson",
+        "ALPHA-E9",
+        "alphonse@alpha.example",
+        "ALPHASECRET",
+        "Alpha Secret Department",
+    ] {
+        let r = admin.get(&format!("/api/v1/recipients?q={}&limit=50", enc(q))).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        no_leak("recipient search", &r.text, a);
+    }
     hit("GET", "/api/v1/people/{id}");
     hit("PUT", "/api/v1/people/{id}");
     let r_a = admin.get(&format!("/api/v1/people/{}", a.person)).await;

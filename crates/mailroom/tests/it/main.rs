@@ -13,6 +13,7 @@ mod exceptions;
 mod hardening;
 mod isolation;
 mod openapi;
+mod recipients;
 mod roles;
 mod scan;
 mod routes;

@@ -102,6 +102,7 @@ pub const ROUTES: &[RouteSpec] = &[
     r("POST", "/api/v1/people/import", Perm(P::ImportDirectory)),
     r("GET", "/api/v1/people/{id}", Perm(P::ReadDirectory)),
     r("PUT", "/api/v1/people/{id}", Perm(P::ManageDirectory)),
+    r("GET", "/api/v1/recipients", Perm(P::ReadDirectory)),
     r("GET", "/api/v1/departments", Perm(P::ReadDirectory)),
     r("POST", "/api/v1/departments", Perm(P::ManageDirectory)),
     r("POST", "/api/v1/departments/import", Perm(P::ImportDirectory)),

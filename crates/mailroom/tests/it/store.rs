@@ -331,6 +331,63 @@ async fn directory_import_is_all_or_nothing(b: Backend) {
     db.cleanup().await;
 }
 
+/// Every directory write counts in the tenant's directory version, in its own transaction: the
+/// recipient index of every server node relies on it.
+async fn directory_version_counts_every_change(b: Backend) {
+    let Some((db, fx)) = setup(b).await else { return };
+    let s = &fx.app.store;
+    let t = fx.tenant.id;
+    let v0 = s.directory_version(t).await.unwrap();
+    assert!(v0 >= 3, "the fixture's department and two people count: {v0}");
+    let mut p = s.person(t, fx.other_person.id).await.unwrap().unwrap();
+    p.active = false;
+    s.upsert_person(&p).await.unwrap();
+    assert_eq!(s.directory_version(t).await.unwrap(), v0 + 1);
+    let mut d = fx.dept.clone();
+    d.name_en = Some("Finance and Accounting".into());
+    s.upsert_department(&d).await.unwrap();
+    assert_eq!(s.directory_version(t).await.unwrap(), v0 + 2);
+    // An import counts once, however many rows it writes.
+    let person = |no: &str| mailroom_app::store::Person {
+        id: mailroom_domain::ids::PersonId::new(),
+        tenant_id: t,
+        name: "新人".into(),
+        name_latin: None,
+        aliases: vec![],
+        employee_no: Some(no.into()),
+        department_id: None,
+        email: None,
+        phone: None,
+        active: true,
+        forwarding: None,
+    };
+    let import = DirectoryImport { departments: vec![d.clone()], people: vec![person("E10"), person("E11")] };
+    s.import_directory(t, import).await.unwrap();
+    assert_eq!(s.directory_version(t).await.unwrap(), v0 + 3);
+    // A failed import changes nothing, the version included.
+    let failed = DirectoryImport { departments: vec![], people: vec![person("E12"), person("E1")] };
+    assert!(s.import_directory(t, failed).await.is_err());
+    assert_eq!(s.directory_version(t).await.unwrap(), v0 + 3);
+    // Changes through the use cases (with their audit event) count too.
+    let input = PersonInput {
+        name: "张伟杰".into(),
+        name_latin: Some("Zhang Weijie".into()),
+        aliases: vec![],
+        employee_no: Some("E1".into()),
+        department_id: Some(fx.dept.id),
+        email: None,
+        phone: None,
+        active: Some(false),
+        forwarding: Some("转交财务部".into()),
+    };
+    fx.app.update_person(&fx.admin, &ctx(), fx.person.id, &input).await.unwrap();
+    assert_eq!(s.directory_version(t).await.unwrap(), v0 + 4);
+    // Another organisation's version is its own.
+    let other = fx.app.create_tenant("other", "Other").await.unwrap();
+    assert_eq!(s.directory_version(other.id).await.unwrap(), 0);
+    db.cleanup().await;
+}
+
 /// Concurrent writes share commits on SQLite; a failing write does not take its batch down.
 async fn concurrent_writes_are_isolated(b: Backend) {
     let Some((db, fx)) = setup(b).await else { return };
@@ -435,4 +492,5 @@ both_backends!(
     directory_import_is_all_or_nothing,
     concurrent_writes_are_isolated,
     people_update_and_left,
+    directory_version_counts_every_change,
 );
