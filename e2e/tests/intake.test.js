@@ -87,7 +87,8 @@ test("a new item is registered with the keyboard only", async () => {
   assert.equal(found.status, 200);
   assert.equal(found.data.items.length, 1);
   assert.equal(found.data.items[0].reference, reference);
-  assert.equal(found.data.items[0].status, "received");
+  // Stored at the suggested location right after saving (the default).
+  assert.equal(found.data.items[0].status, "stored");
   assert.match(found.data.items[0].recipient_name, /张伟杰/);
   await screenshot(page, "intake-zh");
   h.assertClean();
@@ -95,12 +96,13 @@ test("a new item is registered with the keyboard only", async () => {
 
 test("scanning a registered tracking number shows the existing item, no duplicate", async () => {
   await page.goto("/ui/intake");
+  await waitForFocus("tracking");
   await page.keyboard.type(tracking.toLowerCase());
   await page.keyboard.press("Enter");
   await page.waitForSelector('[data-testid="existing"]:not([hidden])');
   assert.equal((await page.textContent("#existing-link")).trim(), reference);
   assert.match(await page.getAttribute("#existing-link", "href"), /^\/ui\/items\/[0-9a-f-]{36}$/);
-  assert.equal(await page.textContent("#existing-status"), "已接收");
+  assert.equal(await page.textContent("#existing-status"), "已入库");
   assert.match(await page.textContent("#existing-recipient"), /张伟杰/);
   // Cleared and focused for the next scan.
   assert.equal(await focusedId(), "tracking");
@@ -190,7 +192,7 @@ test("the item list finds the item by search and filters by status", async () =>
   assert.equal(await rows.count(), 1);
   assert.equal((await rows.first().locator("a.ref").textContent()).trim(), reference);
   assert.match(await rows.first().textContent(), /张伟杰/);
-  assert.match(await rows.first().textContent(), /已接收/);
+  assert.match(await rows.first().textContent(), /已入库/);
   // Shown in Shanghai time: yyyy-mm-dd hh:mm.
   assert.match(await rows.first().locator("td").last().textContent(), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
   await page.goto("/ui/items");

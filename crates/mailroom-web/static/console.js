@@ -116,61 +116,34 @@
 
   // ------------------------------------------------------------ recipients
 
-  var departmentList = null;
-
-  /** The organisation's departments, loaded once per page. */
-  function loadDepartments() {
-    if (!departmentList) {
-      departmentList = api("GET", "/api/v1/departments").then(function (r) {
-        return r.ok && r.data && Array.isArray(r.data.items) ? r.data.items : [];
-      });
-    }
-    return departmentList;
-  }
-
   /**
-   * Looks up the recipients matching q (people, and departments by code or name). THE one place
-   * the console searches recipients: it calls /api/v1/people?q= (and matches the department
-   * list) today and will call /api/v1/recipients?q= once that endpoint exists.
-   * Resolves to {ok, status, data, items}; each item is {type: "person"|"department", id, name,
-   * latin, extra, left}.
+   * Recipients matching what the clerk typed or what was read off a label, ranked best first
+   * (GET /api/v1/recipients: names in any script, pinyin, initials, typos, aliases, employee
+   * numbers, e-mail, departments and teams). People who left carry their forwarding instruction.
    */
   async function searchRecipients(q) {
-    var depts = await loadDepartments();
-    var r = await api("GET", "/api/v1/people?limit=8&q=" + encodeURIComponent(q));
+    var r = await api("GET", "/api/v1/recipients?limit=8&q=" + encodeURIComponent(q));
     if (!r.ok) {
       return { ok: false, status: r.status, data: r.data, items: [] };
     }
-    var deptName = function (id) {
-      for (var i = 0; i < depts.length; i++) {
-        if (depts[i].id === id) {
-          return depts[i].name;
-        }
+    var items = ((r.data && r.data.items) || []).map(function (x) {
+      var person = x.kind === "person";
+      var extra = person ? [x.department_name] : [x.kind === "team" ? msg("js.team") : msg("js.department")];
+      if (!x.active && x.forwarding) {
+        extra.push(msgf("js.forwarding", { forwarding: x.forwarding }));
       }
-      return "";
-    };
-    var people = ((r.data && r.data.items) || []).map(function (p) {
       return {
-        type: "person",
-        id: p.id,
-        name: p.name,
-        latin: p.name_latin,
-        extra: [p.employee_no, deptName(p.department_id)].filter(Boolean).join(" · "),
-        left: !p.active,
+        type: person ? "person" : "department",
+        id: x.id,
+        name: x.name,
+        latin: x.name_latin,
+        extra: extra.filter(Boolean).join(" · "),
+        left: !x.active,
+        departmentName: person ? x.department_name : x.name,
+        matched: x.matched,
       };
     });
-    var needle = q.toLowerCase();
-    var matching = depts
-      .filter(function (d) {
-        return [d.code, d.name, d.name_en || ""].some(function (v) {
-          return v.toLowerCase().indexOf(needle) >= 0;
-        });
-      })
-      .slice(0, 3)
-      .map(function (d) {
-        return { type: "department", id: d.id, name: d.name, latin: d.name_en, extra: d.code, left: false };
-      });
-    return { ok: true, status: r.status, data: r.data, items: people.concat(matching) };
+    return { ok: true, status: r.status, data: r.data, items: items };
   }
 
   window.Mailroom = {

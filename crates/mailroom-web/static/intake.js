@@ -162,16 +162,175 @@
 
   // ------------------------------------------------------------ rule suggestions
 
-  /**
-   * THE hook for rule suggestions. Once POST /api/v1/rules/evaluate exists, call it here with
-   * what is known about the item (facts: tracking_number, carrier, recipient) and show the
-   * category, priority and storage location it suggests in #suggestions, pre-selecting category
-   * and priority in the form. There are no rules yet, so nothing is shown.
-   */
-  function showRuleSuggestions(facts) {
+  // What the classification rules (POST /api/v1/rules/evaluate) and the storage planner
+  // (GET /api/v1/locations/suggestion) make of what is known so far. Category, priority and
+  // confidentiality left on "automatic" are decided by the same rules when the item is saved;
+  // the suggested location is where the item is stored right after saving (unless unticked).
+  var suggestSeq = 0;
+  var suggestTimer = null;
+  var suggested = null;
+
+  function facts() {
+    var item = {
+      kind: value("kind") || undefined,
+      carrier: value("carrier") || undefined,
+      sender_name: value("sender-name") || undefined,
+      sender_org: value("sender-org") || undefined,
+      notes: value("notes") || undefined,
+    };
+    if (chosen) {
+      item.recipient = chosen.name;
+      item.recipient_department_name = chosen.departmentName || undefined;
+    }
+    ["category", "priority", "confidentiality"].forEach(function (f) {
+      if (value(f)) {
+        item[f] = value(f);
+      }
+    });
+    return item;
+  }
+
+  function routeText(route) {
+    if (!route) {
+      return "";
+    }
+    return route.code ? route.kind + ":" + route.code : route.kind;
+  }
+
+  function suggestionLine(box, key, text, testid) {
+    var p = el("p", "suggestion");
+    p.appendChild(el("strong", null, msg(key) + " "));
+    var v = el("span", null, text);
+    if (testid) {
+      v.dataset.testid = testid;
+    }
+    p.appendChild(v);
+    box.appendChild(p);
+    return p;
+  }
+
+  async function refreshSuggestions() {
+    var seq = ++suggestSeq;
     var box = $("suggestions");
-    box.dataset.facts = JSON.stringify(facts || {});
-    box.hidden = true;
+    var item = facts();
+    var ev = await api("POST", "/api/v1/rules/evaluate", { item: item });
+    if (seq !== suggestSeq) {
+      return;
+    }
+    if (!ev.ok || !ev.data) {
+      box.hidden = true;
+      suggested = null;
+      return;
+    }
+    var d = ev.data.decision || {};
+    var category = item.category || d.category || "general";
+    var confidentiality = item.confidentiality || d.confidentiality || "internal";
+    var q =
+      "kind=" + encodeURIComponent(item.kind || "parcel") +
+      "&category=" + encodeURIComponent(category) +
+      "&confidentiality=" + encodeURIComponent(confidentiality);
+    var loc = await api("GET", "/api/v1/locations/suggestion?" + q);
+    if (seq !== suggestSeq) {
+      return;
+    }
+    box.textContent = "";
+    box.appendChild(el("h3", null, msg("js.suggested")));
+    if (d.category) {
+      suggestionLine(box, "js.sugg_category", M.label("category", d.category), "sugg-category");
+    }
+    if (d.priority) {
+      suggestionLine(box, "js.sugg_priority", M.label("priority", d.priority), "sugg-priority");
+    }
+    if (d.confidentiality) {
+      suggestionLine(box, "js.sugg_confidentiality", M.label("confidentiality", d.confidentiality), "sugg-confidentiality");
+    }
+    if (d.route) {
+      suggestionLine(box, "js.sugg_route", routeText(d.route), "sugg-route");
+    }
+    if (d.due_in) {
+      suggestionLine(box, "js.sugg_due", d.due_in, null);
+    }
+    if (d.fired && d.fired.length) {
+      suggestionLine(
+        box,
+        "js.sugg_rules",
+        d.fired.map(function (f) { return f.rule; }).join(", "),
+        "sugg-rules",
+      );
+    }
+    if (confidentiality !== "internal" && !value("seal")) {
+      var warn = el("p", "warn", msg("js.sugg_seal"));
+      warn.dataset.testid = "sugg-seal";
+      box.appendChild(warn);
+    }
+    suggested = null;
+    var location = loc.ok && loc.data ? loc.data.location : null;
+    if (location) {
+      suggested = { id: location.id, name: location.name, code: location.code };
+      var row = el("p", "suggestion");
+      var box2 = el("input");
+      box2.type = "checkbox";
+      box2.id = "store-at";
+      box2.checked = true;
+      box2.dataset.testid = "store-at";
+      var lab = el("label", null, msgf("js.sugg_store", { location: location.code + " " + location.name }));
+      lab.htmlFor = "store-at";
+      lab.dataset.testid = "sugg-location";
+      row.appendChild(box2);
+      row.appendChild(lab);
+      box.appendChild(row);
+    } else if (loc.ok) {
+      suggestionLine(box, "js.sugg_location", msg("js.sugg_no_location"), "sugg-location");
+    }
+    box.hidden = false;
+  }
+
+  var suggestRun = Promise.resolve();
+
+  function runSuggestions() {
+    suggestTimer = null;
+    suggestRun = refreshSuggestions().catch(function () {});
+    return suggestRun;
+  }
+
+  /** Asks for fresh suggestions (debounced: typing in a field does not flood the server). */
+  function showRuleSuggestions() {
+    clearTimeout(suggestTimer);
+    suggestTimer = setTimeout(runSuggestions, 150);
+  }
+
+  /** Waits until the suggestions reflect the form as it is (before saving). */
+  async function settleSuggestions() {
+    if (suggestTimer) {
+      clearTimeout(suggestTimer);
+      runSuggestions();
+    }
+    await suggestRun;
+  }
+
+  ["kind", "category", "priority", "confidentiality", "carrier", "sender-name", "sender-org", "notes", "seal"].forEach(
+    function (id) {
+      $(id).addEventListener("change", showRuleSuggestions);
+    },
+  );
+
+  /** Stores a just-registered item at the suggested location, if the clerk kept that ticked. */
+  async function storeAtSuggested(item) {
+    var tick = $("store-at");
+    if (!suggested || !tick || !tick.checked || item.status !== "received") {
+      return null;
+    }
+    var r = await api("POST", "/api/v1/items/" + item.id + "/transitions", {
+      action: "store",
+      location_id: suggested.id,
+      expected_version: item.version,
+      seal_number: value("seal") || undefined,
+    });
+    if (!r.ok) {
+      showError(problemText(r));
+      return null;
+    }
+    return r.data;
   }
 
   // ------------------------------------------------------------ quick scan
@@ -204,6 +363,25 @@
   }
 
   /** Saves a scan at once as "received, details pending"; scans are saved in the order made. */
+  /** Keeps the label photo the tracking number was read from (label-photo.js) with the new item. */
+  async function keepLabelPhoto(item) {
+    if (!M.labelPhoto || !M.labelPhoto.hasPhoto()) {
+      return;
+    }
+    var r = await M.labelPhoto.attachLast(item.id);
+    if (r.status !== 0 && !r.ok) {
+      showError(problemText(r));
+    }
+  }
+
+  // A tracking number read off a label photo arrives as a synthetic change event: look it up
+  // (or, in quick scan, save it) as if it had been scanned.
+  tracking.addEventListener("change", function (e) {
+    if (!e.isTrusted && tracking.value.trim()) {
+      lookUp();
+    }
+  });
+
   function quickSave(code) {
     var key = M.randomKey();
     quickChain = quickChain.then(async function () {
@@ -213,6 +391,7 @@
         return;
       }
       if (r.status === 201) {
+        await keepLabelPhoto(r.data);
         addQuick(r.data);
         addRecent(r.data);
       } else {
@@ -436,9 +615,9 @@
       tracking_number: value("tracking") || undefined,
       recipient: recipientRef,
       kind: value("kind"),
-      category: value("category"),
-      priority: value("priority"),
-      confidentiality: value("confidentiality"),
+      category: value("category") || undefined,
+      priority: value("priority") || undefined,
+      confidentiality: value("confidentiality") || undefined,
       condition: value("condition"),
       damage_description: value("condition") === "damaged" ? value("damage") || undefined : undefined,
       carrier: value("carrier") || undefined,
@@ -495,6 +674,9 @@
     setExpanded(false);
     renderChosen();
     syncDamage();
+    suggestSeq++;
+    suggested = null;
+    $("suggestions").hidden = true;
   }
 
   async function submit() {
@@ -507,6 +689,9 @@
       recipient.focus();
       return;
     }
+    busy = true;
+    await settleSuggestions();
+    busy = false;
     var body = payload();
     var text = JSON.stringify(body);
     if (!pending || pending.text !== text) {
@@ -534,8 +719,10 @@
     }
     if (r.status === 201) {
       hideExisting();
-      showResult(r.data);
-      addRecent(r.data);
+      await keepLabelPhoto(r.data);
+      var stored = await storeAtSuggested(r.data);
+      showResult(stored || r.data);
+      addRecent(stored || r.data);
     } else {
       $("result").hidden = true;
       showExisting(r.data);

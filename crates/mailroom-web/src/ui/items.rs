@@ -110,16 +110,12 @@ pub(crate) async fn intake(u: UiUser) -> Result<Response, UiError> {
     let t = u.t;
     let page = IntakePage {
         t,
-        c: u.chrome("intake").with_scripts(t, &["intake.js"]),
+        c: u.chrome("intake").with_scripts(t, &["label-photo.js", "intake.js"]),
         kinds: options(ItemKind::ALL, ItemKind::as_str, |v| t.kind(v), Some(ItemKind::Parcel)),
-        categories: options(Category::ALL, Category::as_str, |v| t.category(v), Some(Category::General)),
-        priorities: options(Priority::ALL, Priority::as_str, |v| t.priority(v), Some(Priority::Normal)),
-        confidentialities: options(
-            Confidentiality::ALL,
-            Confidentiality::as_str,
-            |v| t.confidentiality(v),
-            Some(Confidentiality::Internal),
-        ),
+        // Left on "automatic", the classification rules decide these when the item is saved.
+        categories: options(Category::ALL, Category::as_str, |v| t.category(v), None),
+        priorities: options(Priority::ALL, Priority::as_str, |v| t.priority(v), None),
+        confidentialities: options(Confidentiality::ALL, Confidentiality::as_str, |v| t.confidentiality(v), None),
         conditions: options(Condition::ALL, Condition::as_str, |v| t.condition(v), Some(Condition::Intact)),
         carriers: CARRIERS.iter().map(|c| Opt::new(*c, t.get(&format!("carrier.{c}")).to_string(), false)).collect(),
     };
