@@ -7,10 +7,11 @@
 use crate::{App, AppError, AppResult, Principal};
 use mailroom_domain::auth::{Permission, require};
 use mailroom_domain::ids::TenantId;
-use mailroom_domain::matcher::{DepartmentRecord, EntryKind, IndexBuilder, PersonRecord, RecipientIndex};
+use mailroom_domain::matcher::{DepartmentRecord, EntryKind, IndexBuilder, Match, PersonRecord, RecipientIndex};
 use mailroom_domain::{DomainError, text};
+use mailroom_store::{Department, DirectoryVersion, Person};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 use utoipa::ToSchema;
 
@@ -47,9 +48,34 @@ pub struct Recipient {
     pub matched: String,
 }
 
+/// People changed since the base index was built that are indexed on the side before the
+/// whole index is rebuilt.
+const DELTA_MAX: i64 = 20_000;
+
+/// An organisation's index at one directory version: a base index, and the people changed since
+/// it was built in a small index of their own, which overrides the base's entries for them.
 struct Built {
-    version: i64,
+    version: DirectoryVersion,
+    base: Arc<RecipientIndex>,
+    base_version: i64,
+    delta: Option<Delta>,
+}
+
+struct Delta {
     index: RecipientIndex,
+    people: HashSet<uuid::Uuid>,
+}
+
+impl Built {
+    fn search(&self, q: &str, limit: usize) -> Vec<Match<'_>> {
+        let Some(delta) = &self.delta else { return self.base.search(q, limit) };
+        let mut out = self.base.search_where(q, limit, |id| !delta.people.contains(id));
+        // The side index also holds the departments, for the people's department names.
+        out.extend(delta.index.search_where(q, limit, |id| delta.people.contains(id)));
+        out.sort_by_key(|m| std::cmp::Reverse(m.score));
+        out.truncate(limit);
+        out
+    }
 }
 
 #[derive(Default)]
@@ -74,9 +100,12 @@ impl RecipientCache {
 }
 
 impl Slot {
-    fn current_at_least(&self, version: i64) -> Option<Arc<Built>> {
-        let cur = self.current.read().unwrap_or_else(|e| e.into_inner());
-        cur.as_ref().filter(|b| b.version >= version).cloned()
+    fn current(&self) -> Option<Arc<Built>> {
+        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn current_at_least(&self, version: DirectoryVersion) -> Option<Arc<Built>> {
+        self.current().filter(|b| b.version.version >= version.version)
     }
 }
 
@@ -96,7 +125,6 @@ impl App {
         };
         let built = self.recipient_index(p.tenant_id).await?;
         Ok(built
-            .index
             .search(&q, limit)
             .into_iter()
             .map(|m| Recipient {
@@ -129,13 +157,41 @@ impl App {
         // Read the version before the rows: the index is then at least as new as its number.
         let version = self.store.directory_version(t).await?;
         let started = std::time::Instant::now();
+        // Only people changed since the base was built: index them on the side.
+        if let Some(cur) = slot.current()
+            && cur.version.departments == version.departments
+        {
+            let changed = self.store.people_changed_since(t, cur.base_version, DELTA_MAX + 1).await?;
+            if changed.len() as i64 <= DELTA_MAX {
+                let departments = self.store.list_departments(t).await?;
+                let people: HashSet<uuid::Uuid> = changed.iter().map(|p| p.id.0).collect();
+                let index = tokio::task::spawn_blocking(move || {
+                    let mut b = IndexBuilder::new();
+                    add_departments(&mut b, &departments);
+                    add_people(&mut b, &changed);
+                    b.build()
+                })
+                .await
+                .map_err(|e| AppError::Internal(format!("recipient index build failed: {e}")))?;
+                tracing::debug!(tenant = %t, version = version.version, changed = people.len(),
+                    ms = started.elapsed().as_millis() as u64, "recipient index caught up");
+                let built = Arc::new(Built {
+                    version,
+                    base: cur.base.clone(),
+                    base_version: cur.base_version,
+                    delta: Some(Delta { index, people }),
+                });
+                *slot.current.write().unwrap_or_else(|e| e.into_inner()) = Some(built.clone());
+                return Ok(built);
+            }
+        }
         let index = self.build_recipient_index(t).await?;
         tracing::info!(
-            tenant = %t, version, people = index.people(), departments = index.departments(),
+            tenant = %t, version = version.version, people = index.people(), departments = index.departments(),
             bytes = index.heap_bytes(), ms = started.elapsed().as_millis() as u64,
             "recipient index built"
         );
-        let built = Arc::new(Built { version, index });
+        let built = Arc::new(Built { version, base: Arc::new(index), base_version: version.version, delta: None });
         *slot.current.write().unwrap_or_else(|e| e.into_inner()) = Some(built.clone());
         Ok(built)
     }
@@ -143,35 +199,14 @@ impl App {
     async fn build_recipient_index(&self, t: TenantId) -> AppResult<RecipientIndex> {
         let departments = self.store.list_departments(t).await?;
         let mut builder = IndexBuilder::new();
-        for d in &departments {
-            builder.add_department(&DepartmentRecord {
-                id: d.id.0,
-                kind: if d.kind == "team" { EntryKind::Team } else { EntryKind::Department },
-                parent_id: d.parent_id.map(|p| p.0),
-                code: &d.code,
-                name: &d.name,
-                name_en: d.name_en.as_deref(),
-            });
-        }
+        add_departments(&mut builder, &departments);
         let mut after = None;
         loop {
             let page = self.store.search_people(t, "", after, PAGE).await?;
             // Indexing is CPU work: keep it off the async workers.
             let (b, last, full) = tokio::task::spawn_blocking(move || {
                 let mut builder = builder;
-                for p in &page {
-                    builder.add_person(&PersonRecord {
-                        id: p.id.0,
-                        name: &p.name,
-                        name_latin: p.name_latin.as_deref(),
-                        aliases: &p.aliases,
-                        employee_no: p.employee_no.as_deref(),
-                        email: p.email.as_deref(),
-                        department_id: p.department_id.map(|d| d.0),
-                        active: p.active,
-                        forwarding: p.forwarding.as_deref(),
-                    });
-                }
+                add_people(&mut builder, &page);
                 (builder, page.last().map(|p| p.id), page.len() as i64 == PAGE)
             })
             .await
@@ -185,5 +220,34 @@ impl App {
         tokio::task::spawn_blocking(move || builder.build())
             .await
             .map_err(|e| AppError::Internal(format!("recipient index build failed: {e}")))
+    }
+}
+
+fn add_departments(b: &mut IndexBuilder, departments: &[Department]) {
+    for d in departments {
+        b.add_department(&DepartmentRecord {
+            id: d.id.0,
+            kind: if d.kind == "team" { EntryKind::Team } else { EntryKind::Department },
+            parent_id: d.parent_id.map(|p| p.0),
+            code: &d.code,
+            name: &d.name,
+            name_en: d.name_en.as_deref(),
+        });
+    }
+}
+
+fn add_people(b: &mut IndexBuilder, people: &[Person]) {
+    for p in people {
+        b.add_person(&PersonRecord {
+            id: p.id.0,
+            name: &p.name,
+            name_latin: p.name_latin.as_deref(),
+            aliases: &p.aliases,
+            employee_no: p.employee_no.as_deref(),
+            email: p.email.as_deref(),
+            department_id: p.department_id.map(|d| d.0),
+            active: p.active,
+            forwarding: p.forwarding.as_deref(),
+        });
     }
 }

@@ -80,8 +80,11 @@ impl crate::Store for Backend {
     async fn import_directory(&self, t: TenantId, import: DirectoryImport) -> Result<()> {
         self.write(move |c| Box::pin(async move { import_directory(c, t, &import).await })).await
     }
-    async fn directory_version(&self, t: TenantId) -> Result<i64> {
+    async fn directory_version(&self, t: TenantId) -> Result<DirectoryVersion> {
         self.read(move |c| Box::pin(directory_version(c, t))).await
+    }
+    async fn people_changed_since(&self, t: TenantId, since: i64, limit: i64) -> Result<Vec<Person>> {
+        self.read(move |c| Box::pin(people_changed_since(c, t, since, limit))).await
     }
 
     async fn create_user(&self, u: &User) -> Result<()> {

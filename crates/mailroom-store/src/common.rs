@@ -5,7 +5,7 @@
 
 use crate::models::*;
 use crate::rows::*;
-use crate::{AdminChange, DirectoryImport, Result, StoreError};
+use crate::{AdminChange, DirectoryImport, DirectoryVersion, Result, StoreError};
 use chrono::{DateTime, Utc};
 use mailroom_domain::item::Category;
 use mailroom_domain::custody::{self, Actor, CustodyEvent, EventDraft};
@@ -117,31 +117,62 @@ pub(crate) async fn list_locations(c: &mut Conn, t: TenantId) -> Result<Vec<Loca
 const DEPARTMENT_COLUMNS: &str = "id, tenant_id, parent_id, code, name, name_en, kind, key_contact_id, email";
 
 /// Counts a change to a tenant's directory (people, departments, teams), in the transaction that
-/// makes it: caches of the directory (the recipient index) compare this number to know they
-/// are current, on every server node. Called before the rows are written, so concurrent
-/// directory transactions of a tenant queue on this row and never on each other's rows.
-pub(crate) async fn bump_directory_version(c: &mut Conn, t: TenantId) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO directory_version (tenant_id, version) VALUES ($1, 1) \
-         ON CONFLICT (tenant_id) DO UPDATE SET version = directory_version.version + 1",
+/// makes it, and returns the new version: caches of the directory (the recipient index) compare
+/// versions to know they are current, on every server node. `departments` also counts it as a
+/// change to departments and teams. Called before the rows are written, so concurrent directory
+/// transactions of a tenant queue on this row (and commit in version order) and never wait on
+/// each other's rows.
+pub(crate) async fn bump_directory_version(c: &mut Conn, t: TenantId, departments: bool) -> Result<i64> {
+    let d = i64::from(departments);
+    Ok(sqlx::query_scalar(
+        "INSERT INTO directory_version (tenant_id, version, departments_version) VALUES ($1, 1, $2) \
+         ON CONFLICT (tenant_id) DO UPDATE SET version = directory_version.version + 1, \
+         departments_version = directory_version.departments_version + $3 RETURNING version",
     )
     .bind(t.0)
-    .execute(&mut *c)
-    .await?;
+    .bind(d)
+    .bind(d)
+    .fetch_one(&mut *c)
+    .await?)
+}
+
+/// Records the directory version that last changed a person.
+async fn mark_person(c: &mut Conn, t: TenantId, id: PersonId, version: i64) -> Result<()> {
+    sqlx::query("UPDATE person SET directory_version = $1 WHERE tenant_id = $2 AND id = $3")
+        .bind(version)
+        .bind(t.0)
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }
 
-/// The number of directory changes of a tenant so far (0 before the first).
-pub(crate) async fn directory_version(c: &mut Conn, t: TenantId) -> Result<i64> {
-    let v: Option<i64> = sqlx::query_scalar("SELECT version FROM directory_version WHERE tenant_id = $1")
-        .bind(t.0)
-        .fetch_optional(&mut *c)
-        .await?;
-    Ok(v.unwrap_or(0))
+/// The tenant's directory versions (zero before the first change).
+pub(crate) async fn directory_version(c: &mut Conn, t: TenantId) -> Result<DirectoryVersion> {
+    let r: Option<(i64, i64)> =
+        sqlx::query_as("SELECT version, departments_version FROM directory_version WHERE tenant_id = $1")
+            .bind(t.0)
+            .fetch_optional(&mut *c)
+            .await?;
+    let (version, departments) = r.unwrap_or((0, 0));
+    Ok(DirectoryVersion { version, departments })
+}
+
+/// People changed after directory version `since`, at most `limit`, in id order.
+pub(crate) async fn people_changed_since(c: &mut Conn, t: TenantId, since: i64, limit: i64) -> Result<Vec<Person>> {
+    let r: Vec<PersonRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {PERSON_COLUMNS} FROM person WHERE tenant_id = $1 AND directory_version > $2 ORDER BY id LIMIT $3"
+    )))
+    .bind(t.0)
+    .bind(since)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await?;
+    r.into_iter().map(TryInto::try_into).collect()
 }
 
 pub(crate) async fn upsert_department(c: &mut Conn, d: &Department) -> Result<()> {
-    bump_directory_version(c, d.tenant_id).await?;
+    bump_directory_version(c, d.tenant_id, true).await?;
     upsert_department_row(c, d).await
 }
 
@@ -219,7 +250,7 @@ pub(crate) async fn delete_department(c: &mut Conn, t: TenantId, id: DepartmentI
     if used > 0 {
         return Err(StoreError::Duplicate("department is still in use by people, teams or items".into()));
     }
-    bump_directory_version(c, t).await?;
+    bump_directory_version(c, t, true).await?;
     let done = sqlx::query("DELETE FROM department WHERE tenant_id = $1 AND id = $2")
         .bind(t.0)
         .bind(id.0)
@@ -235,8 +266,9 @@ const PERSON_COLUMNS: &str =
     "id, tenant_id, name, name_latin, aliases, employee_no, department_id, email, phone, active, forwarding";
 
 pub(crate) async fn upsert_person(c: &mut Conn, p: &Person) -> Result<()> {
-    bump_directory_version(c, p.tenant_id).await?;
-    upsert_person_row(c, p).await
+    let version = bump_directory_version(c, p.tenant_id, false).await?;
+    upsert_person_row(c, p).await?;
+    mark_person(c, p.tenant_id, p.id, version).await
 }
 
 async fn upsert_person_row(c: &mut Conn, p: &Person) -> Result<()> {
@@ -317,12 +349,13 @@ pub(crate) async fn count_people(c: &mut Conn, t: TenantId) -> Result<i64> {
 }
 
 pub(crate) async fn import_directory(c: &mut Conn, t: TenantId, import: &DirectoryImport) -> Result<()> {
-    bump_directory_version(c, t).await?;
+    let version = bump_directory_version(c, t, !import.departments.is_empty()).await?;
     for d in &import.departments {
         upsert_department_row(c, d).await?;
     }
     for p in &import.people {
         upsert_person_row(c, p).await?;
+        mark_person(c, p.tenant_id, p.id, version).await?;
     }
     Ok(())
 }

@@ -55,6 +55,15 @@ pub struct DirectoryImport {
     pub people: Vec<Person>,
 }
 
+/// A tenant's directory versions (see [`Store::directory_version`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DirectoryVersion {
+    /// Every change to people, departments and teams.
+    pub version: i64,
+    /// Changes to departments and teams.
+    pub departments: i64,
+}
+
 /// An administrative change, written together with its audit event (see [`Store::admin_write`]).
 #[derive(Debug, Clone)]
 pub enum AdminChange {
@@ -106,10 +115,13 @@ pub trait Store: Send + Sync + 'static {
     async fn count_people(&self, t: TenantId) -> Result<i64>;
     /// Imports departments and people in one transaction (upsert by code / employee number).
     async fn import_directory(&self, t: TenantId, import: DirectoryImport) -> Result<()>;
-    /// How many times the tenant's directory (people, departments, teams) has changed: bumped in
-    /// the same transaction as every directory write, so a cache built at version `v` is
-    /// current while this still returns `v`.
-    async fn directory_version(&self, t: TenantId) -> Result<i64>;
+    /// How many times the tenant's directory (people, departments, teams) has changed, and its
+    /// departments and teams: bumped in the same transaction as every directory write, so a cache
+    /// built at version `v` is current while this still says `v`.
+    async fn directory_version(&self, t: TenantId) -> Result<DirectoryVersion>;
+    /// People written after directory version `since` (at most `limit`, in id order): what a
+    /// cache built at `since` is missing when only people changed.
+    async fn people_changed_since(&self, t: TenantId, since: i64, limit: i64) -> Result<Vec<Person>>;
 
     async fn create_user(&self, u: &User) -> Result<()>;
     async fn user(&self, t: TenantId, id: UserId) -> Result<Option<User>>;

@@ -731,6 +731,11 @@ impl RecipientIndex {
     /// when nothing matched exactly and fewer than `limit` entries matched by prefix; the first
     /// letter must be right.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Match<'_>> {
+        self.search_where(query, limit, |_| true)
+    }
+
+    /// [`RecipientIndex::search`] among the entries whose id `keep` accepts.
+    pub fn search_where(&self, query: &str, limit: usize, keep: impl Fn(&Uuid) -> bool) -> Vec<Match<'_>> {
         let limit = limit.max(1);
         let cut: String = query.chars().take(MAX_QUERY_CHARS).collect();
         let q = fold(&cut);
@@ -752,12 +757,15 @@ impl RecipientIndex {
         for (v, via) in &variants {
             self.exact_and_prefix(v, *via, &mut cands);
         }
+        let kept = |c: &Cand| self.entries.get(c.entry as usize).is_some_and(|e| keep(&e.id));
         Self::best(&mut cands);
+        cands.retain(kept);
         if cands.len() < limit && cands.first().is_none_or(|c| c.how != How::Exact) {
             for (v, via) in &variants {
                 self.fuzzy(v, *via, &mut cands);
             }
             Self::best(&mut cands);
+            cands.retain(kept);
         }
         cands.truncate(limit);
         cands.iter().filter_map(|c| self.view(c)).collect()

@@ -160,6 +160,15 @@ fn results_carry_department_and_names() {
 }
 
 #[test]
+fn search_where_leaves_out_entries() {
+    let ix = directory();
+    let hits = ix.search_where("zhangwei", 10, |id| *id != uuid(2));
+    assert_eq!(hits[0].id, uuid(1));
+    assert!(hits.iter().all(|h| h.id != uuid(2)));
+    assert!(ix.search_where("zhangwei", 10, |_| false).is_empty());
+}
+
+#[test]
 fn limits_and_empty_queries() {
     let ix = directory();
     assert!(ix.search("", 10).is_empty());

@@ -186,6 +186,17 @@ async fn matching(b: Backend) {
             .iter()
             .all(|i| i["id"] != team.as_str())
     );
+    // Renaming a department shows in its people's results (the whole index is rebuilt).
+    let r = admin
+        .put(
+            &format!("/api/v1/departments/{dept}"),
+            &json!({"code": "FIN", "name": "财务与会计部", "name_en": "Finance and Accounting"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(first(&clerk, "zwj").await.2["department_name"], "财务与会计部");
+    assert_eq!(on_node2("zwj").await[0].department_name.as_deref(), Some("财务与会计部"));
+    assert_eq!(first(&clerk, "finance and accounting").await.0, dept);
     // An import is seen too.
     let csv = "name,name_latin,employee_no,department\n欧阳娜娜,Ouyang Nana,E900,FIN\n";
     let r = admin.post_raw("/api/v1/people/import", "text/csv", csv.as_bytes().to_vec()).await;

@@ -337,16 +337,24 @@ async fn directory_version_counts_every_change(b: Backend) {
     let Some((db, fx)) = setup(b).await else { return };
     let s = &fx.app.store;
     let t = fx.tenant.id;
-    let v0 = s.directory_version(t).await.unwrap();
+    let v0 = s.directory_version(t).await.unwrap().version;
     assert!(v0 >= 3, "the fixture's department and two people count: {v0}");
+    let d0 = s.directory_version(t).await.unwrap().departments;
+    assert!(d0 >= 1);
+    assert!(s.people_changed_since(t, v0, 100).await.unwrap().is_empty());
     let mut p = s.person(t, fx.other_person.id).await.unwrap().unwrap();
     p.active = false;
     s.upsert_person(&p).await.unwrap();
-    assert_eq!(s.directory_version(t).await.unwrap(), v0 + 1);
+    assert_eq!(s.directory_version(t).await.unwrap().version, v0 + 1);
+    assert_eq!(s.directory_version(t).await.unwrap().departments, d0, "people only");
+    let changed = s.people_changed_since(t, v0, 100).await.unwrap();
+    assert_eq!(changed.iter().map(|p| p.id).collect::<Vec<_>>(), vec![fx.other_person.id]);
+    assert!(!changed[0].active);
     let mut d = fx.dept.clone();
     d.name_en = Some("Finance and Accounting".into());
     s.upsert_department(&d).await.unwrap();
-    assert_eq!(s.directory_version(t).await.unwrap(), v0 + 2);
+    assert_eq!(s.directory_version(t).await.unwrap().version, v0 + 2);
+    assert_eq!(s.directory_version(t).await.unwrap().departments, d0 + 1);
     // An import counts once, however many rows it writes.
     let person = |no: &str| mailroom_app::store::Person {
         id: mailroom_domain::ids::PersonId::new(),
@@ -363,11 +371,15 @@ async fn directory_version_counts_every_change(b: Backend) {
     };
     let import = DirectoryImport { departments: vec![d.clone()], people: vec![person("E10"), person("E11")] };
     s.import_directory(t, import).await.unwrap();
-    assert_eq!(s.directory_version(t).await.unwrap(), v0 + 3);
+    assert_eq!(s.directory_version(t).await.unwrap().version, v0 + 3);
+    assert_eq!(s.directory_version(t).await.unwrap().departments, d0 + 2);
+    assert_eq!(s.people_changed_since(t, v0 + 2, 100).await.unwrap().len(), 2);
+    assert_eq!(s.people_changed_since(t, v0, 100).await.unwrap().len(), 3);
+    assert_eq!(s.people_changed_since(t, v0, 2).await.unwrap().len(), 2, "limit");
     // A failed import changes nothing, the version included.
     let failed = DirectoryImport { departments: vec![], people: vec![person("E12"), person("E1")] };
     assert!(s.import_directory(t, failed).await.is_err());
-    assert_eq!(s.directory_version(t).await.unwrap(), v0 + 3);
+    assert_eq!(s.directory_version(t).await.unwrap().version, v0 + 3);
     // Changes through the use cases (with their audit event) count too.
     let input = PersonInput {
         name: "张伟杰".into(),
@@ -381,10 +393,12 @@ async fn directory_version_counts_every_change(b: Backend) {
         forwarding: Some("转交财务部".into()),
     };
     fx.app.update_person(&fx.admin, &ctx(), fx.person.id, &input).await.unwrap();
-    assert_eq!(s.directory_version(t).await.unwrap(), v0 + 4);
+    assert_eq!(s.directory_version(t).await.unwrap().version, v0 + 4);
+    let changed = s.people_changed_since(t, v0 + 3, 100).await.unwrap();
+    assert_eq!(changed.iter().map(|p| p.id).collect::<Vec<_>>(), vec![fx.person.id]);
     // Another organisation's version is its own.
     let other = fx.app.create_tenant("other", "Other").await.unwrap();
-    assert_eq!(s.directory_version(other.id).await.unwrap(), 0);
+    assert_eq!(s.directory_version(other.id).await.unwrap().version, 0);
     db.cleanup().await;
 }
 
