@@ -359,7 +359,7 @@ impl App {
             priority: explicit(input.priority.as_ref()).then_some(new.priority),
             confidentiality: explicit(input.confidentiality.as_ref()).then_some(new.confidentiality),
         };
-        let (saved_rules, rules) = self.rules_in_force(p.tenant_id).await?;
+        let (rules_version, rules) = self.rules_for_intake(p.tenant_id).await?;
         let decision = rules.evaluate(&facts);
         new.category = decision.category.unwrap_or(new.category);
         new.priority = decision.priority.unwrap_or(new.priority);
@@ -384,8 +384,8 @@ impl App {
             let now = storage_time(Utc::now());
             let due_by = decision.due_in_minutes.map(|m| now + chrono::Duration::minutes(m));
             let explanation = Explanation {
-                rules_version: saved_rules.as_ref().map(|s| s.version),
-                default_pack: saved_rules.is_none(),
+                rules_version,
+                default_pack: rules_version.is_none(),
                 decision: decision.clone(),
                 route: route.clone(),
                 due_by,
