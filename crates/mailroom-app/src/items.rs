@@ -365,6 +365,13 @@ impl App {
         new.priority = decision.priority.unwrap_or(new.priority);
         new.confidentiality = decision.confidentiality.unwrap_or(new.confidentiality);
         if new.confidentiality != Confidentiality::Internal && new.seal_number.is_none() {
+            // A second scan of a registered item still answers with that item.
+            if let Some(tn) = &new.tracking_number {
+                let f = ItemFilter { tracking_number: Some(tn.clone()), limit: 1, ..Default::default() };
+                if let Some(item) = self.store.list_items(p.tenant_id, &f).await?.into_iter().next() {
+                    return Ok(Registered { item, created: false });
+                }
+            }
             return Err(crate::rules::seal_needed(&decision).into());
         }
         let recipient_facts =

@@ -57,7 +57,17 @@ async fn default_pack_routes_at_intake(b: Backend) {
     let no_seal = clerk.post("/api/v1/items", &json!({"recipient": person, "notes": "增值税发票 No. 77"})).await;
     no_seal.assert_problem(422, "validation_failed");
     assert!(no_seal.text.contains("invoices") && no_seal.body["field"] == "seal_number", "{}", no_seal.text);
-    let invoice = register(&clerk, person.clone(), json!({"notes": "增值税发票 No. 77", "seal_number": "S-1"})).await;
+    let invoice = register(
+        &clerk,
+        person.clone(),
+        json!({"tracking_number": "SF7700000001", "notes": "增值税发票 No. 77", "seal_number": "S-1"}),
+    )
+    .await;
+    // Scanning it again, without the seal number, answers with the registered item.
+    let again = clerk
+        .post("/api/v1/items", &json!({"tracking_number": "SF7700000001", "recipient": person, "notes": "增值税发票"}))
+        .await;
+    assert_eq!((again.status, &again.body["id"]), (200, &invoice["id"]), "{}", again.text);
     assert_eq!(
         (&invoice["category"], &invoice["confidentiality"], &invoice["route"]),
         (&json!("invoice"), &json!("confidential"), &json!("department:FIN"))
