@@ -451,12 +451,19 @@ impl App {
             priority: explicit(input.priority.as_ref()).then_some(new.priority),
             confidentiality: explicit(input.confidentiality.as_ref()).then_some(new.confidentiality),
         };
-        let (saved_rules, rules) = self.rules_in_force(p.tenant_id).await?;
+        let (rules_version, rules) = self.rules_for_intake(p.tenant_id).await?;
         let decision = rules.evaluate(&facts);
         new.category = decision.category.unwrap_or(new.category);
         new.priority = decision.priority.unwrap_or(new.priority);
         new.confidentiality = decision.confidentiality.unwrap_or(new.confidentiality);
         if new.confidentiality != Confidentiality::Internal && new.seal_number.is_none() {
+            // A second scan of a registered item still answers with that item.
+            if let Some(tn) = &new.tracking_number {
+                let f = ItemFilter { tracking_number: Some(tn.clone()), limit: 1, ..Default::default() };
+                if let Some(item) = self.store.list_items(p.tenant_id, &f).await?.into_iter().next() {
+                    return Ok(Registered { item, created: false });
+                }
+            }
             return Err(crate::rules::seal_needed(&decision).into());
         }
         let recipient_facts =
@@ -476,8 +483,8 @@ impl App {
             let now = storage_time(Utc::now());
             let due_by = decision.due_in_minutes.map(|m| now + chrono::Duration::minutes(m));
             let explanation = Explanation {
-                rules_version: saved_rules.as_ref().map(|s| s.version),
-                default_pack: saved_rules.is_none(),
+                rules_version,
+                default_pack: rules_version.is_none(),
                 decision: decision.clone(),
                 route: route.clone(),
                 due_by,

@@ -15,6 +15,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 
 /// Parsed rule sets by source text, so that intake does not parse the rules on every item.
@@ -35,6 +36,15 @@ fn parsed(source: &str) -> AppResult<Arc<RuleSet>> {
     cache.insert(source.to_string(), rs.clone());
     Ok(rs)
 }
+
+/// The rule set in force per organisation, as intake last read it: (when, version, rules).
+/// Saving on this node replaces the entry at once; other server nodes read the new version
+/// within [`IN_FORCE_TTL`].
+#[allow(clippy::type_complexity)]
+static IN_FORCE: LazyLock<Mutex<HashMap<TenantId, (Instant, Option<i64>, Arc<RuleSet>)>>> =
+    LazyLock::new(Mutex::default);
+/// How long intake trusts the rule set it read.
+const IN_FORCE_TTL: Duration = Duration::from_secs(1);
 
 /// The rules in force for an organisation.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -127,6 +137,25 @@ impl App {
         }
     }
 
+    /// The version in force (`None`: the default pack) and its rules, for intake and dry runs:
+    /// read at most once a second per organisation.
+    pub(crate) async fn rules_for_intake(&self, t: TenantId) -> AppResult<(Option<i64>, Arc<RuleSet>)> {
+        let now = Instant::now();
+        if let Some((at, version, rs)) = IN_FORCE.lock().unwrap_or_else(PoisonError::into_inner).get(&t)
+            && now.duration_since(*at) < IN_FORCE_TTL
+        {
+            return Ok((*version, rs.clone()));
+        }
+        let (saved, rs) = self.rules_in_force(t).await?;
+        let version = saved.map(|s| s.version);
+        let mut cache = IN_FORCE.lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.len() > 10_000 {
+            cache.retain(|_, (at, _, _)| now.duration_since(*at) < IN_FORCE_TTL);
+        }
+        cache.insert(t, (now, version, rs.clone()));
+        Ok((version, rs))
+    }
+
     /// The rules in force (administrators).
     pub async fn active_rules(&self, p: &Principal) -> AppResult<ActiveRules> {
         require(p.role, Permission::ManageRules)?;
@@ -188,6 +217,10 @@ impl App {
             }
             Err(e) => return Err(e.into()),
         };
+        IN_FORCE
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(p.tenant_id, (Instant::now(), Some(saved.version), Arc::new(rs)));
         Ok(ActiveRules {
             version: Some(saved.version),
             default_pack: false,
@@ -212,8 +245,8 @@ impl App {
                 Ok(Evaluation { rules_version: None, decision: rs.evaluate(&input.item) })
             }
             None => {
-                let (saved, rs) = self.rules_in_force(p.tenant_id).await?;
-                Ok(Evaluation { rules_version: saved.map(|s| s.version), decision: rs.evaluate(&input.item) })
+                let (version, rs) = self.rules_for_intake(p.tenant_id).await?;
+                Ok(Evaluation { rules_version: version, decision: rs.evaluate(&input.item) })
             }
         }
     }

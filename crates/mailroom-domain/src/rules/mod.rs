@@ -578,8 +578,8 @@ impl RuleSet {
                 Some(Target::Fixed(r)) => {
                     apply(&mut d.route, r.clone(), "route", &rule.name, &mut d.set_by, &mut fired)
                 }
-                Some(Target::Responsible) => match entry.and_then(|e| e.responsible.clone().map(|p| (e, p))) {
-                    Some((_, code)) => {
+                Some(Target::Responsible) => match entry.and_then(|e| e.responsible.clone()) {
+                    Some(code) => {
                         apply(&mut d.route, Route::Person { code }, "route", &rule.name, &mut d.set_by, &mut fired)
                     }
                     None => fired.skipped.push(format!(

@@ -259,3 +259,14 @@ mod props {
         }
     }
 }
+
+#[test]
+fn a_partner_without_responsible_person_is_explained() {
+    let src = "[lists]\nkey = [{ org = \"Acme\" }]\n[[rule]]\nname = \"r\"\nwhen.sender_org_in = [\"key\"]\nthen.route = { responsible = true }\nthen.priority = \"high\"\n";
+    let rs = RuleSet::parse(src).unwrap();
+    let d = rs.evaluate(&Facts { sender_org: Some("ACME GmbH".into()), ..Default::default() });
+    assert_eq!((d.route.clone(), d.priority), (None, Some(Priority::High)));
+    assert!(d.fired[0].skipped[0].contains("'Acme' names no responsible person"), "{:?}", d.fired);
+    assert!(rs.evaluate(&Facts { sender_org: Some("Other".into()), ..Default::default() }).fired.is_empty());
+    assert!(rs.evaluate(&Facts::default()).fired.is_empty());
+}

@@ -57,7 +57,17 @@ async fn default_pack_routes_at_intake(b: Backend) {
     let no_seal = clerk.post("/api/v1/items", &json!({"recipient": person, "notes": "增值税发票 No. 77"})).await;
     no_seal.assert_problem(422, "validation_failed");
     assert!(no_seal.text.contains("invoices") && no_seal.body["field"] == "seal_number", "{}", no_seal.text);
-    let invoice = register(&clerk, person.clone(), json!({"notes": "增值税发票 No. 77", "seal_number": "S-1"})).await;
+    let invoice = register(
+        &clerk,
+        person.clone(),
+        json!({"tracking_number": "SF7700000001", "notes": "增值税发票 No. 77", "seal_number": "S-1"}),
+    )
+    .await;
+    // Scanning it again, without the seal number, answers with the registered item.
+    let again = clerk
+        .post("/api/v1/items", &json!({"tracking_number": "SF7700000001", "recipient": person, "notes": "增值税发票"}))
+        .await;
+    assert_eq!((again.status, &again.body["id"]), (200, &invoice["id"]), "{}", again.text);
     assert_eq!(
         (&invoice["category"], &invoice["confidentiality"], &invoice["route"]),
         (&json!("invoice"), &json!("confidential"), &json!("department:FIN"))
@@ -65,6 +75,15 @@ async fn default_pack_routes_at_intake(b: Backend) {
     let due: chrono::DateTime<chrono::Utc> = invoice["due_by"].as_str().unwrap().parse().unwrap();
     let hours = (due - before).num_minutes() as f64 / 60.0;
     assert!((47.9..48.2).contains(&hours), "due in {hours} h");
+    // Finance reads invoices, but without clearance not the contents of a confidential one: the
+    // explanation (which quotes notes and sender) is withheld, and so is it in the timeline.
+    let finance = srv.client(&srv.user_with_role("fin", mailroom_domain::auth::Role::Finance, None).await);
+    let inv_id = invoice["id"].as_str().unwrap();
+    assert_eq!(finance.get(&format!("/api/v1/items/{inv_id}")).await.body["redacted"], true);
+    finance.get(&format!("/api/v1/items/{inv_id}/explanation")).await.assert_problem(403, "forbidden");
+    let seen = finance.get(&format!("/api/v1/items/{inv_id}/events")).await;
+    assert_eq!(seen.status, 200, "{}", seen.text);
+    assert!(!seen.text.contains("发票") && !seen.text.contains("\\\"rules\\\""), "{}", seen.text);
     let statement = register(
         &clerk,
         person.clone(),
@@ -229,6 +248,32 @@ async fn versions_errors_and_dry_runs(b: Backend) {
     let person = srv.fx.person.id;
     let item = register(&clerk, json!({"person_id": person}), json!({})).await;
     assert_eq!(item["priority"], "urgent");
+
+    // Secure rooms by location code; a target missing from the directory is explained, not routed.
+    let v3 = "[[rule]]\nname = \"media\"\nwhen.kind = [\"storage_media\"]\nthen.route = { secure_room = \"SEC\" }\n\
+              [[rule]]\nname = \"ghost\"\nwhen.keywords = [\"ghost\"]\nthen.route = { team = \"NOPE\" }\n";
+    let r = admin.put("/api/v1/rules", &json!({"source": v3})).await;
+    assert_eq!((r.status, &r.body["version"]), (200, &json!(3)), "{}", r.text);
+    let media = register(&clerk, json!({"person_id": person}), json!({"kind": "storage_media"})).await;
+    assert_eq!(media["route"], "secure_room:SEC");
+    assert_eq!(explanation(&clerk, &media).await["route"]["name"], "Secure");
+    let ghost = register(&clerk, json!({"person_id": person}), json!({"notes": "ghost"})).await;
+    assert!(ghost["route"].is_null(), "{ghost}");
+    let x = explanation(&clerk, &ghost).await;
+    assert_eq!(x["route"]["target"], "team:NOPE");
+    assert!(x["route"]["note"].as_str().unwrap().contains("no department or team with code NOPE"), "{x}");
+
+    // Another organisation: its own rules (the default pack), versions and decisions.
+    crate::support::Fixture::new(srv.app.clone(), "bravo").await;
+    let bravo = srv.client(&srv.app.create_token("bravo", "admin").await.unwrap());
+    let theirs = bravo.get("/api/v1/rules").await;
+    assert_eq!((&theirs.body["default_pack"], &theirs.body["version"]), (&json!(true), &Value::Null));
+    assert_eq!(bravo.get("/api/v1/rules/versions").await.body["items"], json!([]));
+    let eval = bravo.post("/api/v1/rules/evaluate", &json!({"item": {"notes": "x"}})).await;
+    assert!(eval.body["decision"]["priority"].is_null(), "{}", eval.text);
+    let r = bravo.put("/api/v1/rules", &json!({"source": v1})).await;
+    assert_eq!(r.body["version"], 1);
+    assert_eq!(admin.get("/api/v1/rules").await.body["version"], 3);
     srv.stop().await;
 }
 
