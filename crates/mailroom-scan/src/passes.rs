@@ -83,8 +83,9 @@ fn run(img: &GrayImage, bin: Binarizer, formats: &[BarcodeFormat]) -> Vec<Barcod
             Binarizer::Hybrid => {
                 reader.decode_multiple_with_hints(&mut BinaryBitmap::new(HybridBinarizer::new(source)), &hints)
             }
-            Binarizer::Global => reader
-                .decode_multiple_with_hints(&mut BinaryBitmap::new(GlobalHistogramBinarizer::new(source)), &hints),
+            Binarizer::Global => {
+                reader.decode_multiple_with_hints(&mut BinaryBitmap::new(GlobalHistogramBinarizer::new(source)), &hints)
+            }
         };
         results.ok()
     }));
