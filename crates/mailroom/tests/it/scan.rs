@@ -180,6 +180,23 @@ async fn label_photo_to_custody(b: Backend) {
     }
     assert_eq!(clerk.get(&format!("/api/v1/items/{id}/photos")).await.body["items"].as_array().unwrap().len(), 2);
 
+    // The console's item page shows the photos and, to staff, the upload form with its script.
+    let ui = srv.browser("acme", "clerk").await;
+    let page = ui.get(&format!("/ui/items/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains(&format!("/api/v1/items/{id}/photos/{photo_id}")), "{}", page.text);
+    assert!(page.text.contains("data-photo-upload"), "{}", page.text);
+    assert!(page.text.contains("capture=\"environment\""), "{}", page.text);
+    assert!(page.text.contains("/static/label-photo.js?v="), "{}", page.text);
+    assert!(page.text.contains("data-kind=\"photo_added\""), "{}", page.text);
+    let script = ui.get("/static/label-photo.js").await;
+    assert_eq!(script.status, 200);
+    assert!(script.text.contains("/api/v1/scans") && script.text.contains("getUserMedia"));
+    // The recipient sees the photos, without the upload form.
+    let mine = srv.browser("acme", "employee").await.get(&format!("/ui/items/{id}")).await;
+    assert!(mine.text.contains(&format!("/photos/{photo_id}")), "{}", mine.text);
+    assert!(!mine.text.contains("data-photo-upload"), "{}", mine.text);
+
     // The chain still verifies.
     let (code, out, err) = cli(&["verify", "--db", &srv.db.url]);
     assert_eq!(code, 0, "{out}{err}");
