@@ -192,13 +192,15 @@ def main():
     with open(args.section, "w", encoding="utf-8") as out:
         w = out.write
         w("## Label photo decoding\n\n")
-        w("Measured %s with `%s` (release build of `mailroom`; zxing-cpp %s from PyPI in a virtualenv, default\n" % (
+        w("Measured %s with `%s`: `mailroom scan-image` (release build) beside zxing-cpp %s\n" % (
             time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), args.command, zxing_version()))
-        w("options, run on the same images in the same process as Pillow's JPEG decoding).\n\n")
+        w("(from PyPI, in a virtualenv of the benchmark; `read_barcodes` with its default options) on the same images.\n\n")
         w("- Images: %d per symbology and degradation, seed %d, drawn with zxing-cpp's writers (Code 128 module 3 px,\n" % (args.per_cell, args.seed))
         w("  QR 5 px, DataMatrix 6 px, PDF417 3 px) on a white label on a grey background, then degraded with Pillow\n")
         w("  and saved as JPEG. A decode counts when the expected symbology and exact text are reported.\n")
-        w("- Degradations: %s.\n" % "; ".join("`%s` %s" % (n, d) for n, d in DEGRADATIONS))
+        w("- Degradations (random parameters drawn per image from the seed):\n")
+        for n, d in DEGRADATIONS:
+            w("  - `%s`: %s;\n" % (n, d))
         w("- Time per image: wall time of one `mailroom scan-image` run over the cell's files (process start, file\n")
         w("  reading, JPEG decoding and all decoding passes) divided by their number; for zxing-cpp, `Image.open` +\n")
         w("  `read_barcodes` per image. Both on the same 2 shared cores, one image at a time.\n\n")

@@ -202,14 +202,14 @@ impl App {
                 "the photos of this confidential item are shown only to its recipient and to staff cleared for it",
             ));
         }
-        let meta =
-            self.store.item_photo(p.tenant_id, id, photo).await?.ok_or_else(|| AppError::not_found("photo"))?;
+        let meta = self.store.item_photo(p.tenant_id, id, photo).await?.ok_or_else(|| AppError::not_found("photo"))?;
         let a = self.store.attachment(p.tenant_id, photo).await?.ok_or_else(|| AppError::not_found("photo"))?;
         Ok((meta, self.open_attachment(a).await?))
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

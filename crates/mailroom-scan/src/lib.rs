@@ -8,8 +8,8 @@
 //!
 //! [`synth`] draws labelled images and degrades them, for tests and benchmarks.
 
-pub mod synth;
 mod passes;
+pub mod synth;
 
 use image::{GrayImage, ImageFormat};
 use serde::Serialize;

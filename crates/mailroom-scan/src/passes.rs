@@ -1,7 +1,7 @@
 //! The decoding strategy: which images the decoder is shown, in which order.
 
 use crate::Barcode;
-use crate::synth::{halve, rotate};
+use crate::synth::{blur, halve, rotate};
 use image::GrayImage;
 use rxing::common::{GlobalHistogramBinarizer, HybridBinarizer};
 use rxing::multi::{GenericMultipleBarcodeReader, MultipleBarcodeReader};
@@ -83,8 +83,9 @@ fn run(img: &GrayImage, bin: Binarizer, formats: &[BarcodeFormat]) -> Vec<Barcod
             Binarizer::Hybrid => {
                 reader.decode_multiple_with_hints(&mut BinaryBitmap::new(HybridBinarizer::new(source)), &hints)
             }
-            Binarizer::Global => reader
-                .decode_multiple_with_hints(&mut BinaryBitmap::new(GlobalHistogramBinarizer::new(source)), &hints),
+            Binarizer::Global => {
+                reader.decode_multiple_with_hints(&mut BinaryBitmap::new(GlobalHistogramBinarizer::new(source)), &hints)
+            }
         };
         results.ok()
     }));
@@ -141,9 +142,11 @@ pub(crate) fn fit(img: &GrayImage, side: u32) -> GrayImage {
 ///
 /// 1. the photo at working resolution, local thresholds (most photos end here);
 /// 2. if nothing was found: one global threshold (blur, low contrast);
-/// 3. if still nothing: the photo at half size (blur and sensor noise average out);
-/// 4. if no linear code was found: the photo turned by 15°–75° for linear codes only, until one
-///    is found (matrix codes are found at any angle already).
+/// 3. if still nothing: the photo at half size, then smoothed at full size (blur and sensor noise
+///    average out);
+/// 4. if no linear code was found: the photo turned by 15°–75°, until a linear code is found —
+///    for linear codes only when a matrix code was found (those are found at any angle already),
+///    for every symbology when nothing was.
 pub fn decode_gray(img: &GrayImage) -> Vec<Barcode> {
     let work = fit(img, WORKING_SIDE);
     let all: Vec<BarcodeFormat> = LINEAR.iter().chain(MATRIX).copied().collect();
@@ -155,10 +158,14 @@ pub fn decode_gray(img: &GrayImage) -> Vec<Barcode> {
     if found.0.is_empty() && work.width().min(work.height()) >= 400 {
         found.add(run(&halve(&work), Binarizer::Hybrid, &all));
     }
+    if found.0.is_empty() {
+        found.add(run(&blur(&work, 1), Binarizer::Hybrid, &all));
+    }
     if !found.has_linear() {
         let small = fit(&work, ROTATED_SIDE);
+        let formats: &[BarcodeFormat] = if found.0.is_empty() { &all } else { LINEAR };
         for angle in ANGLES {
-            found.add(run(&rotate(&small, angle), Binarizer::Hybrid, LINEAR));
+            found.add(run(&rotate(&small, angle), Binarizer::Hybrid, formats));
             if found.has_linear() {
                 break;
             }

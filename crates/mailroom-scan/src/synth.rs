@@ -325,7 +325,8 @@ fn homography(from: [(f32, f32); 4], to: [(f32, f32); 4]) -> Option<[f32; 8]> {
 pub fn png(img: &GrayImage) -> Vec<u8> {
     let mut out = Vec::new();
     let enc = image::codecs::png::PngEncoder::new(&mut out);
-    let _ = image::ImageEncoder::write_image(enc, img.as_raw(), img.width(), img.height(), image::ExtendedColorType::L8);
+    let _ =
+        image::ImageEncoder::write_image(enc, img.as_raw(), img.width(), img.height(), image::ExtendedColorType::L8);
     out
 }
 
@@ -333,7 +334,8 @@ pub fn png(img: &GrayImage) -> Vec<u8> {
 pub fn jpeg(img: &GrayImage, quality: u8) -> Vec<u8> {
     let mut out = Vec::new();
     let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality.clamp(1, 100));
-    let _ = image::ImageEncoder::write_image(enc, img.as_raw(), img.width(), img.height(), image::ExtendedColorType::L8);
+    let _ =
+        image::ImageEncoder::write_image(enc, img.as_raw(), img.width(), img.height(), image::ExtendedColorType::L8);
     out
 }
 

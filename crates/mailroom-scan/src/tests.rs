@@ -1,11 +1,14 @@
+#![allow(clippy::unwrap_used)]
+
 use super::synth::{self, Degradation as D, Kind};
 use super::*;
 
 /// Texts as labels carry them: tracking numbers, and a longer payload for the 2D codes.
 fn text_for(kind: Kind, i: usize) -> String {
     match kind {
-        Kind::Code128 => ["1Z999AA10123456784", "SF1234567890123", "JD0012345678901", "9400111899223197428490"][i % 4]
-            .to_string(),
+        Kind::Code128 => {
+            ["1Z999AA10123456784", "SF1234567890123", "JD0012345678901", "9400111899223197428490"][i % 4].to_string()
+        }
         _ => format!("TRK:SF{:013}|TO:Finance 财务部|REF:{i}", 1_234_567_890_123u64 + i as u64),
     }
 }

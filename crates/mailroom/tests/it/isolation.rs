@@ -173,7 +173,8 @@ async fn seed_alpha(srv: &TestServer) -> Alpha {
     let h = clerk.get(&format!("/api/v1/items/{item}/handover")).await;
     secrets.push(h.body["signature_id"].as_str().unwrap().to_string());
     let label = mailroom_scan::synth::label(&[(mailroom_scan::synth::Kind::Qr, "ALPHAPHOTO")], 4).unwrap();
-    let photo = clerk.post_raw(&format!("/api/v1/items/{item}/photos"), "image/png", mailroom_scan::synth::png(&label)).await;
+    let photo =
+        clerk.post_raw(&format!("/api/v1/items/{item}/photos"), "image/png", mailroom_scan::synth::png(&label)).await;
     assert_eq!(photo.status, 201, "{}", photo.text);
     let photo_id = photo.body["id"].as_str().unwrap().to_string();
     secrets.push(photo_id.clone());

@@ -34,7 +34,10 @@ fn scan_image_reads_every_file() {
     };
     let ups = "1Z999AA10123456784";
     let a = write("ups.jpg", photo(&[(Kind::Code128, ups), (Kind::Qr, "https://example.com/t/1")], D::Rotate(90.0)));
-    let b = write("dm.png", synth::png(&synth::margin(&synth::label(&[(Kind::DataMatrix, "SF1234567890123")], 5).unwrap(), 30)));
+    let b = write(
+        "dm.png",
+        synth::png(&synth::margin(&synth::label(&[(Kind::DataMatrix, "SF1234567890123")], 5).unwrap(), 30)),
+    );
     let c = write("pdf.jpg", photo(&[(Kind::Pdf417, "JD0012345678901")], D::Noise(10.0)));
     let d = write("blank.png", synth::png(&image::GrayImage::from_pixel(320, 200, image::Luma([230]))));
     let (code, out, err) = cli(&["scan-image", &a, &b, &c, &d]);
@@ -62,15 +65,15 @@ fn scan_image_reads_every_file() {
 fn scan_image_reports_unreadable_files_and_fails() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.png");
-    std::fs::write(&good, synth::png(&synth::margin(&synth::draw(Kind::Qr, "SF1234567890123", 4).unwrap(), 10))).unwrap();
+    std::fs::write(&good, synth::png(&synth::margin(&synth::draw(Kind::Qr, "SF1234567890123", 4).unwrap(), 10)))
+        .unwrap();
     let text = dir.path().join("notes.txt");
     std::fs::write(&text, "not an image").unwrap();
     let cut = dir.path().join("cut.jpg");
     let full = photo(&[(Kind::Qr, "SF1234567890123")], D::Clean);
     std::fs::write(&cut, &full[..40]).unwrap();
     let missing = dir.path().join("missing.png");
-    let args: Vec<String> =
-        [&good, &text, &cut, &missing].iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    let args: Vec<String> = [&good, &text, &cut, &missing].iter().map(|p| p.to_string_lossy().into_owned()).collect();
     let mut argv = vec!["scan-image"];
     argv.extend(args.iter().map(String::as_str));
     let (code, out, err) = cli(&argv);
@@ -127,9 +130,7 @@ async fn label_photo_to_custody(b: Backend) {
     assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(list.body["items"][0]["id"], photo_id);
 
-    let got = clerk
-        .send(clerk.req(reqwest::Method::GET, &format!("/api/v1/items/{id}/photos/{photo_id}")))
-        .await;
+    let got = clerk.send(clerk.req(reqwest::Method::GET, &format!("/api/v1/items/{id}/photos/{photo_id}"))).await;
     assert_eq!(got.status, 200);
     assert_eq!(got.content_type, "image/jpeg");
     let bytes = clerk
@@ -179,6 +180,23 @@ async fn label_photo_to_custody(b: Backend) {
     }
     assert_eq!(clerk.get(&format!("/api/v1/items/{id}/photos")).await.body["items"].as_array().unwrap().len(), 2);
 
+    // The console's item page shows the photos and, to staff, the upload form with its script.
+    let ui = srv.browser("acme", "clerk").await;
+    let page = ui.get(&format!("/ui/items/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains(&format!("/api/v1/items/{id}/photos/{photo_id}")), "{}", page.text);
+    assert!(page.text.contains("data-photo-upload"), "{}", page.text);
+    assert!(page.text.contains("capture=\"environment\""), "{}", page.text);
+    assert!(page.text.contains("/static/label-photo.js?v="), "{}", page.text);
+    assert!(page.text.contains("data-kind=\"photo_added\""), "{}", page.text);
+    let script = ui.get("/static/label-photo.js").await;
+    assert_eq!(script.status, 200);
+    assert!(script.text.contains("/api/v1/scans") && script.text.contains("getUserMedia"));
+    // The recipient sees the photos, without the upload form.
+    let mine = srv.browser("acme", "employee").await.get(&format!("/ui/items/{id}")).await;
+    assert!(mine.text.contains(&format!("/photos/{photo_id}")), "{}", mine.text);
+    assert!(!mine.text.contains("data-photo-upload"), "{}", mine.text);
+
     // The chain still verifies.
     let (code, out, err) = cli(&["verify", "--db", &srv.db.url]);
     assert_eq!(code, 0, "{out}{err}");
@@ -194,7 +212,10 @@ async fn bad_uploads_are_refused_with_problems() {
     let clerk = srv.client(&srv.token("clerk").await);
     let label = photo(&[(Kind::Qr, "SF1234567890123")], D::Clean);
     // Not an image type.
-    clerk.post_raw("/api/v1/scans", "text/plain", b"hello".to_vec()).await.assert_problem(415, "unsupported_media_type");
+    clerk
+        .post_raw("/api/v1/scans", "text/plain", b"hello".to_vec())
+        .await
+        .assert_problem(415, "unsupported_media_type");
     // An image type, but not an image.
     clerk
         .post_raw("/api/v1/scans", "image/png", b"GIF89a not really".to_vec())
@@ -231,7 +252,10 @@ async fn bad_uploads_are_refused_with_problems() {
     employee.post_raw("/api/v1/scans", "image/jpeg", label.clone()).await.assert_problem(403, "forbidden");
     // Photos of unknown items, and photos that are not images.
     let nowhere = uuid::Uuid::now_v7();
-    clerk.post_raw(&format!("/api/v1/items/{nowhere}/photos"), "image/jpeg", label.clone()).await.assert_problem(404, "not_found");
+    clerk
+        .post_raw(&format!("/api/v1/items/{nowhere}/photos"), "image/jpeg", label.clone())
+        .await
+        .assert_problem(404, "not_found");
     let item = clerk.post("/api/v1/items", &json!({"recipient": {"person_id": srv.fx.person.id}})).await;
     let id = item.body["id"].as_str().unwrap();
     clerk
