@@ -23,8 +23,7 @@ use mailroom_app::rules::{ActiveRules, EvaluateInput, Evaluation, ItemExplanatio
 use mailroom_app::security::Lockout;
 use mailroom_app::store::{
     ApiToken, Delegation, Department, HandoverRecord, Item, ItemException, Location, Person, RetentionPolicy, Site,
-    StoredRuleSet,
-    Tenant, User,
+    StoredRuleSet, Tenant, User,
 };
 use mailroom_app::tenancy::{AssignedUser, AssignmentInput, TenantInput};
 use mailroom_app::tokens::{CreatedToken, PasswordTokenInput, TokenInput};

@@ -15,7 +15,8 @@ const ZH_CN: &str = include_str!("../i18n/zh-CN.json");
 const EN: &str = include_str!("../i18n/en.json");
 
 /// Key prefixes whose strings are handed to the console's scripts.
-pub const SCRIPT_PREFIXES: &[&str] = &["js.", "status.", "error.", "kind.", "category.", "priority.", "confidentiality."];
+pub const SCRIPT_PREFIXES: &[&str] =
+    &["js.", "status.", "error.", "kind.", "category.", "priority.", "confidentiality."];
 
 /// A console language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
