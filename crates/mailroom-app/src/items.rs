@@ -350,16 +350,16 @@ impl App {
         let mut recipient_dept = None;
         let (recipient, recipient_name, exception) = match (input.recipient.person_id, input.recipient.department_id) {
             (Some(pid), None) => {
-                let person = self.store.person(p.tenant_id, pid).await?.ok_or_else(|| {
-                    AppError::new(
-                        ErrorCode::UnknownRecipient,
-                        "recipient.person_id is not a person in this organisation",
-                    )
-                })?;
-                if let Some(did) = person.department_id
-                    && let Some(d) = self.store.department(p.tenant_id, did).await?
-                {
-                    recipient_dept = Some((d.code.clone(), crate::rules::dept_name(&d.name, d.name_en.as_deref())));
+                // The person and their department's names (the rules look at them) in one query.
+                let (person, department) =
+                    self.store.person_with_department(p.tenant_id, pid).await?.ok_or_else(|| {
+                        AppError::new(
+                            ErrorCode::UnknownRecipient,
+                            "recipient.person_id is not a person in this organisation",
+                        )
+                    })?;
+                if let Some(d) = department {
+                    recipient_dept = Some((d.code, crate::rules::dept_name(&d.name, d.name_en.as_deref())));
                 }
                 (Some(Recipient::Person(pid)), person_display_name(&person), None)
             }

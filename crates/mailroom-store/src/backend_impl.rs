@@ -292,6 +292,9 @@ impl crate::Store for Backend {
         let hash = hash.to_owned();
         self.read(move |c| Box::pin(async move { token_principal(c, &hash).await })).await
     }
+    async fn person_with_department(&self, t: TenantId, id: PersonId) -> Result<Option<(Person, Option<DepartmentNames>)>> {
+        self.read(move |c| Box::pin(person_with_department(c, t, id))).await
+    }
     async fn user_principal(&self, t: TenantId, id: UserId) -> Result<Option<(User, Option<DepartmentId>, i64)>> {
         self.read(move |c| Box::pin(user_principal(c, t, id))).await
     }

@@ -313,6 +313,32 @@ pub(crate) async fn person(c: &mut Conn, t: TenantId, id: PersonId) -> Result<Op
     r.map(TryInto::try_into).transpose()
 }
 
+/// A person with the code and names of their department (what intake needs), in one query.
+pub(crate) async fn person_with_department(
+    c: &mut Conn,
+    t: TenantId,
+    id: PersonId,
+) -> Result<Option<(Person, Option<DepartmentNames>)>> {
+    let row = sqlx::query(
+        "SELECT p.id, p.tenant_id, p.name, p.name_latin, p.aliases, p.employee_no, p.department_id, p.email, \
+         p.phone, p.active, p.forwarding, d.code AS d_code, d.name AS d_name, d.name_en AS d_name_en \
+         FROM person p LEFT JOIN department d ON d.tenant_id = p.tenant_id AND d.id = p.department_id \
+         WHERE p.tenant_id = $1 AND p.id = $2",
+    )
+    .bind(t.0)
+    .bind(id.0)
+    .fetch_optional(&mut *c)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let person: Person = <PersonRow as sqlx::FromRow<'_, _>>::from_row(&row)?.try_into()?;
+    let code: Option<String> = row.try_get("d_code")?;
+    let department = match code {
+        Some(code) => Some(DepartmentNames { code, name: row.try_get("d_name")?, name_en: row.try_get("d_name_en")? }),
+        None => None,
+    };
+    Ok(Some((person, department)))
+}
+
 pub(crate) async fn person_by_employee_no(c: &mut Conn, t: TenantId, no: &str) -> Result<Option<Person>> {
     let r: Option<PersonRow> =
         sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {PERSON_COLUMNS} FROM person WHERE tenant_id = $1 AND employee_no = $2")))

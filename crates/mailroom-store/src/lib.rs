@@ -267,6 +267,12 @@ pub trait Store: Send + Sync + 'static {
     async fn user_clearance(&self, t: TenantId, user: UserId) -> Result<i64>;
     /// A user with the department of their directory entry and their clearance: what resolving a
     /// caller needs, in one query.
+    /// A person with the code and names of their department, in one query.
+    async fn person_with_department(
+        &self,
+        t: TenantId,
+        id: PersonId,
+    ) -> Result<Option<(Person, Option<DepartmentNames>)>>;
     /// The token with this hash with its user, department and clearance (one query).
     async fn token_principal(&self, hash: &str) -> Result<Option<TokenPrincipal>>;
     async fn user_principal(&self, t: TenantId, id: UserId) -> Result<Option<(User, Option<DepartmentId>, i64)>>;

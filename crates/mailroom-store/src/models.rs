@@ -113,6 +113,14 @@ pub struct ApiToken {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// A department's code and names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepartmentNames {
+    pub code: String,
+    pub name: String,
+    pub name_en: Option<String>,
+}
+
 /// A bearer token resolved with what a request needs about its user.
 #[derive(Debug, Clone)]
 pub struct TokenPrincipal {
