@@ -292,10 +292,8 @@ impl App {
                     Some(l) if l != &person.name => format!("{} ({l})", person.name),
                     _ => person.name.clone(),
                 };
-                if let Some(did) = person.department_id
-                    && let Some(d) = self.store.department(p.tenant_id, did).await?
-                {
-                    recipient_dept = Some((d.code.clone(), crate::rules::dept_name(&d.name, d.name_en.as_deref())));
+                if let Some(did) = person.department_id {
+                    recipient_dept = self.department_for_intake(p.tenant_id, did).await?;
                 }
                 (Recipient::Person(pid), name)
             }
