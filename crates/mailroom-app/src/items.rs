@@ -388,6 +388,9 @@ impl App {
                 match outcome {
                     RecipientMatch::One(i) => {
                         let person = &found[i];
+                        if let Some(did) = person.department_id {
+                            recipient_dept = self.department_for_intake(p.tenant_id, did).await?;
+                        }
                         (Some(Recipient::Person(person.id)), person_display_name(person), None)
                     }
                     other => {

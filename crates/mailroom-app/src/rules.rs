@@ -6,7 +6,7 @@ use crate::{App, AppError, AppResult, Principal, RequestCtx};
 use chrono::{DateTime, Utc};
 use mailroom_domain::auth::{Permission, allowed, require};
 use mailroom_domain::custody::{EventDraft, storage_time};
-use mailroom_domain::ids::{ItemId, TenantId};
+use mailroom_domain::ids::{DepartmentId, ItemId, TenantId};
 use mailroom_domain::rules::{DEFAULT_PACK, Decision, Facts, Route, RuleSet};
 use mailroom_domain::{DomainError, ErrorCode};
 use mailroom_store::StoredRuleSet;
@@ -43,7 +43,12 @@ fn parsed(source: &str) -> AppResult<Arc<RuleSet>> {
 #[allow(clippy::type_complexity)]
 static IN_FORCE: LazyLock<Mutex<HashMap<TenantId, (Instant, Option<i64>, Arc<RuleSet>)>>> =
     LazyLock::new(Mutex::default);
-/// How long intake trusts the rule set it read.
+/// Departments per organisation as intake last read them: (when, id → (code, display name)).
+#[allow(clippy::type_complexity)]
+static DEPARTMENTS: LazyLock<Mutex<HashMap<TenantId, (Instant, Arc<HashMap<DepartmentId, (String, String)>>)>>> =
+    LazyLock::new(Mutex::default);
+
+/// How long intake trusts the rule set (and the department names) it read.
 const IN_FORCE_TTL: Duration = Duration::from_secs(1);
 
 /// The rules in force for an organisation.
@@ -154,6 +159,42 @@ impl App {
         }
         cache.insert(t, (now, version, rs.clone()));
         Ok((version, rs))
+    }
+
+    /// Code and display name of a department, for rules at intake: from the organisation's
+    /// departments, read at most once a second (and again when the department is not among them).
+    pub(crate) async fn department_for_intake(
+        &self,
+        t: TenantId,
+        id: DepartmentId,
+    ) -> AppResult<Option<(String, String)>> {
+        let now = Instant::now();
+        let cached = DEPARTMENTS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&t)
+            .filter(|(at, _)| now.duration_since(*at) < IN_FORCE_TTL)
+            .map(|(_, m)| m.clone());
+        let map = match cached {
+            Some(m) if m.contains_key(&id) => m,
+            _ => {
+                let m: HashMap<DepartmentId, (String, String)> = self
+                    .store
+                    .list_departments(t)
+                    .await?
+                    .into_iter()
+                    .map(|d| (d.id, (d.code.clone(), dept_name(&d.name, d.name_en.as_deref()))))
+                    .collect();
+                let m = Arc::new(m);
+                let mut cache = DEPARTMENTS.lock().unwrap_or_else(PoisonError::into_inner);
+                if cache.len() > 10_000 {
+                    cache.retain(|_, (at, _)| now.duration_since(*at) < IN_FORCE_TTL);
+                }
+                cache.insert(t, (now, m.clone()));
+                m
+            }
+        };
+        Ok(map.get(&id).cloned())
     }
 
     /// The rules in force (administrators).

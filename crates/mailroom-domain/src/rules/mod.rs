@@ -561,8 +561,11 @@ impl RuleSet {
             d.confidentiality = Some(c);
             d.set_by.insert("confidentiality".into(), CALLER.into());
         }
+        // Each text field folded once, for every rule.
+        let texts: Vec<(TextField, String)> =
+            ALL_FIELDS.iter().filter_map(|tf| tf.value(f).map(|v| (*tf, fold(&v)))).collect();
         for rule in &self.rules {
-            let Some((reasons, entry)) = self.matches(rule, f, &d) else { continue };
+            let Some((reasons, entry)) = self.matches(rule, f, &texts, &d) else { continue };
             let mut fired = Fired { rule: rule.name.clone(), reasons, ..Default::default() };
             let t = &rule.then;
             if let Some(v) = t.category {
@@ -618,7 +621,13 @@ impl RuleSet {
     }
 
     /// Whether a rule's conditions all hold; the reasons, and the list entry the sender matched.
-    fn matches<'a>(&'a self, rule: &Rule, f: &Facts, d: &Decision) -> Option<(Vec<String>, Option<&'a ListEntry>)> {
+    fn matches<'a>(
+        &'a self,
+        rule: &Rule,
+        f: &Facts,
+        texts: &[(TextField, String)],
+        d: &Decision,
+    ) -> Option<(Vec<String>, Option<&'a ListEntry>)> {
         let w = &rule.when;
         let mut reasons = Vec::new();
         let mut entry = None;
@@ -629,8 +638,7 @@ impl RuleSet {
             let fields: &[TextField] = if w.fields.is_empty() { &ALL_FIELDS } else { &w.fields };
             let mut hit = None;
             'outer: for field in fields {
-                let Some(text) = field.value(f) else { continue };
-                let folded = fold(&text);
+                let Some((_, folded)) = texts.iter().find(|(tf, _)| tf == field) else { continue };
                 for (kw, kf) in &w.keywords {
                     if folded.contains(kf.as_str()) {
                         hit = Some(format!("{} contains \"{kw}\"", field.name()));
@@ -641,7 +649,8 @@ impl RuleSet {
             reasons.push(hit?);
         }
         if !w.lists.is_empty() {
-            let org = f.sender_org.as_deref().map(fold).filter(|o| !o.is_empty())?;
+            let org =
+                texts.iter().find(|(tf, _)| *tf == TextField::SenderOrg).map(|(_, o)| o).filter(|o| !o.is_empty())?;
             let found = w.lists.iter().find_map(|name| {
                 self.lists
                     .get(name)?
