@@ -35,8 +35,7 @@ pub fn limits() -> Limits {
 /// One barcode read from a photo.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ScannedBarcode {
-    /// `code128`, `qrcode`, `datamatrix`, `pdf417`, `code39`, `code93`, `codabar`, `itf`,
-    /// `ean13`, `ean8`, `upca`, `upce`.
+    /// `code128`, `qrcode`, `datamatrix`, `pdf417`, `code39`, `code93`, `codabar` or `itf`.
     pub symbology: String,
     /// The decoded text.
     pub text: String,

@@ -20,8 +20,7 @@ pub use passes::decode_gray;
 /// One decoded barcode.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Barcode {
-    /// `code_128`, `qr_code`, `data_matrix`, `pdf_417`, `code_39`, `code_93`, `codabar`, `itf`,
-    /// `ean_13`, `ean_8`, `upc_a`, `upc_e`, `rss_14`, `rss_expanded`, …
+    /// `code128`, `qrcode`, `datamatrix`, `pdf417`, `code39`, `code93`, `codabar` or `itf`.
     pub symbology: &'static str,
     /// The decoded text, as encoded.
     pub text: String,

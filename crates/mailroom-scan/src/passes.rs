@@ -24,10 +24,8 @@ const LINEAR: &[BarcodeFormat] = &[
     BarcodeFormat::CODE_93,
     BarcodeFormat::CODABAR,
     BarcodeFormat::ITF,
-    // Product codes (a parcel's contents may show one); EAN-8 and UPC-E are left out: their
-    // short patterns are found in noise and text far too often.
-    BarcodeFormat::EAN_13,
-    BarcodeFormat::UPC_A,
+    // No product codes (EAN/UPC): never a tracking number, and their guard patterns are found
+    // inside other linear codes and in noise often enough to hide the label's real code.
     // Stacked: its start and stop patterns are found along rows too.
     BarcodeFormat::PDF_417,
 ];

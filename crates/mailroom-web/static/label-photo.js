@@ -6,7 +6,9 @@
 //    camera) and, where the browser has a camera API, a "Use the webcam" button (getUserMedia).
 //    The photo is sent to POST /api/v1/scans; the suggested tracking number goes into the field
 //    named by data-target (with input and change events, as if typed or scanned) and its carrier
-//    into data-carrier-target when that select has the option.
+//    into data-carrier-target when that select has the option. With data-enter, an Enter key
+//    press follows, exactly as a keyboard-wedge scanner ends a scan (the intake page then looks
+//    the number up and moves on to the recipient).
 //    window.Mailroom.labelPhoto.attachLast(itemId) then keeps that photo with the new item
 //    (POST /api/v1/items/{id}/photos); it resolves to {ok, status, data}.
 // 2. Keeping a photo with an item: <form data-photo-upload data-item="ID"> with a file input
@@ -142,6 +144,9 @@
         false,
       );
       target.focus();
+      if (box.hasAttribute("data-enter")) {
+        target.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true }));
+      }
     }
 
     async function read(blob) {

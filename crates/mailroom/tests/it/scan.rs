@@ -273,3 +273,49 @@ async fn bad_uploads_are_refused_with_problems() {
     assert!(!events.text.contains("photo_added"), "{}", events.text);
     srv.stop().await;
 }
+
+/// A photo shows the label: for a confidential item only those with a need to know open it,
+/// every look is in the custody log, and adding one needs clearance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confidential_photos_need_to_know() {
+    let Some(srv) = TestServer::start(Backend::Sqlite).await else { return };
+    let clerk = srv.client(&srv.token("clerk").await);
+    let item = clerk
+        .post(
+            "/api/v1/items",
+            &json!({"tracking_number": "CONFPHOTO0001", "recipient": {"person_id": srv.fx.person.id},
+                    "kind": "document", "category": "contract", "confidentiality": "strictly_confidential",
+                    "seal_number": "bag-0042"}),
+        )
+        .await;
+    assert_eq!(item.status, 201, "{}", item.text);
+    let id = item.body["id"].as_str().unwrap().to_string();
+    let png = synth::png(&synth::label(&[(Kind::Qr, "CONFIDENTIAL LABEL")], 3).unwrap());
+    // Staff without clearance may not add one.
+    let newbie = srv.client(&srv.user_with_role("photonewbie", mailroom_domain::auth::Role::Staff, None).await);
+    newbie
+        .post_raw(&format!("/api/v1/items/{id}/photos"), "image/png", png.clone())
+        .await
+        .assert_problem(403, "forbidden");
+    let add = clerk.post_raw(&format!("/api/v1/items/{id}/photos"), "image/png", png.clone()).await;
+    assert_eq!(add.status, 201, "{}", add.text);
+    let photo = add.body["id"].as_str().unwrap().to_string();
+    // An auditor reads every item, but has no clearance: the photo is listed, not shown.
+    let auditor = srv.client(&srv.user_with_role("photoauditor", mailroom_domain::auth::Role::Auditor, None).await);
+    assert_eq!(auditor.get(&format!("/api/v1/items/{id}/photos")).await.status, 200);
+    auditor.get(&format!("/api/v1/items/{id}/photos/{photo}")).await.assert_problem(403, "forbidden");
+    // The recipient and cleared staff see it; each look is recorded.
+    for c in [&clerk, &srv.client(&srv.token("employee").await)] {
+        let r = c.send(c.req(reqwest::Method::GET, &format!("/api/v1/items/{id}/photos/{photo}"))).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let events = clerk.get(&format!("/api/v1/items/{id}/events")).await;
+    let views = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "viewed" && e["details"].to_string().contains("photo"))
+        .count();
+    assert!(views >= 3, "{}", events.text);
+    srv.stop().await;
+}
