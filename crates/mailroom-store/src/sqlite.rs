@@ -71,7 +71,14 @@ impl SqliteStore {
         let mut writer = base.clone().create_if_missing(true).pragma("wal_autocheckpoint", "16384").connect().await?;
         sqlx::migrate!("./migrations/sqlite").run(&mut writer).await?;
         let checkpoints = base.clone().connect().await?;
-        let read_options = base.read_only(true).pragma("query_only", "1");
+        // A reader discards its whole page cache whenever it sees that the file changed, which
+        // under a stream of writes is at nearly every read, and the discarding takes longer the
+        // bigger the cache: readers keep a small cache and read the file through a memory map.
+        let read_options = base
+            .read_only(true)
+            .pragma("query_only", "1")
+            .pragma("cache_size", "-2048")
+            .pragma("mmap_size", "1073741824");
         let mut idle = Vec::with_capacity(READ_CONNECTIONS);
         for _ in 0..READ_CONNECTIONS {
             idle.push(read_options.connect().await?);
