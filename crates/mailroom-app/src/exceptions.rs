@@ -3,7 +3,7 @@
 //! Every change writes the item, closes the exception and appends its custody event in one
 //! transaction.
 
-use crate::items::{SenderInput, department_display_name, person_display_name};
+use crate::items::SenderInput;
 use crate::{App, AppError, AppResult, Principal, RequestCtx};
 use chrono::Utc;
 use mailroom_domain::auth::{Permission, require};
@@ -149,31 +149,8 @@ impl App {
 
     /// The recipient a reference names, with its display name.
     async fn recipient_of(&self, p: &Principal, r: &RecipientRef) -> AppResult<(Recipient, String)> {
-        match (r.person_id, r.department_id) {
-            (Some(pid), None) => {
-                let person = self.store.person(p.tenant_id, pid).await?.ok_or_else(|| {
-                    AppError::new(
-                        ErrorCode::UnknownRecipient,
-                        "recipient.person_id is not a person in this organisation",
-                    )
-                })?;
-                Ok((Recipient::Person(pid), person_display_name(&person)))
-            }
-            (None, Some(did)) => {
-                let d = self.store.department(p.tenant_id, did).await?.ok_or_else(|| {
-                    AppError::new(
-                        ErrorCode::UnknownRecipient,
-                        "recipient.department_id is not a department in this organisation",
-                    )
-                })?;
-                Ok((Recipient::Department(did), department_display_name(&d)))
-            }
-            _ => Err(DomainError::invalid(
-                "recipient",
-                "give exactly one of recipient.person_id and recipient.department_id",
-            )
-            .into()),
-        }
+        let (recipient, name, _) = self.directory_recipient(p, r.person_id, r.department_id).await?;
+        Ok((recipient, name))
     }
 
     /// Resolves an open exception: sets the recipient, or sends the item back to the sender. The

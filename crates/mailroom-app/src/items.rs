@@ -336,6 +336,47 @@ impl App {
         Ok((found, outcome))
     }
 
+    /// The person or department a recipient reference names (exactly one of the two), its display
+    /// name, and the code and names of the department the classification rules look at (the
+    /// person's department, or the department itself).
+    pub(crate) async fn directory_recipient(
+        &self,
+        p: &Principal,
+        person_id: Option<PersonId>,
+        department_id: Option<DepartmentId>,
+    ) -> AppResult<(Recipient, String, Option<(String, String)>)> {
+        let names = |code: String, name: &str, en: Option<&str>| Some((code, crate::rules::dept_name(name, en)));
+        match (person_id, department_id) {
+            (Some(pid), None) => {
+                // The person and their department's names in one query.
+                let (person, department) =
+                    self.store.person_with_department(p.tenant_id, pid).await?.ok_or_else(|| {
+                        AppError::new(
+                            ErrorCode::UnknownRecipient,
+                            "recipient.person_id is not a person in this organisation",
+                        )
+                    })?;
+                let department = department.and_then(|d| names(d.code, &d.name, d.name_en.as_deref()));
+                Ok((Recipient::Person(pid), person_display_name(&person), department))
+            }
+            (None, Some(did)) => {
+                let d = self.store.department(p.tenant_id, did).await?.ok_or_else(|| {
+                    AppError::new(
+                        ErrorCode::UnknownRecipient,
+                        "recipient.department_id is not a department in this organisation",
+                    )
+                })?;
+                let department = names(d.code.clone(), &d.name, d.name_en.as_deref());
+                Ok((Recipient::Department(did), department_display_name(&d), department))
+            }
+            _ => Err(DomainError::invalid(
+                "recipient",
+                "give exactly one of recipient.person_id and recipient.department_id",
+            )
+            .into()),
+        }
+    }
+
     /// Registers an inbound item, or returns the item already registered with that tracking
     /// number (or that idempotency key).
     pub async fn register_item(
@@ -349,31 +390,12 @@ impl App {
         let label = mailroom_domain::text::optional("recipient.text", input.recipient.text.as_deref(), 200)?;
         let mut recipient_dept = None;
         let (recipient, recipient_name, exception) = match (input.recipient.person_id, input.recipient.department_id) {
-            (Some(pid), None) => {
-                // The person and their department's names (the rules look at them) in one query.
-                let (person, department) =
-                    self.store.person_with_department(p.tenant_id, pid).await?.ok_or_else(|| {
-                        AppError::new(
-                            ErrorCode::UnknownRecipient,
-                            "recipient.person_id is not a person in this organisation",
-                        )
-                    })?;
-                if let Some(d) = department {
-                    recipient_dept = Some((d.code, crate::rules::dept_name(&d.name, d.name_en.as_deref())));
-                }
-                (Some(Recipient::Person(pid)), person_display_name(&person), None)
+            (person, department) if person.is_some() || department.is_some() => {
+                let (recipient, name, department) = self.directory_recipient(p, person, department).await?;
+                recipient_dept = department;
+                (Some(recipient), name, None)
             }
-            (None, Some(did)) => {
-                let d = self.store.department(p.tenant_id, did).await?.ok_or_else(|| {
-                    AppError::new(
-                        ErrorCode::UnknownRecipient,
-                        "recipient.department_id is not a department in this organisation",
-                    )
-                })?;
-                recipient_dept = Some((d.code.clone(), crate::rules::dept_name(&d.name, d.name_en.as_deref())));
-                (Some(Recipient::Department(did)), department_display_name(&d), None)
-            }
-            (None, None) => {
+            _ => {
                 // Two-stage intake: the label's text, if any, is looked up in the directory; an
                 // item nobody can place yet waits in the exception queue.
                 if label.is_none() && input.tracking_number.as_deref().is_none_or(|t| t.trim().is_empty()) {
@@ -403,13 +425,6 @@ impl App {
                         (None, label.clone().unwrap_or_default(), Some((reason, candidates)))
                     }
                 }
-            }
-            (Some(_), Some(_)) => {
-                return Err(DomainError::invalid(
-                    "recipient",
-                    "give at most one of recipient.person_id and recipient.department_id",
-                )
-                .into());
             }
         };
         // Scan-only intake leaves the details for later, unless the caller says otherwise.

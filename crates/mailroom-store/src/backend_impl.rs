@@ -107,10 +107,6 @@ impl crate::Store for Backend {
         let tok = tok.clone();
         self.write(move |c| Box::pin(async move { create_token(c, &tok).await })).await
     }
-    async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>> {
-        let hash = hash.to_string();
-        self.read(move |c| Box::pin(async move { token_by_hash(c, &hash).await })).await
-    }
 
     async fn token(&self, t: TenantId, id: TokenId) -> Result<Option<ApiToken>> {
         self.read(move |c| Box::pin(token(c, t, id))).await

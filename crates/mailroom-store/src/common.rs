@@ -459,15 +459,6 @@ pub(crate) async fn create_token(c: &mut Conn, tok: &ApiToken) -> Result<()> {
     Ok(())
 }
 
-pub(crate) async fn token_by_hash(c: &mut Conn, hash: &str) -> Result<Option<ApiToken>> {
-    let r: Option<TokenRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {TOKEN_COLUMNS} FROM api_token WHERE token_hash = $1")))
-            .bind(hash)
-            .fetch_optional(&mut *c)
-            .await?;
-    r.map(TryInto::try_into).transpose()
-}
-
 pub(crate) async fn token(c: &mut Conn, t: TenantId, id: TokenId) -> Result<Option<ApiToken>> {
     let r: Option<TokenRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {TOKEN_COLUMNS} FROM api_token WHERE tenant_id = $1 AND id = $2"

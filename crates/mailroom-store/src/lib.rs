@@ -129,7 +129,6 @@ pub trait Store: Send + Sync + 'static {
     async fn list_users(&self, t: TenantId) -> Result<Vec<User>>;
 
     async fn create_token(&self, tok: &ApiToken) -> Result<()>;
-    async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>>;
     async fn token(&self, t: TenantId, id: TokenId) -> Result<Option<ApiToken>>;
     /// A tenant's tokens (or one user's), newest first.
     async fn list_tokens(&self, t: TenantId, user: Option<UserId>) -> Result<Vec<ApiToken>>;
