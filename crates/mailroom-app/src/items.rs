@@ -588,7 +588,10 @@ impl App {
             });
             let ins = ItemInsert { item, idempotency: idempotency.clone(), exception };
             match self.store.register_item(ins, &actor, draft).await {
-                Ok(r) => return Ok(r),
+                Ok(r) => {
+                    self.notifier.wake.notify_one();
+                    return Ok(r);
+                }
                 // A reference collision (1 in 2^40 per pair): draw another code.
                 Err(StoreError::Duplicate(what)) if what.contains("reference") => continue,
                 // Two nodes registered the same tracking number at once: return the winner.
@@ -734,7 +737,10 @@ impl App {
             seal_number: seal_change,
         };
         match self.store.change_item(p.tenant_id, id, change, &p.actor(ctx), draft).await {
-            Ok(i) => Ok(i),
+            Ok(i) => {
+                self.notifier.wake.notify_one();
+                Ok(i)
+            }
             Err(StoreError::Stale) => Err(AppError::new(
                 ErrorCode::Conflict,
                 "the item was changed by someone else since you loaded it; reload and try again",

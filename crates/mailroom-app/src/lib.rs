@@ -10,6 +10,7 @@ mod error;
 pub mod exceptions;
 pub mod import;
 pub mod items;
+pub mod notify;
 pub mod outbound;
 pub mod placement;
 pub mod recipients;
@@ -46,6 +47,8 @@ pub struct App {
     pub clock: security::Clock,
     /// Per-tenant recipient indexes (rebuilt when the directory changes).
     recipients: Arc<recipients::RecipientCache>,
+    /// How notices are sent (SMTP, HTTP) and when the dispatcher should look again.
+    pub notifier: Arc<notify::Notifier>,
 }
 
 impl App {
@@ -59,7 +62,14 @@ impl App {
             security: Arc::new(security::SecurityPolicy::default()),
             clock: security::Clock::default(),
             recipients: Arc::default(),
+            notifier: Arc::default(),
         }
+    }
+
+    /// The same app sending notices as `config` says.
+    pub fn with_notifier(mut self, config: notify::NotifyConfig) -> AppResult<App> {
+        self.notifier = Arc::new(notify::Notifier::new(config)?);
+        Ok(self)
     }
 
     /// The same app with another security policy.

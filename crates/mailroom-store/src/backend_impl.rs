@@ -416,4 +416,32 @@ impl crate::Store for Backend {
     async fn item_counts(&self, t: TenantId) -> Result<Vec<ItemCount>> {
         self.read(move |c| Box::pin(item_counts(c, t))).await
     }
+
+    async fn notify_cursor(&self, t: TenantId) -> Result<Option<i64>> {
+        self.read(move |c| Box::pin(notify_cursor(c, t))).await
+    }
+    async fn advance_notify_cursor(&self, t: TenantId, seq: i64, at: DateTime<Utc>) -> Result<()> {
+        self.write(move |c| Box::pin(advance_notify_cursor(c, t, seq, at))).await
+    }
+    async fn record_notification(&self, n: &NotificationRecord) -> Result<bool> {
+        let n = n.clone();
+        self.write(move |c| Box::pin(async move { record_notification(c, &n).await })).await
+    }
+    async fn notification_by_key(&self, t: TenantId, key: &str) -> Result<Option<NotificationRecord>> {
+        let key = key.to_string();
+        self.read(move |c| Box::pin(async move { notification_by_key(c, t, &key).await })).await
+    }
+    async fn item_notifications(&self, t: TenantId, item: ItemId) -> Result<Vec<NotificationRecord>> {
+        self.read(move |c| Box::pin(item_notifications(c, t, item))).await
+    }
+    async fn recent_notifications(&self, t: TenantId, limit: i64) -> Result<Vec<NotificationRecord>> {
+        self.read(move |c| Box::pin(recent_notifications(c, t, limit))).await
+    }
+    async fn pickup_code(&self, t: TenantId, item: ItemId, candidate: &str, at: DateTime<Utc>) -> Result<String> {
+        let candidate = candidate.to_string();
+        self.write(move |c| Box::pin(async move { pickup_code(c, t, item, &candidate, at).await })).await
+    }
+    async fn existing_pickup_code(&self, t: TenantId, item: ItemId) -> Result<Option<String>> {
+        self.read(move |c| Box::pin(existing_pickup_code(c, t, item))).await
+    }
 }

@@ -29,6 +29,13 @@ pub(crate) async fn create_tenant(c: &mut Conn, t: &Tenant) -> Result<()> {
         .execute(&mut *c)
         .await
         .map_err(db_err)?;
+    // Notices are prepared from the organisation's first custody event on.
+    sqlx::query("INSERT INTO notify_cursor (tenant_id, seq, updated_at) VALUES ($1, 0, $2)")
+        .bind(t.id.0)
+        .bind(t.created_at)
+        .execute(&mut *c)
+        .await
+        .map_err(db_err)?;
     Ok(())
 }
 

@@ -374,6 +374,19 @@ pub trait Store: Send + Sync + 'static {
         actor: &Actor,
         event: EventDraft,
     ) -> Result<(StoredRuleSet, CustodyEvent)>;
+
+    /// How far the notification dispatcher has read the organisation's custody log.
+    async fn notify_cursor(&self, t: TenantId) -> Result<Option<i64>>;
+    /// Moves the dispatcher's cursor forward to `seq` (never back).
+    async fn advance_notify_cursor(&self, t: TenantId, seq: i64, at: DateTime<Utc>) -> Result<()>;
+    /// Records a notice; false when one with the same idempotency key is already recorded.
+    async fn record_notification(&self, n: &NotificationRecord) -> Result<bool>;
+    async fn notification_by_key(&self, t: TenantId, key: &str) -> Result<Option<NotificationRecord>>;
+    async fn item_notifications(&self, t: TenantId, item: ItemId) -> Result<Vec<NotificationRecord>>;
+    async fn recent_notifications(&self, t: TenantId, limit: i64) -> Result<Vec<NotificationRecord>>;
+    /// The item's pickup code: `candidate` becomes it unless the item already has one.
+    async fn pickup_code(&self, t: TenantId, item: ItemId, candidate: &str, at: DateTime<Utc>) -> Result<String>;
+    async fn existing_pickup_code(&self, t: TenantId, item: ItemId) -> Result<Option<String>>;
 }
 
 /// Opens a store from a URL: `sqlite://PATH` (created if missing) or `postgres://…`.

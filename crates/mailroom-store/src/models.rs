@@ -507,3 +507,28 @@ pub struct ItemPhoto {
     pub added_at: DateTime<Utc>,
     pub added_by: Option<UserId>,
 }
+
+/// A notice sent to someone (or given up on), kept as proof and shown with the item.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotificationRecord {
+    pub id: uuid::Uuid,
+    pub tenant_id: TenantId,
+    pub item_id: Option<ItemId>,
+    pub person_id: Option<PersonId>,
+    /// What the notice was about: arrival, reminder, receipt …
+    pub kind: String,
+    /// email, sms, webhook, wecom, dingtalk, feishu
+    pub channel: String,
+    /// Where it went, shortened for display (a masked address, an endpoint's name).
+    pub target: String,
+    /// zh-CN or en
+    pub lang: String,
+    pub subject: String,
+    /// sent or failed
+    pub status: String,
+    /// Why it failed, or the receiving server's answer.
+    pub detail: Option<String>,
+    pub idempotency_key: String,
+    pub created_at: DateTime<Utc>,
+}

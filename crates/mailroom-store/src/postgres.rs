@@ -18,6 +18,7 @@ const BACKEND_NAME: &str = "postgres";
 type Backend = PgStore;
 
 include!("common.rs");
+include!("notify_sql.rs");
 include!("backend_impl.rs");
 
 type BoxFut<'c, T> = Pin<Box<dyn Future<Output = T> + Send + 'c>>;

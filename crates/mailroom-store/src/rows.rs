@@ -736,3 +736,39 @@ impl TryFrom<ExceptionRow> for ItemException {
         })
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct NotificationRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    item_id: Option<Uuid>,
+    person_id: Option<Uuid>,
+    kind: String,
+    channel: String,
+    target: String,
+    lang: String,
+    subject: String,
+    status: String,
+    detail: Option<String>,
+    idempotency_key: String,
+    created_at: DateTime<Utc>,
+}
+impl From<NotificationRow> for NotificationRecord {
+    fn from(r: NotificationRow) -> Self {
+        NotificationRecord {
+            id: r.id,
+            tenant_id: r.tenant_id.into(),
+            item_id: r.item_id.map(Into::into),
+            person_id: r.person_id.map(Into::into),
+            kind: r.kind,
+            channel: r.channel,
+            target: r.target,
+            lang: r.lang,
+            subject: r.subject,
+            status: r.status,
+            detail: r.detail,
+            idempotency_key: r.idempotency_key,
+            created_at: r.created_at,
+        }
+    }
+}

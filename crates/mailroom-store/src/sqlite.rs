@@ -27,6 +27,7 @@ const BACKEND_NAME: &str = "sqlite";
 type Backend = SqliteStore;
 
 include!("common.rs");
+include!("notify_sql.rs");
 include!("backend_impl.rs");
 
 /// Largest number of writes that share one commit.

@@ -10,6 +10,7 @@ use mailroom_domain::item::Category;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+mod config;
 mod rules_cli;
 
 const DEFAULT_DB: &str = "sqlite://mailroom.db";
@@ -17,6 +18,10 @@ const DEFAULT_DB: &str = "sqlite://mailroom.db";
 #[derive(Parser)]
 #[command(name = "mailroom", version, about = "Mailroom management: inbound mail, custody and directory")]
 struct Cli {
+    /// Configuration file (TOML; keys are MAILROOM_* settings without the prefix). The
+    /// environment overrides it. See docs/OPERATIONS.md.
+    #[arg(long, global = true, env = "MAILROOM_CONFIG", value_name = "FILE")]
+    config: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -471,13 +476,25 @@ fn describe(e: &AppError) -> String {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // The configuration file goes into the environment before any thread exists.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Err(e) = config::load(&args) {
+        eprintln!("error: {e:#}");
+        return ExitCode::from(2);
+    }
     let cli = Cli::parse();
     if matches!(cli.command, Command::Serve { .. }) {
         init_logging();
     }
-    match run(cli).await {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
