@@ -169,6 +169,11 @@ impl App {
                 continue;
             }
             self.seed_tenant(spec).await?;
+            // The demo's history is not news: notices start with what happens after seeding.
+            if let Some(t) = self.store.tenant_by_slug(spec.slug).await? {
+                let (head, _) = self.store.custody_head(t.id).await?;
+                self.store.advance_notify_cursor(t.id, head, chrono::Utc::now()).await?;
+            }
             created = true;
         }
         created |= self.seed_company_roles().await?;

@@ -19,6 +19,7 @@ pub mod retention;
 pub mod rules;
 pub mod scan;
 pub mod security;
+pub mod tasks;
 pub mod tenancy;
 pub mod tokens;
 pub mod vault;

@@ -241,6 +241,15 @@ async fn dispatch_tenant(app: &App, t: TenantId, now: DateTime<Utc>) -> AppResul
     let events = app.store.custody_events(t, cursor, DISPATCH_BATCH).await?;
     let Some(last) = events.last().map(|e| e.seq) else { return Ok((0, false)) };
     let more = events.len() as i64 == DISPATCH_BATCH;
+    // An item that arrived damaged: staff contact its sender (a task, whether or not anyone can
+    // be notified).
+    for ev in events.iter().filter(|e| e.kind == "registered") {
+        if let Some(item) = ev.item_id
+            && ev.details.contains("\"condition\":\"damaged\"")
+        {
+            app.store.open_task(t, item, crate::tasks::CONTACT_SENDER, now).await?;
+        }
+    }
     let endpoints = app.store.list_endpoints(t).await?;
     let endpoints: Vec<_> = endpoints.into_iter().filter(|e| e.active).collect();
     let has_sms = endpoints.iter().any(|e| e.kind == "sms");

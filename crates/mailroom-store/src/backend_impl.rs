@@ -444,4 +444,31 @@ impl crate::Store for Backend {
     async fn existing_pickup_code(&self, t: TenantId, item: ItemId) -> Result<Option<String>> {
         self.read(move |c| Box::pin(existing_pickup_code(c, t, item))).await
     }
+    async fn open_task(&self, t: TenantId, item: ItemId, kind: &str, at: DateTime<Utc>) -> Result<bool> {
+        let kind = kind.to_string();
+        self.write(move |c| Box::pin(async move { open_task(c, t, item, &kind, at).await })).await
+    }
+    async fn list_tasks(&self, t: TenantId, status: Option<&str>, limit: i64) -> Result<Vec<StaffTask>> {
+        let status = status.map(str::to_string);
+        self.read(move |c| Box::pin(async move { list_tasks(c, t, status.as_deref(), limit).await })).await
+    }
+    async fn task(&self, t: TenantId, id: uuid::Uuid) -> Result<Option<StaffTask>> {
+        self.read(move |c| Box::pin(task(c, t, id))).await
+    }
+    async fn complete_task(
+        &self,
+        t: TenantId,
+        id: uuid::Uuid,
+        by: Option<UserId>,
+        note: Option<String>,
+        at: DateTime<Utc>,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<CustodyEvent> {
+        let actor = actor.clone();
+        self.write_atomic(move |c| {
+            Box::pin(async move { complete_task(c, t, id, by, note.as_deref(), at, &actor, &event).await })
+        })
+        .await
+    }
 }

@@ -387,6 +387,23 @@ pub trait Store: Send + Sync + 'static {
     /// The item's pickup code: `candidate` becomes it unless the item already has one.
     async fn pickup_code(&self, t: TenantId, item: ItemId, candidate: &str, at: DateTime<Utc>) -> Result<String>;
     async fn existing_pickup_code(&self, t: TenantId, item: ItemId) -> Result<Option<String>>;
+    /// Opens a staff task of `kind` for the item unless it has one; true when opened.
+    async fn open_task(&self, t: TenantId, item: ItemId, kind: &str, at: DateTime<Utc>) -> Result<bool>;
+    /// Staff tasks with their items' sender details; all of them (newest first) or those with `status`.
+    async fn list_tasks(&self, t: TenantId, status: Option<&str>, limit: i64) -> Result<Vec<StaffTask>>;
+    async fn task(&self, t: TenantId, id: uuid::Uuid) -> Result<Option<StaffTask>>;
+    /// Closes an open task and appends `event`, in one transaction; `Stale` when it was not open.
+    #[allow(clippy::too_many_arguments)]
+    async fn complete_task(
+        &self,
+        t: TenantId,
+        id: uuid::Uuid,
+        by: Option<UserId>,
+        note: Option<String>,
+        at: DateTime<Utc>,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<CustodyEvent>;
 }
 
 /// Opens a store from a URL: `sqlite://PATH` (created if missing) or `postgres://…`.

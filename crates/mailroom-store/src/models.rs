@@ -532,3 +532,29 @@ pub struct NotificationRecord {
     pub idempotency_key: String,
     pub created_at: DateTime<Utc>,
 }
+
+/// Work for the mailroom's staff, e.g. contacting the sender of an item that arrived damaged.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StaffTask {
+    pub id: uuid::Uuid,
+    pub tenant_id: TenantId,
+    pub item_id: ItemId,
+    /// contact_sender
+    pub kind: String,
+    /// open or done
+    pub status: String,
+    pub opened_at: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
+    pub done_by: Option<UserId>,
+    /// What was done (who was reached, what was agreed).
+    pub note: Option<String>,
+    pub item_reference: String,
+    pub recipient_name: String,
+    pub sender_name: Option<String>,
+    pub sender_org: Option<String>,
+    pub sender_address: Option<String>,
+    pub damage_description: Option<String>,
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+}

@@ -112,3 +112,91 @@ pub(crate) async fn existing_pickup_code(c: &mut Conn, t: TenantId, item: ItemId
         .await?;
     Ok(r.map(|x| x.0))
 }
+
+const TASK_COLUMNS: &str = "k.id, k.tenant_id, k.item_id, k.kind, k.status, k.opened_at, k.done_at, k.done_by, k.note, \
+    i.reference AS item_reference, i.recipient_name, i.sender_name, i.sender_org, i.sender_address, \
+    i.damage_description, i.carrier, i.tracking_number";
+
+pub(crate) async fn open_task(c: &mut Conn, t: TenantId, item: ItemId, kind: &str, at: DateTime<Utc>) -> Result<bool> {
+    let r = sqlx::query(
+        "INSERT INTO staff_task (tenant_id, id, item_id, kind, status, opened_at) VALUES ($1, $2, $3, $4, 'open', $5) \
+         ON CONFLICT (tenant_id, item_id, kind) DO NOTHING",
+    )
+    .bind(t.0)
+    .bind(uuid::Uuid::now_v7())
+    .bind(item.0)
+    .bind(kind)
+    .bind(at)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub(crate) async fn list_tasks(c: &mut Conn, t: TenantId, status: Option<&str>, limit: i64) -> Result<Vec<StaffTask>> {
+    let r: Vec<StaffTaskRow> = match status {
+        Some(s) => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {TASK_COLUMNS} FROM staff_task k JOIN item i ON i.tenant_id = k.tenant_id AND i.id = k.item_id \
+                 WHERE k.tenant_id = $1 AND k.status = $2 ORDER BY k.opened_at LIMIT $3"
+            )))
+            .bind(t.0)
+            .bind(s)
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?
+        }
+        None => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {TASK_COLUMNS} FROM staff_task k JOIN item i ON i.tenant_id = k.tenant_id AND i.id = k.item_id \
+                 WHERE k.tenant_id = $1 ORDER BY k.opened_at DESC LIMIT $2"
+            )))
+            .bind(t.0)
+            .bind(limit)
+            .fetch_all(&mut *c)
+            .await?
+        }
+    };
+    Ok(r.into_iter().map(Into::into).collect())
+}
+
+pub(crate) async fn task(c: &mut Conn, t: TenantId, id: uuid::Uuid) -> Result<Option<StaffTask>> {
+    let r: Option<StaffTaskRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {TASK_COLUMNS} FROM staff_task k JOIN item i ON i.tenant_id = k.tenant_id AND i.id = k.item_id \
+         WHERE k.tenant_id = $1 AND k.id = $2"
+    )))
+    .bind(t.0)
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(r.map(Into::into))
+}
+
+/// Marks an open task done and appends its custody event; `Stale` when it is not open any more.
+pub(crate) async fn complete_task(
+    c: &mut Conn,
+    t: TenantId,
+    id: uuid::Uuid,
+    by: Option<UserId>,
+    note: Option<&str>,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    draft: &EventDraft,
+) -> Result<CustodyEvent> {
+    let r = sqlx::query(
+        "UPDATE staff_task SET status = 'done', done_at = $1, done_by = $2, note = $3 \
+         WHERE tenant_id = $4 AND id = $5 AND status = 'open'",
+    )
+    .bind(at)
+    .bind(by.map(|u| u.0))
+    .bind(note)
+    .bind(t.0)
+    .bind(id)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    if r.rows_affected() != 1 {
+        return Err(StoreError::Stale);
+    }
+    append_event(c, t, actor, draft).await
+}

@@ -772,3 +772,47 @@ impl From<NotificationRow> for NotificationRecord {
         }
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct StaffTaskRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    item_id: Uuid,
+    kind: String,
+    status: String,
+    opened_at: DateTime<Utc>,
+    done_at: Option<DateTime<Utc>>,
+    done_by: Option<Uuid>,
+    note: Option<String>,
+    item_reference: String,
+    recipient_name: String,
+    sender_name: Option<String>,
+    sender_org: Option<String>,
+    sender_address: Option<String>,
+    damage_description: Option<String>,
+    carrier: Option<String>,
+    tracking_number: Option<String>,
+}
+impl From<StaffTaskRow> for StaffTask {
+    fn from(r: StaffTaskRow) -> Self {
+        StaffTask {
+            id: r.id,
+            tenant_id: r.tenant_id.into(),
+            item_id: r.item_id.into(),
+            kind: r.kind,
+            status: r.status,
+            opened_at: r.opened_at,
+            done_at: r.done_at,
+            done_by: r.done_by.map(Into::into),
+            note: r.note,
+            item_reference: r.item_reference,
+            recipient_name: r.recipient_name,
+            sender_name: r.sender_name,
+            sender_org: r.sender_org,
+            sender_address: r.sender_address,
+            damage_description: r.damage_description,
+            carrier: r.carrier,
+            tracking_number: r.tracking_number,
+        }
+    }
+}

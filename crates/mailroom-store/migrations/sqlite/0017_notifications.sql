@@ -39,6 +39,24 @@ CREATE TABLE pickup_code (
     PRIMARY KEY (tenant_id, item_id)
 );
 
+-- Work for the mailroom's staff that a notice alone does not settle: an item that arrived damaged
+-- needs its sender contacted (kind contact_sender). One task of a kind per item.
+CREATE TABLE staff_task (
+    tenant_id BLOB NOT NULL REFERENCES tenant(id),
+    id BLOB NOT NULL,
+    item_id BLOB NOT NULL REFERENCES item(id),
+    kind TEXT NOT NULL,
+    -- open or done
+    status TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    done_at TEXT,
+    done_by BLOB,
+    note TEXT,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE UNIQUE INDEX staff_task_item ON staff_task (tenant_id, item_id, kind);
+CREATE INDEX staff_task_open ON staff_task (tenant_id, status, opened_at);
+
 -- Organisations that exist already are notified of what happens from now on, not of their past.
 INSERT INTO notify_cursor (tenant_id, seq, updated_at)
     SELECT tenant_id, seq, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM custody_head;

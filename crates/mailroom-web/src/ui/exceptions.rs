@@ -55,6 +55,20 @@ struct ExceptionsPage {
     error: Option<String>,
     /// The caller may resolve (not only see) exceptions.
     handle: bool,
+    /// Open staff tasks: items that arrived damaged, whose sender is to be contacted.
+    tasks: Vec<TaskRow>,
+}
+
+struct TaskRow {
+    id: String,
+    item_id: String,
+    reference: String,
+    recipient: String,
+    sender: String,
+    sender_address: String,
+    damage: String,
+    tracking: String,
+    age: String,
 }
 
 /// How long ago, in the largest whole unit.
@@ -105,6 +119,7 @@ pub(crate) struct QueueParams {
     status: Option<String>,
     cursor: Option<String>,
     done: Option<String>,
+    task: Option<String>,
 }
 
 struct Extras {
@@ -124,7 +139,30 @@ async fn queue_page(
     let page = s.app.list_exceptions(&u.principal, status, cursor, Some(PAGE_SIZE)).await.map_err(|e| u.fail(e))?;
     let open = status.is_none_or(|s| s == ExceptionStatus::Open.as_str());
     let now = Utc::now();
+    let handle = u.may(Permission::HandleItems);
+    let tasks = if open && handle {
+        s.app
+            .list_tasks(&u.principal, Some("open"))
+            .await
+            .map_err(|e| u.fail(e))?
+            .into_iter()
+            .map(|k| TaskRow {
+                id: k.id.to_string(),
+                item_id: k.item_id.to_string(),
+                reference: k.item_reference,
+                recipient: k.recipient_name,
+                sender: [k.sender_name, k.sender_org].into_iter().flatten().collect::<Vec<_>>().join(", "),
+                sender_address: k.sender_address.unwrap_or_default(),
+                damage: k.damage_description.unwrap_or_default(),
+                tracking: [k.carrier, k.tracking_number].into_iter().flatten().collect::<Vec<_>>().join(" "),
+                age: age(t, k.opened_at, now),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let view = ExceptionsPage {
+        tasks,
         t,
         c: u.chrome("exceptions").with_scripts(t, &["exceptions.js"]),
         open,
@@ -134,7 +172,7 @@ async fn queue_page(
             .map(|c| format!("/ui/exceptions?status={}&cursor={}", if open { "open" } else { "resolved" }, enc(&c))),
         flash: extras.flash,
         error: extras.error,
-        handle: u.may(Permission::HandleItems),
+        handle,
     };
     Ok(html(extras.status, &view))
 }
@@ -146,7 +184,9 @@ pub(crate) async fn queue(
     Params(q): Params<QueueParams>,
 ) -> Result<Response, UiError> {
     u.require(Permission::RegisterItems)?;
-    let flash = filled(&q.done).map(|r| u.t.fmt("exceptions.done", &[("reference", r)]));
+    let flash = filled(&q.done)
+        .map(|r| u.t.fmt("exceptions.done", &[("reference", r)]))
+        .or_else(|| filled(&q.task).map(|r| u.t.fmt("tasks.flash", &[("reference", r)])));
     let extras = Extras { flash, error: None, status: StatusCode::OK };
     queue_page(&s, &u, filled(&q.status), filled(&q.cursor), extras).await
 }
@@ -186,6 +226,37 @@ pub(crate) async fn resolve(
     };
     match s.app.resolve_exception(&u.principal, &u.ctx, id, &input).await {
         Ok(r) => Ok(see_other(&format!("/ui/exceptions?done={}", enc(&r.item.reference)))),
+        Err(e @ (AppError::Internal(_) | AppError::Rows(_))) => Err(u.fail(e)),
+        Err(e) if matches!(e.code(), mailroom_domain::ErrorCode::NotFound) => Err(u.fail(e)),
+        Err(e) => {
+            let extras =
+                Extras { flash: None, error: Some(error_line(u.t, &e)), status: crate::problem::status_for(e.code()) };
+            queue_page(&s, &u, None, None, extras).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct TaskForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /ui/tasks/{id}/done`: the sender of a damaged item was contacted.
+pub(crate) async fn task_done(
+    State(s): State<AppState>,
+    u: UiUser,
+    Path(id): Path<String>,
+    FormData(f): FormData<TaskForm>,
+) -> Result<Response, UiError> {
+    u.require(Permission::HandleItems)?;
+    u.check_csrf(&f.csrf)?;
+    let id: uuid::Uuid = id.parse().map_err(|_| u.fail(AppError::not_found("task")))?;
+    let input = mailroom_app::tasks::TaskDone { note: f.note.clone() };
+    match s.app.complete_task(&u.principal, &u.ctx, id, &input).await {
+        Ok(k) => Ok(see_other(&format!("/ui/exceptions?task={}", enc(&k.item_reference)))),
         Err(e @ (AppError::Internal(_) | AppError::Rows(_))) => Err(u.fail(e)),
         Err(e) if matches!(e.code(), mailroom_domain::ErrorCode::NotFound) => Err(u.fail(e)),
         Err(e) => {

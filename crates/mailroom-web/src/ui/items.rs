@@ -239,6 +239,16 @@ struct PhotoView {
     alt: String,
 }
 
+/// A notice sent about the item.
+struct NoticeView {
+    at: String,
+    kind: String,
+    channel: String,
+    target: String,
+    subject: String,
+    sent: bool,
+}
+
 #[derive(Template)]
 #[template(path = "item.html")]
 struct ItemPage {
@@ -271,6 +281,8 @@ struct ItemPage {
     exception: Option<String>,
     /// The details form (staff who may see and change everything about the item).
     edit: Option<EditView>,
+    /// The notices sent about the item (staff; a recipient sees those sent to them).
+    notices: Vec<NoticeView>,
 }
 
 struct FiredView {
@@ -548,8 +560,25 @@ async fn detail_page(s: &AppState, u: &UiUser, id: ItemId, extras: DetailExtras)
         sender_org: item.sender_org.clone().unwrap_or_default(),
         notes: item.notes.clone().unwrap_or_default(),
     });
+    let notices = s
+        .app
+        .item_notifications(p, id)
+        .await
+        .map_err(|e| u.fail(e))?
+        .into_iter()
+        .filter(|n| staff || (n.person_id.is_some() && n.person_id == p.person_id))
+        .map(|n| NoticeView {
+            at: local_time(n.created_at),
+            kind: t.get(&format!("notice.kind.{}", n.kind)).to_string(),
+            channel: t.get(&format!("notice.channel.{}", n.channel)).to_string(),
+            target: n.target,
+            subject: if item.redacted { String::new() } else { n.subject },
+            sent: n.status == "sent",
+        })
+        .collect();
     let page = ItemPage {
         t,
+        notices,
         c: if staff { chrome.with_scripts(t, &["label-photo.js"]) } else { chrome },
         reference: item.reference.clone(),
         status: item.status.as_str(),

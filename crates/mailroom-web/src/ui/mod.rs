@@ -39,6 +39,7 @@ fn table() -> Vec<Route> {
         route(M::POST, "/ui/items/{id}/details", items::save_details),
         route(M::GET, "/ui/exceptions", exceptions::queue),
         route(M::POST, "/ui/exceptions/{id}/resolve", exceptions::resolve),
+        route(M::POST, "/ui/tasks/{id}/done", exceptions::task_done),
         route(M::GET, "/ui/my", items::my_mail),
         route(M::GET, "/ui/people", directory::people),
         route(M::GET, "/ui/people/new", directory::new_person),
