@@ -10,6 +10,7 @@ mod error;
 pub mod exceptions;
 pub mod import;
 pub mod items;
+pub mod jobs;
 pub mod outbound;
 pub mod placement;
 pub mod recipients;
@@ -46,6 +47,8 @@ pub struct App {
     pub clock: security::Clock,
     /// Per-tenant recipient indexes (rebuilt when the directory changes).
     recipients: Arc<recipients::RecipientCache>,
+    /// Wakes this node's job runner (see [`jobs::JobRunner`]) when a job is enqueued here.
+    jobs_wake: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -59,6 +62,7 @@ impl App {
             security: Arc::new(security::SecurityPolicy::default()),
             clock: security::Clock::default(),
             recipients: Arc::default(),
+            jobs_wake: Arc::default(),
         }
     }
 
