@@ -11,6 +11,7 @@ pub mod exceptions;
 pub mod import;
 pub mod items;
 pub mod notify;
+pub mod jobs;
 pub mod outbound;
 pub mod placement;
 pub mod recipients;
@@ -50,6 +51,8 @@ pub struct App {
     recipients: Arc<recipients::RecipientCache>,
     /// How notices are sent (SMTP, HTTP) and when the dispatcher should look again.
     pub notifier: Arc<notify::Notifier>,
+    /// Wakes this node's job runner (see [`jobs::JobRunner`]) when a job is enqueued here.
+    jobs_wake: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -64,6 +67,7 @@ impl App {
             clock: security::Clock::default(),
             recipients: Arc::default(),
             notifier: Arc::default(),
+            jobs_wake: Arc::default(),
         }
     }
 

@@ -44,6 +44,7 @@ string_enum!(
         ManageRetention = "manage_retention",
         ManageRules = "manage_rules",
         ReadAuditLog = "read_audit_log",
+        ManageJobs = "manage_jobs",
     }
 );
 
@@ -75,6 +76,7 @@ impl Permission {
             Permission::ReadAuditLog => {
                 "read the organisation's audit log (administrative actions and the custody log)"
             }
+            Permission::ManageJobs => "see the background job queue and send dead jobs back to it",
         }
     }
 }
@@ -114,7 +116,7 @@ pub fn allowed(role: Role, p: Permission) -> bool {
         P::ManageSites => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor),
         P::ReadUsers => matches!(role, R::OperatorAdmin | R::Admin | R::Auditor),
         P::ManageTenants | P::ActInAnyTenant => matches!(role, R::OperatorAdmin),
-        P::ManageRetention | P::ManageRules => matches!(role, R::OperatorAdmin | R::Admin),
+        P::ManageRetention | P::ManageRules | P::ManageJobs => matches!(role, R::OperatorAdmin | R::Admin),
         P::ReadAuditLog => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor | R::Auditor),
     }
 }

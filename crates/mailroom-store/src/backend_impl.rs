@@ -470,5 +470,40 @@ impl crate::Store for Backend {
             Box::pin(async move { complete_task(c, t, id, by, note.as_deref(), at, &actor, &event).await })
         })
         .await
+    async fn enqueue_jobs(&self, jobs: &[NewJob]) -> Result<u64> {
+        if jobs.is_empty() {
+            return Ok(0);
+        }
+        let jobs = jobs.to_vec();
+        self.write(move |c| Box::pin(async move { enqueue_jobs(c, &jobs, Utc::now()).await })).await
+    }
+    async fn claim_jobs(&self, node: &str, now: DateTime<Utc>, lease: chrono::Duration, limit: i64) -> Result<Vec<Job>> {
+        let node = node.to_string();
+        self.write_atomic(move |c| Box::pin(async move { claim_jobs(c, &node, now, lease, limit).await })).await
+    }
+    async fn complete_job(&self, id: JobId, node: &str, now: DateTime<Utc>) -> Result<bool> {
+        let node = node.to_string();
+        self.write_atomic(move |c| Box::pin(async move { complete_job(c, id, &node, now).await })).await
+    }
+    async fn fail_job(&self, id: JobId, node: &str, error: &str, retry_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<bool> {
+        let (node, error) = (node.to_string(), error.to_string());
+        self.write_atomic(move |c| Box::pin(async move { fail_job(c, id, &node, &error, retry_at, now).await })).await
+    }
+    async fn job(&self, t: TenantId, id: JobId) -> Result<Option<Job>> {
+        self.read(move |c| Box::pin(job(c, t, id))).await
+    }
+    async fn list_jobs(&self, t: TenantId, status: Option<&str>, limit: i64) -> Result<Vec<Job>> {
+        let status = status.map(str::to_string);
+        self.read(move |c| Box::pin(async move { list_jobs(c, t, status.as_deref(), limit).await })).await
+    }
+    async fn retry_job(&self, t: TenantId, id: JobId, now: DateTime<Utc>, actor: &Actor, event: EventDraft) -> Result<bool> {
+        let actor = actor.clone();
+        self.write(move |c| Box::pin(async move { retry_job(c, t, id, now, &actor, &event).await })).await
+    }
+    async fn job_counts(&self, t: TenantId) -> Result<Vec<(String, i64)>> {
+        self.read(move |c| Box::pin(job_counts(c, t))).await
+    }
+    async fn prune_jobs(&self, before: DateTime<Utc>, limit: i64) -> Result<u64> {
+        self.write_atomic(move |c| Box::pin(prune_jobs(c, before, limit))).await
     }
 }

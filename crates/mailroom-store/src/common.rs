@@ -2166,3 +2166,195 @@ pub(crate) async fn amend_item(c: &mut Conn, amend: &ItemAmend, actor: &Actor, d
     append_event(c, t, actor, draft).await?;
     item(c, t, id).await?.ok_or(StoreError::NotFound)
 }
+
+// ---- The durable job queue ----
+
+const JOB_COLUMNS: &str = "id, tenant_id, kind, payload, idempotency_key, status, attempts, max_attempts, run_at, \
+     locked_by, locked_until, last_error, created_at, finished_at";
+
+/// Inserts jobs, `BULK_ROWS` a statement; a job whose idempotency key the tenant already has is
+/// skipped. Returns how many were inserted. Usable inside any write (e.g. together with the
+/// change that causes the jobs).
+pub(crate) async fn enqueue_jobs(c: &mut Conn, jobs: &[NewJob], now: DateTime<Utc>) -> Result<u64> {
+    const COLS: usize = 9;
+    let now = custody::storage_time(now);
+    let mut inserted = 0;
+    for chunk in jobs.chunks(BULK_ROWS) {
+        let sql = format!(
+            "INSERT INTO job (id, tenant_id, kind, payload, idempotency_key, status, max_attempts, run_at, created_at) \
+             VALUES {} ON CONFLICT (tenant_id, idempotency_key) DO NOTHING",
+            values_placeholders(chunk.len(), COLS)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for j in chunk {
+            q = q
+                .bind(JobId::new().0)
+                .bind(j.tenant_id.0)
+                .bind(&j.kind)
+                .bind(j.payload.to_string())
+                .bind(&j.idempotency_key)
+                .bind(JOB_PENDING)
+                .bind(j.max_attempts.max(1))
+                .bind(custody::storage_time(j.run_at))
+                .bind(now);
+        }
+        inserted += q.execute(&mut *c).await.map_err(db_err)?.rows_affected();
+    }
+    Ok(inserted)
+}
+
+/// Claims up to `limit` due jobs of every tenant for `node`, oldest due first, in one statement:
+/// pending jobs whose time has come and running jobs whose lease expired (their worker
+/// stopped, or is too slow). A claimed job's `run_at` is set to the end of its lease, so that
+/// one range of the `job_due` index holds exactly the claimable jobs. On PostgreSQL the rows are
+/// locked with `SKIP LOCKED`: workers of other nodes claiming at the same moment take other
+/// jobs instead of waiting; on SQLite the statement is one write of the single writer.
+pub(crate) async fn claim_jobs(
+    c: &mut Conn,
+    node: &str,
+    now: DateTime<Utc>,
+    lease: chrono::Duration,
+    limit: i64,
+) -> Result<Vec<Job>> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "UPDATE job SET status = 'running', locked_by = $1, locked_until = $2, run_at = $3, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM job WHERE status IN ('pending', 'running') AND run_at <= $4 \
+             AND (status = 'pending' OR locked_until < $5) ORDER BY run_at LIMIT $6{CLAIM_LOCK}) \
+             RETURNING {JOB_COLUMNS}"
+        )
+    });
+    let now = custody::storage_time(now);
+    let until = custody::storage_time(now + lease);
+    let rows: Vec<JobRow> = sqlx::query_as(sqlx::AssertSqlSafe(SQL.as_str()))
+        .bind(node)
+        .bind(until)
+        .bind(until)
+        .bind(now)
+        .bind(now)
+        .bind(limit.max(0))
+        .fetch_all(&mut *c)
+        .await
+        .map_err(db_err)?;
+    let mut jobs = rows.into_iter().map(Job::try_from).collect::<Result<Vec<_>>>()?;
+    jobs.sort_by_key(|j| j.id);
+    Ok(jobs)
+}
+
+/// Marks a job done, if `node` still holds it.
+pub(crate) async fn complete_job(c: &mut Conn, id: JobId, node: &str, now: DateTime<Utc>) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE job SET status = 'done', finished_at = $1, locked_until = NULL \
+         WHERE id = $2 AND status = 'running' AND locked_by = $3",
+    )
+    .bind(custody::storage_time(now))
+    .bind(id.0)
+    .bind(node)
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Records a failed attempt, if `node` still holds the job: pending again from `retry_at`, or
+/// dead (`None`).
+pub(crate) async fn fail_job(
+    c: &mut Conn,
+    id: JobId,
+    node: &str,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let q = match retry_at {
+        Some(at) => sqlx::query(
+            "UPDATE job SET status = 'pending', run_at = $1, locked_by = NULL, locked_until = NULL, last_error = $2 \
+             WHERE id = $3 AND status = 'running' AND locked_by = $4",
+        )
+        .bind(custody::storage_time(at)),
+        None => sqlx::query(
+            "UPDATE job SET status = 'dead', finished_at = $1, locked_until = NULL, last_error = $2 \
+             WHERE id = $3 AND status = 'running' AND locked_by = $4",
+        )
+        .bind(custody::storage_time(now)),
+    };
+    let done = q.bind(error).bind(id.0).bind(node).execute(&mut *c).await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(crate) async fn job(c: &mut Conn, t: TenantId, id: JobId) -> Result<Option<Job>> {
+    let r: Option<JobRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {JOB_COLUMNS} FROM job WHERE tenant_id = $1 AND id = $2")))
+            .bind(t.0)
+            .bind(id.0)
+            .fetch_optional(&mut *c)
+            .await?;
+    r.map(Job::try_from).transpose()
+}
+
+/// A tenant's jobs (with this status), newest first.
+pub(crate) async fn list_jobs(c: &mut Conn, t: TenantId, status: Option<&str>, limit: i64) -> Result<Vec<Job>> {
+    let rows: Vec<JobRow> = match status {
+        Some(s) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {JOB_COLUMNS} FROM job WHERE tenant_id = $1 AND status = $2 ORDER BY created_at DESC, id DESC LIMIT $3"
+        )))
+        .bind(t.0)
+        .bind(s)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await?,
+        None => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {JOB_COLUMNS} FROM job WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+        )))
+        .bind(t.0)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await?,
+    };
+    rows.into_iter().map(Job::try_from).collect()
+}
+
+/// Sends a dead job back to the queue, due at `now`, with its attempts counted from zero, and
+/// appends `event` to the tenant's log; false (and nothing written) unless the job was dead.
+pub(crate) async fn retry_job(
+    c: &mut Conn,
+    t: TenantId,
+    id: JobId,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    event: &EventDraft,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE job SET status = 'pending', attempts = 0, run_at = $1, finished_at = NULL, locked_by = NULL, \
+         locked_until = NULL WHERE tenant_id = $2 AND id = $3 AND status = 'dead'",
+    )
+    .bind(custody::storage_time(now))
+    .bind(t.0)
+    .bind(id.0)
+    .execute(&mut *c)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    append_event(c, t, actor, event).await?;
+    Ok(true)
+}
+
+/// How many jobs the tenant has in each status (statuses without jobs left out).
+pub(crate) async fn job_counts(c: &mut Conn, t: TenantId) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as("SELECT status, COUNT(*) FROM job WHERE tenant_id = $1 GROUP BY status ORDER BY status")
+        .bind(t.0)
+        .fetch_all(&mut *c)
+        .await?)
+}
+
+/// Deletes up to `limit` jobs (of every tenant) that were done before `before`.
+pub(crate) async fn prune_jobs(c: &mut Conn, before: DateTime<Utc>, limit: i64) -> Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM job WHERE id IN (SELECT id FROM job WHERE status = 'done' AND finished_at < $1 LIMIT $2)",
+    )
+    .bind(custody::storage_time(before))
+    .bind(limit.max(0))
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected())
+}

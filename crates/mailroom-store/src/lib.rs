@@ -404,6 +404,44 @@ pub trait Store: Send + Sync + 'static {
         actor: &Actor,
         event: EventDraft,
     ) -> Result<CustodyEvent>;
+    /// Inserts jobs into the durable queue; a job whose idempotency key the tenant already has
+    /// is skipped. Returns how many were inserted.
+    async fn enqueue_jobs(&self, jobs: &[NewJob]) -> Result<u64>;
+    /// Claims up to `limit` due jobs of every tenant for `node` (pending with `run_at <= now`,
+    /// or running with an expired lease): status `running`, `locked_by = node`,
+    /// `locked_until = now + lease`, one more attempt. Two nodes never claim the same job while
+    /// its lease lasts (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: one write of the writer).
+    async fn claim_jobs(&self, node: &str, now: DateTime<Utc>, lease: chrono::Duration, limit: i64)
+    -> Result<Vec<Job>>;
+    /// Marks a job done; false (and nothing changed) unless `node` still holds it.
+    async fn complete_job(&self, id: JobId, node: &str, now: DateTime<Utc>) -> Result<bool>;
+    /// Records a failed attempt: pending again from `retry_at`, or dead when `None`; false (and
+    /// nothing changed) unless `node` still holds the job.
+    async fn fail_job(
+        &self,
+        id: JobId,
+        node: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+    async fn job(&self, t: TenantId, id: JobId) -> Result<Option<Job>>;
+    /// A tenant's jobs, optionally only those with one status, newest first.
+    async fn list_jobs(&self, t: TenantId, status: Option<&str>, limit: i64) -> Result<Vec<Job>>;
+    /// Sends a dead job back to the queue (due at `now`, attempts from zero) and appends its
+    /// audit event, in one transaction; false (and nothing written) unless the job was dead.
+    async fn retry_job(
+        &self,
+        t: TenantId,
+        id: JobId,
+        now: DateTime<Utc>,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<bool>;
+    /// How many jobs the tenant has in each status (statuses without jobs left out).
+    async fn job_counts(&self, t: TenantId) -> Result<Vec<(String, i64)>>;
+    /// Deletes up to `limit` jobs of every tenant that were done before `before`; returns how many.
+    async fn prune_jobs(&self, before: DateTime<Utc>, limit: i64) -> Result<u64>;
 }
 
 /// Opens a store from a URL: `sqlite://PATH` (created if missing) or `postgres://…`.

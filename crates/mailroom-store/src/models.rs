@@ -557,4 +557,82 @@ pub struct StaffTask {
     pub damage_description: Option<String>,
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
+/// A job of the durable queue as it is enqueued (see [`crate::Store::enqueue_jobs`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewJob {
+    pub tenant_id: TenantId,
+    /// What to do: names the handler that runs it (e.g. `notify`).
+    pub kind: String,
+    /// The handler's input.
+    pub payload: serde_json::Value,
+    /// Unique per tenant: a job whose key is already known is not enqueued again, so whatever
+    /// enqueues may safely do so twice (after a crash, on two nodes …).
+    pub idempotency_key: String,
+    /// Not before this time.
+    pub run_at: DateTime<Utc>,
+    /// After this many failed attempts the job is dead (in the dead-letter list).
+    pub max_attempts: i32,
+}
+
+impl NewJob {
+    /// A job due now with the default number of attempts ([`JOB_MAX_ATTEMPTS`]).
+    pub fn new(
+        tenant_id: TenantId,
+        kind: impl Into<String>,
+        payload: serde_json::Value,
+        idempotency_key: impl Into<String>,
+        now: DateTime<Utc>,
+    ) -> NewJob {
+        NewJob {
+            tenant_id,
+            kind: kind.into(),
+            payload,
+            idempotency_key: idempotency_key.into(),
+            run_at: now,
+            max_attempts: JOB_MAX_ATTEMPTS,
+        }
+    }
+}
+
+/// Attempts a job gets unless it says otherwise.
+pub const JOB_MAX_ATTEMPTS: i32 = 8;
+
+/// Status of a job waiting for its (next) attempt.
+pub const JOB_PENDING: &str = "pending";
+/// Status of a job a worker has claimed (until `locked_until`).
+pub const JOB_RUNNING: &str = "running";
+/// Status of a job that succeeded.
+pub const JOB_DONE: &str = "done";
+/// Status of a job that failed for good: the dead-letter list.
+pub const JOB_DEAD: &str = "dead";
+/// Every job status.
+pub const JOB_STATUSES: [&str; 4] = [JOB_PENDING, JOB_RUNNING, JOB_DONE, JOB_DEAD];
+
+/// A job of the durable queue.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Job {
+    pub id: JobId,
+    pub tenant_id: TenantId,
+    pub kind: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub payload: serde_json::Value,
+    pub idempotency_key: String,
+    /// `pending`, `running`, `done` or `dead`.
+    pub status: String,
+    /// Attempts so far (a claim counts as one).
+    pub attempts: i32,
+    pub max_attempts: i32,
+    /// When a pending job is due; for a running one, when its lease ends (the same as
+    /// `locked_until`).
+    pub run_at: DateTime<Utc>,
+    /// The worker (server node) that holds the job, while it runs.
+    pub locked_by: Option<String>,
+    /// The end of that worker's lease: after it, another worker may claim the job again.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// When it was done, or died.
+    pub finished_at: Option<DateTime<Utc>>,
 }

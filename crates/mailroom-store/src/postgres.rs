@@ -12,6 +12,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 type Db = sqlx::Postgres;
 type Conn = sqlx::PgConnection;
 const FOR_UPDATE: &str = " FOR UPDATE";
+/// Claiming jobs locks the chosen rows and passes over rows other nodes are claiming.
+const CLAIM_LOCK: &str = " FOR UPDATE SKIP LOCKED";
 /// Rows per multi-row INSERT in bulk loads (2,900 item values, far below the limit of 65,535).
 const BULK_ROWS: usize = 100;
 const BACKEND_NAME: &str = "postgres";

@@ -814,5 +814,41 @@ impl From<StaffTaskRow> for StaffTask {
             carrier: r.carrier,
             tracking_number: r.tracking_number,
         }
+pub(crate) struct JobRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    kind: String,
+    payload: String,
+    idempotency_key: String,
+    status: String,
+    attempts: i32,
+    max_attempts: i32,
+    run_at: DateTime<Utc>,
+    locked_by: Option<String>,
+    locked_until: Option<DateTime<Utc>>,
+    last_error: Option<String>,
+    created_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+}
+impl TryFrom<JobRow> for Job {
+    type Error = StoreError;
+    fn try_from(r: JobRow) -> Result<Self> {
+        let payload = serde_json::from_str(&r.payload).map_err(|e| StoreError::Corrupt(format!("job payload: {e}")))?;
+        Ok(Job {
+            id: r.id.into(),
+            tenant_id: r.tenant_id.into(),
+            kind: r.kind,
+            payload,
+            idempotency_key: r.idempotency_key,
+            status: r.status,
+            attempts: r.attempts,
+            max_attempts: r.max_attempts,
+            run_at: r.run_at,
+            locked_by: r.locked_by,
+            locked_until: r.locked_until,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            finished_at: r.finished_at,
+        })
     }
 }

@@ -19,6 +19,8 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 type Db = sqlx::Sqlite;
 type Conn = sqlx::SqliteConnection;
 const FOR_UPDATE: &str = "";
+/// Claiming jobs needs no row locks: the claim is one statement of the single writer.
+const CLAIM_LOCK: &str = "";
 /// Rows per INSERT in bulk loads. One: a multi-row INSERT needs a statement journal, which
 /// inside a long transaction costs far more than the round trips it saves (measured: 30,000
 /// items in 2 s one row a statement, 10 s ten rows a statement).
@@ -39,12 +41,12 @@ const CHECKPOINT_PAUSE: Duration = Duration::from_millis(100);
 
 type BoxFut<'c, T> = Pin<Box<dyn Future<Output = T> + Send + 'c>>;
 type Finish = Box<dyn FnOnce(Option<String>) + Send>;
-type Job = Box<dyn for<'c> FnOnce(&'c mut Conn) -> BoxFut<'c, (bool, Finish)> + Send>;
+type WriteJob = Box<dyn for<'c> FnOnce(&'c mut Conn) -> BoxFut<'c, (bool, Finish)> + Send>;
 
 /// A queued write. An `atomic` one leaves nothing behind when it fails, so it runs without a
 /// savepoint of its own.
 struct Queued {
-    job: Job,
+    job: WriteJob,
     atomic: bool,
 }
 
@@ -139,7 +141,7 @@ impl SqliteStore {
         F: for<'c> FnOnce(&'c mut Conn) -> BoxFut<'c, Result<T>> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel::<Result<T>>();
-        let job: Job = Box::new(move |c| {
+        let job: WriteJob = Box::new(move |c| {
             Box::pin(async move {
                 let r = f(c).await;
                 let ok = r.is_ok();

@@ -17,18 +17,19 @@ use mailroom_app::directory::{DepartmentInput, LocationInput, PersonInput};
 use mailroom_app::exceptions::{ItemDetailsInput, ResolveInput, Resolved};
 use mailroom_app::import::{ImportKind, ImportReport};
 use mailroom_app::items::{ListQuery, RegisterItemInput, TransitionInput};
+use mailroom_app::jobs::JobCounts;
 use mailroom_app::reports::ItemReport;
 use mailroom_app::retention::RetentionInput;
 use mailroom_app::rules::{ActiveRules, EvaluateInput, Evaluation, ItemExplanation, RulesInput};
 use mailroom_app::security::Lockout;
 use mailroom_app::store::{
-    ApiToken, Delegation, Department, HandoverRecord, Item, ItemException, Location, Person, RetentionPolicy, Site,
-    StoredRuleSet, Tenant, User,
+    ApiToken, Delegation, Department, HandoverRecord, Item, ItemException, Job, Location, Person, RetentionPolicy,
+    Site, StoredRuleSet, Tenant, User,
 };
 use mailroom_app::tenancy::{AssignedUser, AssignmentInput, TenantInput};
 use mailroom_app::tokens::{CreatedToken, PasswordTokenInput, TokenInput};
 use mailroom_domain::custody::CustodyEvent;
-use mailroom_domain::ids::{DelegationId, DepartmentId, ExceptionId, ItemId, PersonId, SiteId, TokenId, UserId};
+use mailroom_domain::ids::{DelegationId, DepartmentId, ExceptionId, ItemId, JobId, PersonId, SiteId, TokenId, UserId};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -196,6 +197,9 @@ fn table() -> Vec<Route> {
         route(M::GET, "/api/v1/rules/versions", rule_versions),
         route(M::POST, "/api/v1/rules/evaluate", evaluate_rules),
         route(M::GET, "/api/v1/items/{id}/explanation", item_explanation),
+        route(M::GET, "/api/v1/jobs", list_jobs),
+        route(M::GET, "/api/v1/jobs/{id}", get_job),
+        route(M::POST, "/api/v1/jobs/{id}/retry", retry_job),
     ];
     t.extend(crate::api_notify::routes());
     t
@@ -1398,6 +1402,60 @@ async fn find_recipients(
     Ok(Json(RecipientList { items, next_cursor: None }))
 }
 
+/// A page of the organisation's background jobs, with how many are in each status.
+#[derive(Serialize, ToSchema)]
+pub struct JobList {
+    pub items: Vec<Job>,
+    pub counts: JobCounts,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct JobQuery {
+    /// Only jobs with this status: `pending`, `running`, `done` or `dead` (the dead-letter list).
+    pub status: Option<String>,
+    /// 1–500, default 100.
+    pub limit: Option<i64>,
+}
+
+/// The organisation's background jobs (sending notices …), newest first, and how many are in
+/// each status (admins). `?status=dead` is the dead-letter list: jobs that failed on every
+/// attempt, or could not succeed at all, with the last error.
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(JobQuery),
+    responses((status = 200, body = JobList), (status = 422, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn list_jobs(State(s): State<AppState>, c: Caller, Q(q): Q<JobQuery>) -> ApiResult<Json<JobList>> {
+    let rid = &c.ctx.request_id;
+    let items = s.app.list_jobs(&c.principal, q.status.as_deref(), q.limit).await.map_err(|e| ApiError::new(e, rid))?;
+    let counts = s.app.job_counts(&c.principal).await.map_err(|e| ApiError::new(e, rid))?;
+    Ok(Json(JobList { items, counts }))
+}
+
+/// One background job (admins).
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", params(("id" = String, Path)),
+    responses((status = 200, body = Job), (status = 404, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn get_job(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Json<Job>> {
+    let rid = &c.ctx.request_id;
+    mailroom_domain::auth::require(c.principal.role, mailroom_domain::auth::Permission::ManageJobs)
+        .map_err(|e| ApiError::new(e, rid))?;
+    let id: JobId = parse_id(&id, "job", rid)?;
+    s.app.job(&c.principal, id).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// Send a dead job back to the queue (admins): it is due at once and gets all its attempts
+/// again. Recorded in the audit log (`jobs.retried`). 409 `conflict` unless the job is dead.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", tag = "jobs", params(("id" = String, Path)),
+    responses((status = 200, body = Job), (status = 409, body = Problem), (status = 404, body = Problem),
+        (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn retry_job(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Json<Job>> {
+    let rid = &c.ctx.request_id;
+    mailroom_domain::auth::require(c.principal.role, mailroom_domain::auth::Permission::ManageJobs)
+        .map_err(|e| ApiError::new(e, rid))?;
+    let id: JobId = parse_id(&id, "job", rid)?;
+    s.app.retry_job(&c.principal, &c.ctx, id).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
 struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
@@ -1441,10 +1499,10 @@ impl utoipa::Modify for BearerAuth {
         get_rules, put_rules, rule_versions, evaluate_rules, item_explanation,
         scan_label, add_item_photo, item_photos, item_photo,
         update_item, list_exceptions, get_exception, resolve_exception,
-        crate::api_notify::item_notifications, crate::api_notify::list_tasks, crate::api_notify::complete_task),
+        crate::api_notify::item_notifications, crate::api_notify::list_tasks, crate::api_notify::complete_task, list_jobs, get_job, retry_job),
     components(schemas(Problem, mailroom_app::RowError, mailroom_app::retention::PolicyInput)),
     modifiers(&BearerAuth),
-    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller, users, API tokens and login lockouts"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"), (name = "audit", description = "The audit log of administrative actions"), (name = "rules", description = "Classification and routing rules: versions, validation, dry runs"), (name = "exceptions", description = "Two-stage intake: items waiting for someone to decide who they are for"), (name = "notifications", description = "Notices sent, and staff tasks they leave behind"))
+    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller, users, API tokens and login lockouts"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"), (name = "audit", description = "The audit log of administrative actions"), (name = "rules", description = "Classification and routing rules: versions, validation, dry runs"), (name = "exceptions", description = "Two-stage intake: items waiting for someone to decide who they are for"), (name = "notifications", description = "Notices sent, and staff tasks they leave behind"), (name = "jobs", description = "The background job queue and its dead-letter list"))
 )]
 pub struct ApiDoc;
 

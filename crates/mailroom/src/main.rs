@@ -1123,10 +1123,15 @@ async fn serve(db: DbArg, addr: String, demo: bool, secure_cookies: bool, securi
             }
         });
     }
+    // Background jobs: every node runs a runner; they share the queue in the database.
+    let jobs = mailroom_app::jobs::runner(app.clone(), mailroom_app::jobs::node_id())
+        .settings(mailroom_app::jobs::RunnerSettings::from_env().map_err(|e| anyhow::anyhow!(e))?)
+        .spawn();
     let mut state = mailroom_web::AppState::new(app);
     state.secure_cookies = secure_cookies;
     state.trusted_proxies = trusted_proxies;
     mailroom_web::serve(state, listener, shutdown_signal()).await?;
+    jobs.shutdown().await;
     tracing::info!("shut down cleanly");
     Ok(ExitCode::SUCCESS)
 }

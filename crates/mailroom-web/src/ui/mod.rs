@@ -7,6 +7,7 @@ mod assets;
 mod directory;
 mod exceptions;
 mod items;
+mod jobs;
 mod reports;
 mod rules;
 mod session;
@@ -56,6 +57,8 @@ fn table() -> Vec<Route> {
         route(M::GET, "/ui/reports", reports::page),
         route(M::GET, "/ui/rules", rules::page),
         route(M::POST, "/ui/rules", rules::save),
+        route(M::GET, "/ui/jobs", jobs::page),
+        route(M::POST, "/ui/jobs/{id}/retry", jobs::retry),
         route(M::GET, "/static/{file}", assets::serve),
     ]
 }

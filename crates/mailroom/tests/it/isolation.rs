@@ -265,6 +265,7 @@ async fn cross_tenant(b: Backend) {
     api_probes(&srv, &a, &bv, &probes).await;
     ui_probes(&srv, &a, &bv, &probes).await;
     exception_probes(&a, &bv, &probes).await;
+    job_probes(&srv, &a, &bv, &probes).await;
     registration_probes(&a, &bv).await;
     // Nothing of A changed.
     let clerk = srv.client(&srv.token("clerk").await);
@@ -859,6 +860,56 @@ async fn exception_probes(a: &Alpha, bv: &Bravo, probes: &Probes) {
         assert_eq!(with_a.text.replace(a_id.as_str(), "ID"), with_r.text.replace(&r_id, "ID"), "{p}: A's id leaks");
         no_leak(p, &with_a.text.replace(a_id.as_str(), ""), a);
     }
+}
+
+/// The job queue: B's administrator sees none of A's jobs, not even their number, and A's dead
+/// job answers as an id that never existed, by the API and in the console; it stays dead.
+async fn job_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
+    use mailroom_app::store::NewJob;
+    let hit = |m: &str, p: &str| probes.hit(m, p);
+    let store = &srv.app.store;
+    let now = chrono::Utc::now();
+    let key = "alpha-secret-job-key";
+    let job = NewJob::new(srv.fx.tenant.id, "alpha.secret.kind", json!({"to": "Alphonse"}), key, now);
+    assert_eq!(store.enqueue_jobs(&[job]).await.unwrap(), 1);
+    let claimed = store.claim_jobs("alpha-node", now, chrono::Duration::minutes(5), 10).await.unwrap();
+    let job = claimed.iter().find(|j| j.idempotency_key == key).unwrap();
+    assert!(store.fail_job(job.id, "alpha-node", "Alphonse unreachable", None, now).await.unwrap());
+    let a_job = job.id.to_string();
+    let secrets = |what: &str, text: &str| {
+        no_leak(what, text, a);
+        for s in [key, "alpha.secret.kind", a_job.as_str()] {
+            assert!(!text.contains(s), "{what}: the answer shows A's job ({s}): {text}");
+        }
+    };
+    hit("GET", "/api/v1/jobs");
+    for q in ["", "?status=dead", "?status=pending"] {
+        let r = bv.admin.get(&format!("/api/v1/jobs{q}")).await;
+        assert_eq!(r.status, 200, "{q}: {}", r.text);
+        assert!(ids(&r).is_empty(), "{q}: {}", r.text);
+        assert_eq!(r.body["counts"]["dead"], 0, "{q}: {}", r.text);
+        secrets("jobs", &r.text);
+    }
+    for (m, p) in [("GET", "/api/v1/jobs/{id}"), ("POST", "/api/v1/jobs/{id}/retry")] {
+        hit(m, p);
+        let r_a = bv.admin.request(m, &p.replace("{id}", &a_job), None, &[]).await;
+        let r_r = bv.admin.request(m, &p.replace("{id}", &random()), None, &[]).await;
+        r_a.assert_problem(404, "not_found");
+        same(p, &r_a, &r_r);
+    }
+    hit("GET", "/ui/jobs");
+    for path in ["/ui/jobs", "/ui/jobs?status=dead", "/ui/jobs?status=done"] {
+        let p = bv.ui.get(path).await;
+        assert_eq!(p.status, 200, "{path}");
+        secrets(path, &p.text);
+    }
+    hit("POST", "/ui/jobs/{id}/retry");
+    let r_id = random();
+    let with_a = bv.ui.post(&format!("/ui/jobs/{a_job}/retry"), &[]).await;
+    let with_r = bv.ui.post(&format!("/ui/jobs/{r_id}/retry"), &[]).await;
+    assert_eq!(with_a.status, 404, "{}", with_a.text);
+    assert_eq!(with_a.text.replace(&a_job, "ID"), with_r.text.replace(&r_id, "ID"), "A's job id leaks");
+    assert_eq!(store.job(srv.fx.tenant.id, job.id).await.unwrap().unwrap().status, "dead");
 }
 
 /// Last, since afterwards B has items with A's tracking numbers of its own: registering A's

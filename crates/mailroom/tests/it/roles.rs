@@ -228,6 +228,7 @@ async fn check_navigation(role: Role, ui: &Browser) -> Vec<String> {
             "/ui/departments",
             "/ui/sites",
             "/ui/reports",
+            "/ui/jobs",
         ];
         if !in_nav.contains(&spec.path) {
             continue;

@@ -74,6 +74,10 @@ pub const ROUTES: &[RouteSpec] = &[
     r("PUT", "/api/v1/rules", Perm(P::ManageRules)),
     r("GET", "/api/v1/rules/versions", Perm(P::ManageRules)),
     r("POST", "/api/v1/rules/evaluate", Perm(P::RegisterItems)),
+    // API: the background job queue.
+    r("GET", "/api/v1/jobs", Perm(P::ManageJobs)),
+    r("GET", "/api/v1/jobs/{id}", Perm(P::ManageJobs)),
+    r("POST", "/api/v1/jobs/{id}/retry", Perm(P::ManageJobs)),
     // API: items and custody.
     r("POST", "/api/v1/items", Perm(P::RegisterItems)),
     r("GET", "/api/v1/items", Perm(P::ReadOwnItems)),
@@ -147,6 +151,8 @@ pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/ui/reports", Perm(P::ViewReports)),
     r("GET", "/ui/rules", Perm(P::ManageRules)),
     r("POST", "/ui/rules", Perm(P::ManageRules)),
+    r("GET", "/ui/jobs", Perm(P::ManageJobs)),
+    r("POST", "/ui/jobs/{id}/retry", Perm(P::ManageJobs)),
     r("GET", "/static/{file}", Public),
 ];
 
