@@ -136,6 +136,12 @@ impl OutboundPolicy {
         self.vet_addrs(target, addrs)
     }
 
+    /// Vets `raw` ([`OutboundPolicy::vet`]) and returns it as a target for the notification
+    /// channels' HTTP sender (webhooks, robots, SMS providers), pinned to the checked addresses.
+    pub async fn http_target(&self, raw: &str) -> Result<mailroom_notify::HttpTarget, OutboundError> {
+        Ok(self.vet(raw).await?.http_target())
+    }
+
     /// Checks a parsed target against addresses already resolved for it.
     pub fn vet_addrs(&self, target: Target, addrs: Vec<SocketAddr>) -> Result<Vetted, OutboundError> {
         if addrs.is_empty() {
@@ -173,6 +179,11 @@ impl Vetted {
     /// `reqwest::ClientBuilder::resolve_to_addrs(host, addrs)` with redirects turned off).
     pub fn addrs(&self) -> &[SocketAddr] {
         &self.addrs
+    }
+
+    /// The target for the notification channels' HTTP sender, pinned to the checked addresses.
+    pub fn http_target(&self) -> mailroom_notify::HttpTarget {
+        mailroom_notify::HttpTarget { url: self.target.url.clone(), addrs: self.addrs.clone() }
     }
 
     /// Opens a TCP connection to the first checked address that answers.
@@ -474,6 +485,9 @@ mod tests {
         assert_eq!(allowed.addrs(), [SocketAddr::new(ip("127.0.0.1"), port)]);
         let conn = allowed.connect(Duration::from_secs(5)).await;
         assert!(conn.is_ok());
+        let target = OutboundPolicy::parse("127.0.0.1/32").unwrap().http_target(&url).await.unwrap();
+        assert_eq!((target.url.as_str(), target.addrs.as_slice()), (url.as_str(), allowed.addrs()));
+        assert!(OutboundPolicy::default().http_target(&url).await.is_err());
         // A name that resolves to loopback is refused after resolution.
         let by_name = OutboundPolicy::default().vet(&format!("http://localhost:{port}/")).await;
         assert!(by_name.is_err());

@@ -132,5 +132,48 @@ pub fn scan(bytes: &[u8], limits: &Limits) -> Result<Vec<Barcode>, ScanError> {
     Ok(decode_gray(&img))
 }
 
+/// Why a QR code could not be drawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QrError(pub String);
+
+impl std::fmt::Display for QrError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for QrError {}
+
+/// Longest text [`qr_png`] encodes, in bytes.
+pub const QR_MAX_TEXT: usize = 1024;
+
+/// A QR code of `text` (UTF-8, error correction level M) as a greyscale PNG, `scale` pixels a
+/// module (1 to 32) with the standard quiet zone of four modules.
+pub fn qr_png(text: &str, scale: u32) -> Result<Vec<u8>, QrError> {
+    use rxing::{BarcodeFormat, EncodeHints, MultiFormatWriter, Writer};
+    if text.is_empty() || text.len() > QR_MAX_TEXT {
+        return Err(QrError(format!("a QR code holds 1 to {QR_MAX_TEXT} bytes of text")));
+    }
+    if !(1..=32).contains(&scale) {
+        return Err(QrError("the QR code scale is 1 to 32 pixels a module".into()));
+    }
+    let hints = EncodeHints {
+        CharacterSet: Some("UTF-8".into()),
+        ErrorCorrection: Some("M".into()),
+        Margin: Some("4".into()),
+        ..Default::default()
+    };
+    let m = MultiFormatWriter
+        .encode_with_hints(text, &BarcodeFormat::QR_CODE, 0, 0, &hints)
+        .map_err(|e| QrError(format!("the text cannot be put in a QR code: {e}")))?;
+    let (w, h) = (m.width() * scale, m.height() * scale);
+    let img = GrayImage::from_fn(w, h, |x, y| image::Luma([if m.get(x / scale, y / scale) { 0 } else { 255 }]));
+    let mut out = Vec::new();
+    let enc = image::codecs::png::PngEncoder::new(&mut out);
+    image::ImageEncoder::write_image(enc, img.as_raw(), w, h, image::ExtendedColorType::L8)
+        .map_err(|e| QrError(format!("the PNG cannot be written: {e}")))?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests;

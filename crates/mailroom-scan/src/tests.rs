@@ -161,3 +161,22 @@ fn utf8_read_as_latin1_is_repaired() {
     assert_eq!(passes::repair_utf8("SF1234567890123"), "SF1234567890123");
     assert_eq!(passes::repair_utf8("财务部"), "财务部");
 }
+
+#[test]
+fn qr_png_decodes_to_its_text() {
+    for (text, scale) in
+        [("https://mailroom.example.com/p/A7K-22?c=483920", 4), ("取件码 483920 · 收发室 B1", 3), ("x", 1)]
+    {
+        let png = qr_png(text, scale).unwrap();
+        assert_eq!(sniff(&png), Some("image/png"));
+        let found = scan(&png, &Limits::default()).unwrap();
+        assert!(found.iter().any(|b| b.symbology == "qrcode" && b.text == text), "{text}: {found:?}");
+    }
+    let img = load(&qr_png("abc", 5).unwrap(), &Limits::default()).unwrap();
+    // Version 1 is 21 modules, plus 4 quiet modules each side, 5 pixels a module.
+    assert_eq!(img.dimensions(), (145, 145));
+    assert!(qr_png("", 4).is_err());
+    assert!(qr_png("x", 0).is_err());
+    assert!(qr_png("x", 33).is_err());
+    assert!(qr_png(&"9".repeat(QR_MAX_TEXT + 1), 4).is_err());
+}
