@@ -44,6 +44,7 @@ string_enum!(
         ManageRetention = "manage_retention",
         ManageRules = "manage_rules",
         ReadAuditLog = "read_audit_log",
+        ManageNotifications = "manage_notifications",
     }
 );
 
@@ -74,6 +75,9 @@ impl Permission {
             Permission::ManageRules => "read, change and test the classification and routing rules",
             Permission::ReadAuditLog => {
                 "read the organisation's audit log (administrative actions and the custody log)"
+            }
+            Permission::ManageNotifications => {
+                "edit notice templates and notification endpoints, and anyone's notification preferences"
             }
         }
     }
@@ -114,7 +118,7 @@ pub fn allowed(role: Role, p: Permission) -> bool {
         P::ManageSites => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor),
         P::ReadUsers => matches!(role, R::OperatorAdmin | R::Admin | R::Auditor),
         P::ManageTenants | P::ActInAnyTenant => matches!(role, R::OperatorAdmin),
-        P::ManageRetention | P::ManageRules => matches!(role, R::OperatorAdmin | R::Admin),
+        P::ManageRetention | P::ManageRules | P::ManageNotifications => matches!(role, R::OperatorAdmin | R::Admin),
         P::ReadAuditLog => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor | R::Auditor),
     }
 }
@@ -266,6 +270,7 @@ mod tests {
             Permission::ManageSites,
             Permission::ManageUsers,
             Permission::ManageTenants,
+            Permission::ManageNotifications,
         ];
         for r in [Role::Auditor, Role::Finance, Role::CustomerService, Role::Employee] {
             for p in writes {

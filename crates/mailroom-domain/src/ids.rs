@@ -46,3 +46,4 @@ id_type!(
     DelegationId
 );
 id_type!(DataKeyId, ExceptionId);
+id_type!(EndpointId);

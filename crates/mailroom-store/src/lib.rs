@@ -13,6 +13,7 @@ use mailroom_domain::DomainError;
 use mailroom_domain::custody::{Actor, CustodyEvent, EventDraft};
 use mailroom_domain::ids::*;
 use mailroom_domain::item::Category;
+use mailroom_domain::notify::{Lang as NoticeLang, NoticeKind};
 use mailroom_domain::receipt::Checkpoint;
 use mailroom_domain::throttle::ThrottleRule;
 pub use models::*;
@@ -374,6 +375,55 @@ pub trait Store: Send + Sync + 'static {
         actor: &Actor,
         event: EventDraft,
     ) -> Result<(StoredRuleSet, CustodyEvent)>;
+
+    /// The organisation's own notice templates (kinds and languages without one use the
+    /// built-in wording).
+    async fn notification_templates(&self, t: TenantId) -> Result<Vec<NotificationTemplate>>;
+    async fn notification_template(
+        &self,
+        t: TenantId,
+        kind: NoticeKind,
+        lang: NoticeLang,
+    ) -> Result<Option<NotificationTemplate>>;
+    /// Saves the organisation's template for a kind and language (`None`: back to the built-in
+    /// wording) and appends the audit event, in one transaction.
+    async fn put_notification_template(
+        &self,
+        t: TenantId,
+        kind: NoticeKind,
+        lang: NoticeLang,
+        template: Option<NotificationTemplate>,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<CustodyEvent>;
+    /// A person's saved notification preferences (`None`: the defaults apply, see
+    /// [`NotifyPreference::defaults`]).
+    async fn notify_preference(&self, t: TenantId, person: PersonId) -> Result<Option<NotifyPreference>>;
+    /// The saved preferences of several people (those without are left out).
+    async fn notify_preferences(&self, t: TenantId, people: &[PersonId]) -> Result<Vec<NotifyPreference>>;
+    /// Saves a person's preferences and appends the audit event, in one transaction.
+    async fn put_notify_preference(
+        &self,
+        t: TenantId,
+        pref: &NotifyPreference,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<CustodyEvent>;
+    /// The organisation's notification endpoints, by kind and name.
+    async fn channel_endpoints(&self, t: TenantId) -> Result<Vec<ChannelEndpoint>>;
+    async fn channel_endpoint(&self, t: TenantId, id: EndpointId) -> Result<Option<ChannelEndpoint>>;
+    /// Creates or replaces an endpoint (by id) and appends the audit event, in one transaction.
+    /// Another endpoint with the same name: `Duplicate`.
+    async fn put_channel_endpoint(&self, e: &ChannelEndpoint, actor: &Actor, event: EventDraft)
+    -> Result<CustodyEvent>;
+    /// Deletes an endpoint with its audit event; `NotFound` if there is none.
+    async fn delete_channel_endpoint(
+        &self,
+        t: TenantId,
+        id: EndpointId,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<CustodyEvent>;
 }
 
 /// Opens a store from a URL: `sqlite://PATH` (created if missing) or `postgres://…`.
