@@ -10,6 +10,7 @@ mod error;
 pub mod exceptions;
 pub mod import;
 pub mod items;
+pub mod notify_settings;
 pub mod notify;
 pub mod jobs;
 pub mod outbound;

@@ -44,6 +44,7 @@ string_enum!(
         ManageRetention = "manage_retention",
         ManageRules = "manage_rules",
         ReadAuditLog = "read_audit_log",
+        ManageNotifications = "manage_notifications",
         ManageJobs = "manage_jobs",
     }
 );
@@ -77,6 +78,9 @@ impl Permission {
                 "read the organisation's audit log (administrative actions and the custody log)"
             }
             Permission::ManageJobs => "see the background job queue and send dead jobs back to it",
+            Permission::ManageNotifications => {
+                "edit notice templates and notification endpoints, and anyone's notification preferences"
+            }
         }
     }
 }
@@ -116,7 +120,7 @@ pub fn allowed(role: Role, p: Permission) -> bool {
         P::ManageSites => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor),
         P::ReadUsers => matches!(role, R::OperatorAdmin | R::Admin | R::Auditor),
         P::ManageTenants | P::ActInAnyTenant => matches!(role, R::OperatorAdmin),
-        P::ManageRetention | P::ManageRules | P::ManageJobs => matches!(role, R::OperatorAdmin | R::Admin),
+        P::ManageRetention | P::ManageRules | P::ManageJobs | P::ManageNotifications => matches!(role, R::OperatorAdmin | R::Admin),
         P::ReadAuditLog => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor | R::Auditor),
     }
 }
@@ -268,6 +272,7 @@ mod tests {
             Permission::ManageSites,
             Permission::ManageUsers,
             Permission::ManageTenants,
+            Permission::ManageNotifications,
         ];
         for r in [Role::Auditor, Role::Finance, Role::CustomerService, Role::Employee] {
             for p in writes {

@@ -22,6 +22,9 @@ pub enum ErrorCode {
     /// A classification and routing rule set (or fixture file) is not valid; the problem names
     /// the line, column and rule.
     InvalidRules,
+    /// An outbound target (webhook, robot or SMS provider URL) is refused: not public, or not a
+    /// valid http(s) URL; the problem names why.
+    TargetRefused,
     Internal,
 }
 
@@ -42,6 +45,7 @@ impl ErrorCode {
             ErrorCode::Shredded => "shredded",
             ErrorCode::TooManyAttempts => "too_many_attempts",
             ErrorCode::InvalidRules => "invalid_rules",
+            ErrorCode::TargetRefused => "target_refused",
             ErrorCode::Internal => "internal_error",
         }
     }

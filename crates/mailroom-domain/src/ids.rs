@@ -47,3 +47,4 @@ id_type!(
 );
 id_type!(DataKeyId, ExceptionId);
 id_type!(JobId);
+id_type!(EndpointId);

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod item;
 pub mod matcher;
 pub mod merkle;
+pub mod notify;
 pub mod placement;
 pub mod receipt;
 pub mod reference;

@@ -470,6 +470,7 @@ impl crate::Store for Backend {
             Box::pin(async move { complete_task(c, t, id, by, note.as_deref(), at, &actor, &event).await })
         })
         .await
+    }
     async fn enqueue_jobs(&self, jobs: &[NewJob]) -> Result<u64> {
         if jobs.is_empty() {
             return Ok(0);
@@ -505,5 +506,52 @@ impl crate::Store for Backend {
     }
     async fn prune_jobs(&self, before: DateTime<Utc>, limit: i64) -> Result<u64> {
         self.write_atomic(move |c| Box::pin(prune_jobs(c, before, limit))).await
+    }
+
+    async fn notification_templates(&self, t: TenantId) -> Result<Vec<NotificationTemplate>> {
+        self.read(move |c| Box::pin(notification_templates(c, t))).await
+    }
+    async fn notification_template(&self, t: TenantId, kind: NoticeKind, lang: NoticeLang) -> Result<Option<NotificationTemplate>> {
+        self.read(move |c| Box::pin(notification_template(c, t, kind, lang))).await
+    }
+    async fn put_notification_template(
+        &self,
+        t: TenantId,
+        kind: NoticeKind,
+        lang: NoticeLang,
+        template: Option<NotificationTemplate>,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<CustodyEvent> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move { put_notification_template(c, t, kind, lang, template.as_ref(), &actor, &event).await })
+        })
+        .await
+    }
+    async fn notify_preference(&self, t: TenantId, person: PersonId) -> Result<Option<NotifyPreference>> {
+        self.read(move |c| Box::pin(notify_preference(c, t, person))).await
+    }
+    async fn notify_preferences(&self, t: TenantId, people: &[PersonId]) -> Result<Vec<NotifyPreference>> {
+        let people = people.to_vec();
+        self.read(move |c| Box::pin(async move { notify_preferences(c, t, &people).await })).await
+    }
+    async fn put_notify_preference(&self, t: TenantId, pref: &NotifyPreference, actor: &Actor, event: EventDraft) -> Result<CustodyEvent> {
+        let (pref, actor) = (pref.clone(), actor.clone());
+        self.write(move |c| Box::pin(async move { put_notify_preference(c, t, &pref, &actor, &event).await })).await
+    }
+    async fn channel_endpoints(&self, t: TenantId) -> Result<Vec<ChannelEndpoint>> {
+        self.read(move |c| Box::pin(channel_endpoints(c, t))).await
+    }
+    async fn channel_endpoint(&self, t: TenantId, id: EndpointId) -> Result<Option<ChannelEndpoint>> {
+        self.read(move |c| Box::pin(channel_endpoint(c, t, id))).await
+    }
+    async fn put_channel_endpoint(&self, e: &ChannelEndpoint, actor: &Actor, event: EventDraft) -> Result<CustodyEvent> {
+        let (e, actor) = (e.clone(), actor.clone());
+        self.write(move |c| Box::pin(async move { put_channel_endpoint(c, &e, &actor, &event).await })).await
+    }
+    async fn delete_channel_endpoint(&self, t: TenantId, id: EndpointId, actor: &Actor, event: EventDraft) -> Result<CustodyEvent> {
+        let actor = actor.clone();
+        self.write(move |c| Box::pin(async move { delete_channel_endpoint(c, t, id, &actor, &event).await })).await
     }
 }

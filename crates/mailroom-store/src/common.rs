@@ -8,6 +8,7 @@ use crate::rows::*;
 use crate::{AdminChange, DirectoryImport, DirectoryVersion, Result, StoreError};
 use chrono::{DateTime, Utc};
 use mailroom_domain::item::Category;
+use mailroom_domain::notify::{Lang as NoticeLang, NoticeKind};
 use mailroom_domain::custody::{self, Actor, CustodyEvent, EventDraft};
 use mailroom_domain::ids::*;
 use mailroom_domain::receipt::Checkpoint;
@@ -2357,4 +2358,231 @@ pub(crate) async fn prune_jobs(c: &mut Conn, before: DateTime<Utc>, limit: i64) 
     .execute(&mut *c)
     .await?;
     Ok(done.rows_affected())
+}
+
+// Notification settings: templates, preferences, endpoints.
+
+const TEMPLATE_COLUMNS: &str = "kind, lang, subject, body, updated_at, updated_by";
+
+pub(crate) async fn notification_templates(c: &mut Conn, t: TenantId) -> Result<Vec<NotificationTemplate>> {
+    let r: Vec<TemplateRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {TEMPLATE_COLUMNS} FROM notification_template WHERE tenant_id = $1 ORDER BY kind, lang"
+    )))
+    .bind(t.0)
+    .fetch_all(&mut *c)
+    .await?;
+    r.into_iter().map(TryInto::try_into).collect()
+}
+
+pub(crate) async fn notification_template(
+    c: &mut Conn,
+    t: TenantId,
+    kind: NoticeKind,
+    lang: NoticeLang,
+) -> Result<Option<NotificationTemplate>> {
+    let r: Option<TemplateRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {TEMPLATE_COLUMNS} FROM notification_template WHERE tenant_id = $1 AND kind = $2 AND lang = $3"
+    )))
+    .bind(t.0)
+    .bind(kind.as_str())
+    .bind(lang.as_str())
+    .fetch_optional(&mut *c)
+    .await?;
+    r.map(TryInto::try_into).transpose()
+}
+
+pub(crate) async fn put_notification_template(
+    c: &mut Conn,
+    t: TenantId,
+    kind: NoticeKind,
+    lang: NoticeLang,
+    tpl: Option<&NotificationTemplate>,
+    actor: &Actor,
+    draft: &EventDraft,
+) -> Result<CustodyEvent> {
+    sqlx::query("DELETE FROM notification_template WHERE tenant_id = $1 AND kind = $2 AND lang = $3")
+        .bind(t.0)
+        .bind(kind.as_str())
+        .bind(lang.as_str())
+        .execute(&mut *c)
+        .await?;
+    if let Some(tpl) = tpl {
+        sqlx::query(
+            "INSERT INTO notification_template (tenant_id, kind, lang, subject, body, updated_at, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(t.0)
+        .bind(kind.as_str())
+        .bind(lang.as_str())
+        .bind(&tpl.subject)
+        .bind(&tpl.body)
+        .bind(tpl.updated_at)
+        .bind(&tpl.updated_by)
+        .execute(&mut *c)
+        .await
+        .map_err(db_err)?;
+    }
+    append_event(c, t, actor, draft).await
+}
+
+const PREFERENCE_COLUMNS: &str =
+    "person_id, lang, email, sms, robot, quiet_start, quiet_end, digest, digest_at, updated_at";
+
+pub(crate) async fn notify_preference(c: &mut Conn, t: TenantId, person: PersonId) -> Result<Option<NotifyPreference>> {
+    let r: Option<PreferenceRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {PREFERENCE_COLUMNS} FROM notify_preference WHERE tenant_id = $1 AND person_id = $2"
+    )))
+    .bind(t.0)
+    .bind(person.0)
+    .fetch_optional(&mut *c)
+    .await?;
+    r.map(TryInto::try_into).transpose()
+}
+
+pub(crate) async fn notify_preferences(
+    c: &mut Conn,
+    t: TenantId,
+    people: &[PersonId],
+) -> Result<Vec<NotifyPreference>> {
+    let mut out = Vec::new();
+    for chunk in people.chunks(500) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT {PREFERENCE_COLUMNS} FROM notify_preference WHERE tenant_id = $1 AND person_id IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query_as::<_, PreferenceRow>(sqlx::AssertSqlSafe(sql)).bind(t.0);
+        for p in chunk {
+            q = q.bind(p.0);
+        }
+        for r in q.fetch_all(&mut *c).await? {
+            out.push(r.try_into()?);
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) async fn put_notify_preference(
+    c: &mut Conn,
+    t: TenantId,
+    p: &NotifyPreference,
+    actor: &Actor,
+    draft: &EventDraft,
+) -> Result<CustodyEvent> {
+    let updated_at = p.updated_at.unwrap_or_else(|| custody::storage_time(Utc::now()));
+    sqlx::query("DELETE FROM notify_preference WHERE tenant_id = $1 AND person_id = $2")
+        .bind(t.0)
+        .bind(p.person_id.0)
+        .execute(&mut *c)
+        .await?;
+    sqlx::query(
+        "INSERT INTO notify_preference (tenant_id, person_id, lang, email, sms, robot, quiet_start, quiet_end, \
+         digest, digest_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(t.0)
+    .bind(p.person_id.0)
+    .bind(p.lang.as_str())
+    .bind(p.email)
+    .bind(p.sms)
+    .bind(p.robot)
+    .bind(p.quiet.map(|q| hhmm(q.start)))
+    .bind(p.quiet.map(|q| hhmm(q.end)))
+    .bind(p.digest)
+    .bind(p.digest_at.map(hhmm))
+    .bind(updated_at)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    append_event(c, t, actor, draft).await
+}
+
+const ENDPOINT_COLUMNS: &str =
+    "tenant_id, id, kind, name, url, secret, config, department_id, events, active, created_at, updated_at";
+
+pub(crate) async fn channel_endpoints(c: &mut Conn, t: TenantId) -> Result<Vec<ChannelEndpoint>> {
+    let r: Vec<EndpointRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM channel_endpoint WHERE tenant_id = $1 ORDER BY kind, name"
+    )))
+    .bind(t.0)
+    .fetch_all(&mut *c)
+    .await?;
+    r.into_iter().map(TryInto::try_into).collect()
+}
+
+pub(crate) async fn channel_endpoint(c: &mut Conn, t: TenantId, id: EndpointId) -> Result<Option<ChannelEndpoint>> {
+    let r: Option<EndpointRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM channel_endpoint WHERE tenant_id = $1 AND id = $2"
+    )))
+    .bind(t.0)
+    .bind(id.0)
+    .fetch_optional(&mut *c)
+    .await?;
+    r.map(TryInto::try_into).transpose()
+}
+
+pub(crate) async fn put_channel_endpoint(
+    c: &mut Conn,
+    e: &ChannelEndpoint,
+    actor: &Actor,
+    draft: &EventDraft,
+) -> Result<CustodyEvent> {
+    let config = serde_json::to_string(&e.config).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+    let done = sqlx::query(
+        "UPDATE channel_endpoint SET kind = $1, name = $2, url = $3, secret = $4, config = $5, department_id = $6, \
+         events = $7, active = $8, updated_at = $9 WHERE tenant_id = $10 AND id = $11",
+    )
+    .bind(e.kind.as_str())
+    .bind(&e.name)
+    .bind(&e.url)
+    .bind(&e.secret)
+    .bind(&config)
+    .bind(e.department_id.map(|d| d.0))
+    .bind(events_text(&e.events))
+    .bind(e.active)
+    .bind(e.updated_at)
+    .bind(e.tenant_id.0)
+    .bind(e.id.0)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    if done.rows_affected() == 0 {
+        sqlx::query(
+            "INSERT INTO channel_endpoint (tenant_id, id, kind, name, url, secret, config, department_id, events, \
+             active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(e.tenant_id.0)
+        .bind(e.id.0)
+        .bind(e.kind.as_str())
+        .bind(&e.name)
+        .bind(&e.url)
+        .bind(&e.secret)
+        .bind(&config)
+        .bind(e.department_id.map(|d| d.0))
+        .bind(events_text(&e.events))
+        .bind(e.active)
+        .bind(e.created_at)
+        .bind(e.updated_at)
+        .execute(&mut *c)
+        .await
+        .map_err(db_err)?;
+    }
+    append_event(c, e.tenant_id, actor, draft).await
+}
+
+pub(crate) async fn delete_channel_endpoint(
+    c: &mut Conn,
+    t: TenantId,
+    id: EndpointId,
+    actor: &Actor,
+    draft: &EventDraft,
+) -> Result<CustodyEvent> {
+    let done = sqlx::query("DELETE FROM channel_endpoint WHERE tenant_id = $1 AND id = $2")
+        .bind(t.0)
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    append_event(c, t, actor, draft).await
 }

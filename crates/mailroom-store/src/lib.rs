@@ -13,6 +13,7 @@ use mailroom_domain::DomainError;
 use mailroom_domain::custody::{Actor, CustodyEvent, EventDraft};
 use mailroom_domain::ids::*;
 use mailroom_domain::item::Category;
+use mailroom_domain::notify::{Lang as NoticeLang, NoticeKind};
 use mailroom_domain::receipt::Checkpoint;
 use mailroom_domain::throttle::ThrottleRule;
 pub use models::*;
@@ -375,35 +376,55 @@ pub trait Store: Send + Sync + 'static {
         event: EventDraft,
     ) -> Result<(StoredRuleSet, CustodyEvent)>;
 
-    /// How far the notification dispatcher has read the organisation's custody log.
-    async fn notify_cursor(&self, t: TenantId) -> Result<Option<i64>>;
-    /// Moves the dispatcher's cursor forward to `seq` (never back).
-    async fn advance_notify_cursor(&self, t: TenantId, seq: i64, at: DateTime<Utc>) -> Result<()>;
-    /// Records a notice; false when one with the same idempotency key is already recorded.
-    async fn record_notification(&self, n: &NotificationRecord) -> Result<bool>;
-    async fn notification_by_key(&self, t: TenantId, key: &str) -> Result<Option<NotificationRecord>>;
-    async fn item_notifications(&self, t: TenantId, item: ItemId) -> Result<Vec<NotificationRecord>>;
-    async fn recent_notifications(&self, t: TenantId, limit: i64) -> Result<Vec<NotificationRecord>>;
-    /// The item's pickup code: `candidate` becomes it unless the item already has one.
-    async fn pickup_code(&self, t: TenantId, item: ItemId, candidate: &str, at: DateTime<Utc>) -> Result<String>;
-    async fn existing_pickup_code(&self, t: TenantId, item: ItemId) -> Result<Option<String>>;
-    /// Opens a staff task of `kind` for the item unless it has one; true when opened.
-    async fn open_task(&self, t: TenantId, item: ItemId, kind: &str, at: DateTime<Utc>) -> Result<bool>;
-    /// Staff tasks with their items' sender details; all of them (newest first) or those with `status`.
-    async fn list_tasks(&self, t: TenantId, status: Option<&str>, limit: i64) -> Result<Vec<StaffTask>>;
-    async fn task(&self, t: TenantId, id: uuid::Uuid) -> Result<Option<StaffTask>>;
-    /// Closes an open task and appends `event`, in one transaction; `Stale` when it was not open.
-    #[allow(clippy::too_many_arguments)]
-    async fn complete_task(
+    /// The organisation's own notice templates (kinds and languages without one use the
+    /// built-in wording).
+    async fn notification_templates(&self, t: TenantId) -> Result<Vec<NotificationTemplate>>;
+    async fn notification_template(
         &self,
         t: TenantId,
-        id: uuid::Uuid,
-        by: Option<UserId>,
-        note: Option<String>,
-        at: DateTime<Utc>,
+        kind: NoticeKind,
+        lang: NoticeLang,
+    ) -> Result<Option<NotificationTemplate>>;
+    /// Saves the organisation's template for a kind and language (`None`: back to the built-in
+    /// wording) and appends the audit event, in one transaction.
+    async fn put_notification_template(
+        &self,
+        t: TenantId,
+        kind: NoticeKind,
+        lang: NoticeLang,
+        template: Option<NotificationTemplate>,
         actor: &Actor,
         event: EventDraft,
     ) -> Result<CustodyEvent>;
+    /// A person's saved notification preferences (`None`: the defaults apply, see
+    /// [`NotifyPreference::defaults`]).
+    async fn notify_preference(&self, t: TenantId, person: PersonId) -> Result<Option<NotifyPreference>>;
+    /// The saved preferences of several people (those without are left out).
+    async fn notify_preferences(&self, t: TenantId, people: &[PersonId]) -> Result<Vec<NotifyPreference>>;
+    /// Saves a person's preferences and appends the audit event, in one transaction.
+    async fn put_notify_preference(
+        &self,
+        t: TenantId,
+        pref: &NotifyPreference,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<CustodyEvent>;
+    /// The organisation's notification endpoints, by kind and name.
+    async fn channel_endpoints(&self, t: TenantId) -> Result<Vec<ChannelEndpoint>>;
+    async fn channel_endpoint(&self, t: TenantId, id: EndpointId) -> Result<Option<ChannelEndpoint>>;
+    /// Creates or replaces an endpoint (by id) and appends the audit event, in one transaction.
+    /// Another endpoint with the same name: `Duplicate`.
+    async fn put_channel_endpoint(&self, e: &ChannelEndpoint, actor: &Actor, event: EventDraft)
+    -> Result<CustodyEvent>;
+    /// Deletes an endpoint with its audit event; `NotFound` if there is none.
+    async fn delete_channel_endpoint(
+        &self,
+        t: TenantId,
+        id: EndpointId,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<CustodyEvent>;
+
     /// Inserts jobs into the durable queue; a job whose idempotency key the tenant already has
     /// is skipped. Returns how many were inserted.
     async fn enqueue_jobs(&self, jobs: &[NewJob]) -> Result<u64>;
@@ -442,6 +463,36 @@ pub trait Store: Send + Sync + 'static {
     async fn job_counts(&self, t: TenantId) -> Result<Vec<(String, i64)>>;
     /// Deletes up to `limit` jobs of every tenant that were done before `before`; returns how many.
     async fn prune_jobs(&self, before: DateTime<Utc>, limit: i64) -> Result<u64>;
+
+    /// How far the notification dispatcher has read the organisation's custody log.
+    async fn notify_cursor(&self, t: TenantId) -> Result<Option<i64>>;
+    /// Moves the dispatcher's cursor forward to `seq` (never back).
+    async fn advance_notify_cursor(&self, t: TenantId, seq: i64, at: DateTime<Utc>) -> Result<()>;
+    /// Records a notice; false when one with the same idempotency key is already recorded.
+    async fn record_notification(&self, n: &NotificationRecord) -> Result<bool>;
+    async fn notification_by_key(&self, t: TenantId, key: &str) -> Result<Option<NotificationRecord>>;
+    async fn item_notifications(&self, t: TenantId, item: ItemId) -> Result<Vec<NotificationRecord>>;
+    async fn recent_notifications(&self, t: TenantId, limit: i64) -> Result<Vec<NotificationRecord>>;
+    /// The item's pickup code: `candidate` becomes it unless the item already has one.
+    async fn pickup_code(&self, t: TenantId, item: ItemId, candidate: &str, at: DateTime<Utc>) -> Result<String>;
+    async fn existing_pickup_code(&self, t: TenantId, item: ItemId) -> Result<Option<String>>;
+    /// Opens a staff task of `kind` for the item unless it has one; true when opened.
+    async fn open_task(&self, t: TenantId, item: ItemId, kind: &str, at: DateTime<Utc>) -> Result<bool>;
+    /// Staff tasks with their items' sender details; all of them (newest first) or those with `status`.
+    async fn list_tasks(&self, t: TenantId, status: Option<&str>, limit: i64) -> Result<Vec<StaffTask>>;
+    async fn task(&self, t: TenantId, id: uuid::Uuid) -> Result<Option<StaffTask>>;
+    /// Closes an open task and appends `event`, in one transaction; `Stale` when it was not open.
+    #[allow(clippy::too_many_arguments)]
+    async fn complete_task(
+        &self,
+        t: TenantId,
+        id: uuid::Uuid,
+        by: Option<UserId>,
+        note: Option<String>,
+        at: DateTime<Utc>,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<CustodyEvent>;
 }
 
 /// Opens a store from a URL: `sqlite://PATH` (created if missing) or `postgres://…`.

@@ -557,6 +557,8 @@ pub struct StaffTask {
     pub damage_description: Option<String>,
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
+}
+
 /// A job of the durable queue as it is enqueued (see [`crate::Store::enqueue_jobs`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewJob {
@@ -635,4 +637,105 @@ pub struct Job {
     pub created_at: DateTime<Utc>,
     /// When it was done, or died.
     pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// An organisation's own wording of one notice in one language (without one, the built-in
+/// wording of `mailroom_domain::notify::default_template` applies).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotificationTemplate {
+    pub kind: mailroom_domain::notify::NoticeKind,
+    pub lang: mailroom_domain::notify::Lang,
+    pub subject: String,
+    pub body: String,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
+/// How a person wants to be notified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotifyPreference {
+    pub person_id: PersonId,
+    /// The language of the person's notices.
+    pub lang: mailroom_domain::notify::Lang,
+    /// Notices by e-mail (needs an e-mail address in the directory).
+    pub email: bool,
+    /// Notices by SMS (needs a phone number and the organisation's SMS provider).
+    pub sms: bool,
+    /// Notices through the group robot of the person's department (WeCom, DingTalk, Feishu).
+    pub robot: bool,
+    /// No notices during these hours (site time); they wait until the end.
+    pub quiet: Option<mailroom_domain::notify::QuietHours>,
+    /// Arrivals are collected into one daily digest instead of one notice each.
+    pub digest: bool,
+    /// When the digest goes out (site time), e.g. "08:30:00".
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "08:30:00"))]
+    pub digest_at: Option<chrono::NaiveTime>,
+    /// When the person's preferences were last saved; null for the defaults.
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl NotifyPreference {
+    /// The preferences of a person who has saved none: Chinese, e-mail when the person has an
+    /// address, no SMS, no robot, no quiet hours, no digest.
+    pub fn defaults(person: &Person) -> NotifyPreference {
+        NotifyPreference {
+            person_id: person.id,
+            lang: mailroom_domain::notify::Lang::ZhCn,
+            email: person.email.as_deref().is_some_and(|e| !e.trim().is_empty()),
+            sms: false,
+            robot: false,
+            quiet: None,
+            digest: false,
+            digest_at: None,
+            updated_at: None,
+        }
+    }
+}
+
+/// Somewhere notices go besides people's own inboxes: a signed webhook, a group robot (WeCom,
+/// DingTalk, Feishu) or the organisation's SMS provider.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ChannelEndpoint {
+    pub id: EndpointId,
+    pub tenant_id: TenantId,
+    pub kind: mailroom_domain::notify::EndpointKind,
+    pub name: String,
+    pub url: String,
+    /// Signing secret or provider key; never shown back.
+    pub secret: Option<String>,
+    /// Kind-specific settings (the SMS provider's request shape).
+    pub config: serde_json::Value,
+    /// A department's robot.
+    pub department_id: Option<DepartmentId>,
+    /// The notice kinds sent here; empty: every kind.
+    pub events: Vec<mailroom_domain::notify::NoticeKind>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for ChannelEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelEndpoint")
+            .field("id", &self.id)
+            .field("tenant_id", &self.tenant_id)
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("config", &self.config)
+            .field("department_id", &self.department_id)
+            .field("events", &self.events)
+            .field("active", &self.active)
+            .finish()
+    }
+}
+
+impl ChannelEndpoint {
+    /// Whether notices of `kind` go to this endpoint.
+    pub fn wants(&self, kind: mailroom_domain::notify::NoticeKind) -> bool {
+        self.active && (self.events.is_empty() || self.events.contains(&kind))
+    }
 }

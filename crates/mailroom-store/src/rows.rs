@@ -814,6 +814,10 @@ impl From<StaffTaskRow> for StaffTask {
             carrier: r.carrier,
             tracking_number: r.tracking_number,
         }
+    }
+}
+
+#[derive(sqlx::FromRow)]
 pub(crate) struct JobRow {
     id: Uuid,
     tenant_id: Uuid,
@@ -851,4 +855,123 @@ impl TryFrom<JobRow> for Job {
             finished_at: r.finished_at,
         })
     }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TemplateRow {
+    kind: String,
+    lang: String,
+    subject: String,
+    body: String,
+    updated_at: DateTime<Utc>,
+    updated_by: String,
+}
+impl TryFrom<TemplateRow> for NotificationTemplate {
+    type Error = StoreError;
+    fn try_from(r: TemplateRow) -> Result<Self> {
+        use mailroom_domain::notify::{Lang, NoticeKind};
+        Ok(NotificationTemplate {
+            kind: parse("notice kind", &r.kind, NoticeKind::parse)?,
+            lang: parse("notice language", &r.lang, Lang::parse)?,
+            subject: r.subject,
+            body: r.body,
+            updated_at: r.updated_at,
+            updated_by: r.updated_by,
+        })
+    }
+}
+
+fn parse_hhmm(what: &str, v: &str) -> Result<chrono::NaiveTime> {
+    chrono::NaiveTime::parse_from_str(v, "%H:%M").map_err(|_| StoreError::Corrupt(format!("{what} {v:?}")))
+}
+
+/// A time of day as stored: "HH:MM".
+pub(crate) fn hhmm(t: chrono::NaiveTime) -> String {
+    t.format("%H:%M").to_string()
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PreferenceRow {
+    person_id: Uuid,
+    lang: String,
+    email: bool,
+    sms: bool,
+    robot: bool,
+    quiet_start: Option<String>,
+    quiet_end: Option<String>,
+    digest: bool,
+    digest_at: Option<String>,
+    updated_at: DateTime<Utc>,
+}
+impl TryFrom<PreferenceRow> for NotifyPreference {
+    type Error = StoreError;
+    fn try_from(r: PreferenceRow) -> Result<Self> {
+        use mailroom_domain::notify::{Lang, QuietHours};
+        let quiet = match (r.quiet_start, r.quiet_end) {
+            (Some(s), Some(e)) => {
+                Some(QuietHours { start: parse_hhmm("quiet hours", &s)?, end: parse_hhmm("quiet hours", &e)? })
+            }
+            _ => None,
+        };
+        Ok(NotifyPreference {
+            person_id: r.person_id.into(),
+            lang: parse("notice language", &r.lang, Lang::parse)?,
+            email: r.email,
+            sms: r.sms,
+            robot: r.robot,
+            quiet,
+            digest: r.digest,
+            digest_at: r.digest_at.as_deref().map(|d| parse_hhmm("digest time", d)).transpose()?,
+            updated_at: Some(r.updated_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EndpointRow {
+    tenant_id: Uuid,
+    id: Uuid,
+    kind: String,
+    name: String,
+    url: String,
+    secret: Option<String>,
+    config: String,
+    department_id: Option<Uuid>,
+    events: String,
+    active: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+impl TryFrom<EndpointRow> for ChannelEndpoint {
+    type Error = StoreError;
+    fn try_from(r: EndpointRow) -> Result<Self> {
+        use mailroom_domain::notify::{EndpointKind, NoticeKind};
+        let events = r
+            .events
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(|e| parse("notice kind", e, NoticeKind::parse))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ChannelEndpoint {
+            id: r.id.into(),
+            tenant_id: r.tenant_id.into(),
+            kind: parse("endpoint kind", &r.kind, EndpointKind::parse)?,
+            name: r.name,
+            url: r.url,
+            secret: r.secret,
+            config: serde_json::from_str(&r.config)
+                .map_err(|e| StoreError::Corrupt(format!("endpoint config: {e}")))?,
+            department_id: r.department_id.map(Into::into),
+            events,
+            active: r.active,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// The notice kinds of an endpoint as stored: comma-separated, empty for every kind.
+pub(crate) fn events_text(events: &[mailroom_domain::notify::NoticeKind]) -> String {
+    events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(",")
 }

@@ -41,7 +41,8 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         ErrorCode::Validation
         | ErrorCode::UnknownRecipient
         | ErrorCode::IdempotencyMismatch
-        | ErrorCode::InvalidRules => StatusCode::UNPROCESSABLE_ENTITY,
+        | ErrorCode::InvalidRules
+        | ErrorCode::TargetRefused => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::InvalidTransition | ErrorCode::Conflict | ErrorCode::SealMismatch => StatusCode::CONFLICT,
         ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -70,6 +71,7 @@ fn title_for(code: ErrorCode) -> &'static str {
         ErrorCode::Shredded => "Destroyed under the retention policy",
         ErrorCode::TooManyAttempts => "Too many attempts",
         ErrorCode::InvalidRules => "Invalid rules",
+        ErrorCode::TargetRefused => "Target not allowed",
         ErrorCode::Internal => "Internal error",
     }
 }
