@@ -157,6 +157,8 @@ impl Default for RunnerSettings {
 /// `mailroom serve` runs. Each kind of job is registered here.
 pub fn runner(app: App, node: impl Into<String>) -> JobRunner {
     JobRunner::new(app, node)
+        .handler(crate::notify::NOTIFY_JOB, Arc::new(crate::notify::NotifyHandler))
+        .handler(crate::notify::DIGEST_JOB, Arc::new(crate::notify::DigestHandler))
 }
 
 /// Claims and runs jobs. Build it with the handlers of every kind this node knows, then

@@ -18,10 +18,12 @@
 use crate::jobs::{JobFailure, JobHandler};
 use crate::{App, AppError, AppResult};
 use chrono::{DateTime, Duration, Utc};
+use mailroom_domain::ids::EndpointId;
 use mailroom_domain::ids::{ItemId, PersonId, SiteId, TenantId};
 use mailroom_domain::item::{Condition, Confidentiality, Priority, Status};
+use mailroom_domain::notify::EndpointKind;
 use mailroom_domain::notify::{Lang, NoticeKind};
-use mailroom_store::{Item, Job, NewJob, NotificationRecord, Person};
+use mailroom_store::{ChannelEndpoint, Item, Job, NewJob, NotificationRecord, NotifyPreference, Person};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -85,7 +87,9 @@ impl NotifyConfig {
         let number = |name: &str, default: u32| -> AppResult<u32> {
             match env(name) {
                 None => Ok(default),
-                Some(v) => v.parse::<u32>().map_err(|_| AppError::Internal(format!("{name}: {v:?} is not a whole number"))),
+                Some(v) => {
+                    v.parse::<u32>().map_err(|_| AppError::Internal(format!("{name}: {v:?} is not a whole number")))
+                }
             }
         };
         Ok(NotifyConfig {
@@ -129,9 +133,9 @@ impl Default for Notifier {
 impl Notifier {
     pub fn new(config: NotifyConfig) -> AppResult<Notifier> {
         let mailer = match &config.smtp {
-            Some(c) => Some(
-                mailroom_notify::Mailer::new(c.clone()).map_err(|e| AppError::Internal(format!("SMTP: {e}")))?,
-            ),
+            Some(c) => {
+                Some(mailroom_notify::Mailer::new(c.clone()).map_err(|e| AppError::Internal(format!("SMTP: {e}")))?)
+            }
             None => None,
         };
         Ok(Notifier { config, mailer, ..Notifier::default() })
@@ -176,6 +180,33 @@ pub struct NoticeJob {
     /// That event's details (reminder number, escalation reason …).
     #[serde(default)]
     pub details: serde_json::Value,
+}
+
+/// When a daily digest goes out for someone who chose one without a time (site time).
+const DIGEST_AT: chrono::NaiveTime = match chrono::NaiveTime::from_hms_opt(8, 30, 0) {
+    Some(t) => t,
+    None => chrono::NaiveTime::MIN,
+};
+
+/// The SMS provider an endpoint of kind `sms` describes (its `config`).
+fn sms_provider(e: &ChannelEndpoint) -> Result<mailroom_notify::SmsProvider, String> {
+    let mut p: mailroom_notify::SmsProvider =
+        serde_json::from_value(e.config.clone()).map_err(|err| format!("the SMS provider's settings: {err}"))?;
+    if p.url.trim().is_empty() {
+        p.url = e.url.clone();
+    }
+    Ok(p)
+}
+
+/// An endpoint's URL, vetted against the outbound policy (no private or loopback targets unless
+/// allowed).
+async fn vetted(app: &App, url: &str) -> Result<mailroom_notify::HttpTarget, JobFailure> {
+    app.security.outbound.http_target(url).await.map_err(|e| match e {
+        crate::outbound::OutboundError::Resolve(_) | crate::outbound::OutboundError::Connect(_) => {
+            JobFailure::Retry(e.to_string())
+        }
+        other => JobFailure::Permanent(other.to_string()),
+    })
 }
 
 /// Statuses in which an item still waits for its recipient.
@@ -250,9 +281,9 @@ async fn dispatch_tenant(app: &App, t: TenantId, now: DateTime<Utc>) -> AppResul
             app.store.open_task(t, item, crate::tasks::CONTACT_SENDER, now).await?;
         }
     }
-    let endpoints = app.store.list_endpoints(t).await?;
+    let endpoints = app.store.channel_endpoints(t).await?;
     let endpoints: Vec<_> = endpoints.into_iter().filter(|e| e.active).collect();
-    let has_sms = endpoints.iter().any(|e| e.kind == "sms");
+    let has_sms = endpoints.iter().any(|e| e.kind == EndpointKind::Sms);
     if app.notifier.mailer.is_none() && endpoints.is_empty() {
         // Nothing could carry a notice: nothing to prepare.
         app.store.advance_notify_cursor(t, last, now).await?;
@@ -323,7 +354,10 @@ async fn dispatch_tenant(app: &App, t: TenantId, now: DateTime<Utc>) -> AppResul
                 if !person.active {
                     continue;
                 }
-                let prefs = app.store.notify_preference(t, pid).await?;
+                let prefs = match app.store.notify_preference(t, pid).await? {
+                    Some(p) => p,
+                    None => NotifyPreference::defaults(&person),
+                };
                 let mut channels: Vec<&str> = Vec::new();
                 if prefs.email && person.email.is_some() && app.notifier.mailer.is_some() {
                     channels.push("email");
@@ -335,7 +369,7 @@ async fn dispatch_tenant(app: &App, t: TenantId, now: DateTime<Utc>) -> AppResul
                     let job_key = format!("{key}:{pid}:{channel}", pid = pid.0);
                     // A daily digest instead of single arrival notices, unless urgent.
                     if prefs.digest && kind == NoticeKind::Arrival && item.priority != Priority::Urgent {
-                        let at = mailroom_domain::notify::next_digest_at(now, tz, prefs.digest_at);
+                        let at = mailroom_domain::notify::next_digest_at(now, tz, prefs.digest_at.unwrap_or(DIGEST_AT));
                         jobs.push(NewJob {
                             tenant_id: t,
                             kind: DIGEST_JOB.into(),
@@ -347,11 +381,15 @@ async fn dispatch_tenant(app: &App, t: TenantId, now: DateTime<Utc>) -> AppResul
                         continue;
                     }
                     let mut run_at = if kind == NoticeKind::Arrival || kind == NoticeKind::ConfidentialArrival {
-                        if item.priority == Priority::Urgent { now } else { app.notifier.arrival_slot(t, item.site_id, now) }
+                        if item.priority == Priority::Urgent {
+                            now
+                        } else {
+                            app.notifier.arrival_slot(t, item.site_id, now)
+                        }
                     } else {
                         now
                     };
-                    run_at = mailroom_domain::notify::next_allowed(run_at, tz, prefs.quiet_hours());
+                    run_at = mailroom_domain::notify::next_allowed(run_at, tz, prefs.quiet);
                     let payload = NoticeJob {
                         notice: kind.as_str().into(),
                         item_id,
@@ -381,11 +419,11 @@ async fn dispatch_tenant(app: &App, t: TenantId, now: DateTime<Utc>) -> AppResul
                     None => None,
                 },
             };
-            for e in endpoints.iter().filter(|e| e.kind != "sms") {
+            for e in endpoints.iter().filter(|e| e.kind != EndpointKind::Sms) {
                 if !e.wants(kind) {
                     continue;
                 }
-                if e.kind != "webhook" && e.department_id.is_some() && e.department_id != dept {
+                if e.kind != EndpointKind::Webhook && e.department_id.is_some() && e.department_id != dept {
                     continue;
                 }
                 let payload = NoticeJob {
@@ -393,7 +431,7 @@ async fn dispatch_tenant(app: &App, t: TenantId, now: DateTime<Utc>) -> AppResul
                     item_id,
                     person_id: None,
                     channel: "endpoint".into(),
-                    endpoint_id: Some(e.id),
+                    endpoint_id: Some(e.id.0),
                     seq: ev.seq,
                     details: details.clone(),
                 };
@@ -408,7 +446,7 @@ async fn dispatch_tenant(app: &App, t: TenantId, now: DateTime<Utc>) -> AppResul
             }
         }
     }
-    let n = if jobs.is_empty() { 0 } else { app.enqueue(jobs).await? };
+    let n = if jobs.is_empty() { 0 } else { app.enqueue(&jobs).await? };
     app.store.advance_notify_cursor(t, last, now).await?;
     Ok((n, more))
 }
@@ -497,11 +535,12 @@ async fn variables(
     v.insert("reference", item.reference.clone());
     v.insert(
         "recipient_name",
-        person.map(|p| match (lang, &p.name_latin) {
-            (Lang::En, Some(latin)) if !latin.is_empty() => latin.clone(),
-            _ => p.name.clone(),
-        })
-        .unwrap_or_else(|| item.recipient_name.clone()),
+        person
+            .map(|p| match (lang, &p.name_latin) {
+                (Lang::En, Some(latin)) if !latin.is_empty() => latin.clone(),
+                _ => p.name.clone(),
+            })
+            .unwrap_or_else(|| item.recipient_name.clone()),
     );
     v.insert("site", site.map(|s| s.name.clone()).unwrap_or_default());
     v.insert("location", location);
@@ -524,7 +563,10 @@ async fn variables(
     v.insert("reason", details.get("reason").and_then(|r| r.as_str()).map(|r| label(lang, r)).unwrap_or_default());
     v.insert("portal_url", app.notifier.config.public_url.clone().map(|u| format!("{u}/ui/my")).unwrap_or_default());
     v.insert("tenant_name", tenant.map(|t| t.name).unwrap_or_default());
-    v.insert("delivered_to", details.get("handover").and_then(|h| h.get("taken_by")).and_then(|r| r.as_str()).unwrap_or("").to_string());
+    v.insert(
+        "delivered_to",
+        details.get("handover").and_then(|h| h.get("taken_by")).and_then(|r| r.as_str()).unwrap_or("").to_string(),
+    );
     v.insert("handed_over_at", local(now));
     v.insert("item_count", "1".into());
     v.insert("items", String::new());
@@ -573,7 +615,7 @@ async fn render(
     vars: &BTreeMap<&'static str, String>,
 ) -> Result<Outgoing, JobFailure> {
     let template = match app.store.notification_template(t, kind, lang).await.map_err(internal)? {
-        Some(t) => t,
+        Some(t) => mailroom_domain::notify::Template { subject: t.subject, body: t.body },
         None => mailroom_domain::notify::default_template(kind, lang),
     };
     let r = mailroom_domain::notify::render(&template, vars);
@@ -610,7 +652,12 @@ impl JobHandler for NotifyHandler {
         let now = app.clock.now();
         let arrival = matches!(kind, NoticeKind::Arrival | NoticeKind::ConfidentialArrival);
         let code = if arrival {
-            Some(app.store.pickup_code(t, item.id, &new_pickup_code().map_err(internal)?, now).await.map_err(internal)?)
+            Some(
+                app.store
+                    .pickup_code(t, item.id, &new_pickup_code().map_err(internal)?, now)
+                    .await
+                    .map_err(internal)?,
+            )
         } else {
             app.store.existing_pickup_code(t, item.id).await.map_err(internal)?
         };
@@ -619,12 +666,16 @@ impl JobHandler for NotifyHandler {
                 let Some(p) = app.store.person(t, pid).await.map_err(internal)? else {
                     return Err(JobFailure::Permanent("the person no longer exists".into()));
                 };
-                let prefs = app.store.notify_preference(t, pid).await.map_err(internal)?;
-                (Some(p), prefs.lang)
+                let lang = match app.store.notify_preference(t, pid).await.map_err(internal)? {
+                    Some(prefs) => prefs.lang,
+                    None => Lang::ZhCn,
+                };
+                (Some(p), lang)
             }
             None => (None, Lang::ZhCn),
         };
-        let vars = variables(app, &item, person.as_ref(), lang, code.as_deref(), &n.details, now).await.map_err(internal)?;
+        let vars =
+            variables(app, &item, person.as_ref(), lang, code.as_deref(), &n.details, now).await.map_err(internal)?;
         let out = render(app, t, kind, lang, &vars).await?;
         let (channel, target, detail) = match (n.channel.as_str(), &person) {
             ("email", Some(p)) => {
@@ -648,7 +699,7 @@ impl JobHandler for NotifyHandler {
                     text: out.text.clone(),
                     html: Some(out.html.clone()),
                     inline_png,
-                    message_id: key.to_string(),
+                    message_id: mailer.config().message_id(key),
                     language: out.lang.as_str().to_string(),
                 };
                 mailer.send(&email).await.map_err(send_failure)?;
@@ -658,12 +709,12 @@ impl JobHandler for NotifyHandler {
                 let Some(phone) = p.phone.clone() else {
                     return Err(JobFailure::Permanent("the person has no phone number".into()));
                 };
-                let endpoints = app.store.list_endpoints(t).await.map_err(internal)?;
-                let Some(e) = endpoints.into_iter().find(|e| e.kind == "sms" && e.active) else {
+                let endpoints = app.store.channel_endpoints(t).await.map_err(internal)?;
+                let Some(e) = endpoints.into_iter().find(|e| e.kind == EndpointKind::Sms && e.active) else {
                     return Err(JobFailure::Permanent("no SMS provider is set up".into()));
                 };
-                let provider = e.sms_provider().map_err(|m| JobFailure::Permanent(m.to_string()))?;
-                let target = app.http_target(&e.url).await.map_err(|m| JobFailure::Permanent(m.to_string()))?;
+                let provider = sms_provider(&e).map_err(JobFailure::Permanent)?;
+                let target = vetted(app, &provider.url).await?;
                 app.notifier.http.send_sms(&provider, &target, &phone, &out.text).await.map_err(send_failure)?;
                 ("sms".to_string(), mask(&phone), None)
             }
@@ -671,15 +722,15 @@ impl JobHandler for NotifyHandler {
                 let Some(id) = n.endpoint_id else {
                     return Err(JobFailure::Permanent("the notice names no endpoint".into()));
                 };
-                let Some(e) = app.store.endpoint(t, id).await.map_err(internal)? else {
+                let Some(e) = app.store.channel_endpoint(t, EndpointId(id)).await.map_err(internal)? else {
                     return Ok(());
                 };
                 if !e.active {
                     return Ok(());
                 }
-                let target = app.http_target(&e.url).await.map_err(|m| JobFailure::Permanent(m.to_string()))?;
-                match e.kind.as_str() {
-                    "webhook" => {
+                let target = vetted(app, &e.url).await?;
+                match e.kind {
+                    EndpointKind::Webhook => {
                         let body = webhook_body(&item, kind, code.as_deref(), now);
                         app.notifier
                             .http
@@ -689,10 +740,10 @@ impl JobHandler for NotifyHandler {
                     }
                     robot => {
                         let kind_of = match robot {
-                            "wecom" => mailroom_notify::RobotKind::WeCom,
-                            "dingtalk" => mailroom_notify::RobotKind::DingTalk,
-                            "feishu" => mailroom_notify::RobotKind::Feishu,
-                            other => return Err(JobFailure::Permanent(format!("unknown endpoint kind {other}"))),
+                            EndpointKind::WeCom => mailroom_notify::RobotKind::WeCom,
+                            EndpointKind::DingTalk => mailroom_notify::RobotKind::DingTalk,
+                            EndpointKind::Feishu => mailroom_notify::RobotKind::Feishu,
+                            other => return Err(JobFailure::Permanent(format!("{other} is not a group robot"))),
                         };
                         app.notifier
                             .http
@@ -701,7 +752,7 @@ impl JobHandler for NotifyHandler {
                             .map_err(send_failure)?;
                     }
                 }
-                (e.kind.clone(), e.name.clone(), None)
+                (e.kind.as_str().to_string(), e.name.clone(), None)
             }
             (other, _) => return Err(JobFailure::Permanent(format!("unknown channel {other:?}"))),
         };
@@ -781,11 +832,19 @@ impl JobHandler for DigestHandler {
         let Some(mailer) = &app.notifier.mailer else {
             return Err(JobFailure::Retry("e-mail is not configured (MAILROOM_SMTP_URL)".into()));
         };
-        let prefs = app.store.notify_preference(t, pid).await.map_err(internal)?;
-        let lang = prefs.lang;
+        let lang = match app.store.notify_preference(t, pid).await.map_err(internal)? {
+            Some(prefs) => prefs.lang,
+            None => Lang::ZhCn,
+        };
         let filter = mailroom_store::ItemFilter { mine: Some((pid, None)), limit: 200, ..Default::default() };
-        let items: Vec<Item> =
-            app.store.list_items(t, &filter).await.map_err(internal)?.into_iter().filter(|i| waiting(i.status)).collect();
+        let items: Vec<Item> = app
+            .store
+            .list_items(t, &filter)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .filter(|i| waiting(i.status))
+            .collect();
         if items.is_empty() {
             return Ok(());
         }
@@ -799,11 +858,17 @@ impl JobHandler for DigestHandler {
             } else {
                 "confidential item".to_string()
             };
-            let code = app.store.pickup_code(t, i.id, &new_pickup_code().map_err(internal)?, now).await.map_err(internal)?;
-            lines.push(format!("- {} · {what} · {} {code}", i.reference, if lang == Lang::ZhCn { "取件码" } else { "pickup code" }));
+            let code =
+                app.store.pickup_code(t, i.id, &new_pickup_code().map_err(internal)?, now).await.map_err(internal)?;
+            lines.push(format!(
+                "- {} · {what} · {} {code}",
+                i.reference,
+                if lang == Lang::ZhCn { "取件码" } else { "pickup code" }
+            ));
         }
         let first = &items[0];
-        let mut vars = variables(app, first, Some(&person), lang, None, &serde_json::Value::Null, now).await.map_err(internal)?;
+        let mut vars =
+            variables(app, first, Some(&person), lang, None, &serde_json::Value::Null, now).await.map_err(internal)?;
         vars.insert("item_count", items.len().to_string());
         vars.insert("items", lines.join("\n"));
         let out = render(app, t, NoticeKind::Digest, lang, &vars).await?;
@@ -814,7 +879,7 @@ impl JobHandler for DigestHandler {
             text: out.text,
             html: Some(out.html),
             inline_png: None,
-            message_id: key.to_string(),
+            message_id: mailer.config().message_id(key),
             language: lang.as_str().to_string(),
         };
         mailer.send(&email).await.map_err(send_failure)?;

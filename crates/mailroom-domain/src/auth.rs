@@ -120,7 +120,9 @@ pub fn allowed(role: Role, p: Permission) -> bool {
         P::ManageSites => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor),
         P::ReadUsers => matches!(role, R::OperatorAdmin | R::Admin | R::Auditor),
         P::ManageTenants | P::ActInAnyTenant => matches!(role, R::OperatorAdmin),
-        P::ManageRetention | P::ManageRules | P::ManageJobs | P::ManageNotifications => matches!(role, R::OperatorAdmin | R::Admin),
+        P::ManageRetention | P::ManageRules | P::ManageJobs | P::ManageNotifications => {
+            matches!(role, R::OperatorAdmin | R::Admin)
+        }
         P::ReadAuditLog => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor | R::Auditor),
     }
 }

@@ -1069,7 +1069,11 @@ async fn serve(db: DbArg, addr: String, demo: bool, secure_cookies: bool, securi
     for w in &keys.warnings {
         tracing::warn!("{w}");
     }
-    let app = open_with(&url, Some(keys)).await?.with_security(policy);
+    let notify = mailroom_app::notify::NotifyConfig::from_env().map_err(app_err)?;
+    if let Some(smtp) = &notify.smtp {
+        tracing::info!(smtp = %smtp.redacted_url(), from = %smtp.from(), "e-mail notices are on");
+    }
+    let app = open_with(&url, Some(keys)).await?.with_security(policy).with_notifier(notify).map_err(app_err)?;
     if demo {
         let created = app.seed_demo().await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
         tracing::info!(created, "demo data ready");
@@ -1127,10 +1131,13 @@ async fn serve(db: DbArg, addr: String, demo: bool, secure_cookies: bool, securi
     let jobs = mailroom_app::jobs::runner(app.clone(), mailroom_app::jobs::node_id())
         .settings(mailroom_app::jobs::RunnerSettings::from_env().map_err(|e| anyhow::anyhow!(e))?)
         .spawn();
+    // Notices: every node reads the custody log and enqueues what it calls for (see docs/NOTIFICATIONS.md).
+    let dispatcher = mailroom_app::notify::spawn_dispatcher(app.clone());
     let mut state = mailroom_web::AppState::new(app);
     state.secure_cookies = secure_cookies;
     state.trusted_proxies = trusted_proxies;
     mailroom_web::serve(state, listener, shutdown_signal()).await?;
+    dispatcher.abort();
     jobs.shutdown().await;
     tracing::info!("shut down cleanly");
     Ok(ExitCode::SUCCESS)
