@@ -288,8 +288,8 @@ async fn admin_retries_a_dead_job_over_http(b: Backend) {
     let id = items[0]["id"].as_str().unwrap().to_string();
     let all = admin.get("/api/v1/jobs").await;
     assert_eq!(all.body["items"].as_array().unwrap().len(), 2);
-    admin.get("/api/v1/jobs?status=sleeping").await.assert_problem(422, "validation");
-    admin.get("/api/v1/jobs?limit=0").await.assert_problem(422, "validation");
+    admin.get("/api/v1/jobs?status=sleeping").await.assert_problem(422, "validation_failed");
+    admin.get("/api/v1/jobs?limit=0").await.assert_problem(422, "validation_failed");
     assert_eq!(admin.get(&format!("/api/v1/jobs/{id}")).await.body["status"], "dead");
 
     let clerk = srv.client(&srv.token("clerk").await);
