@@ -447,7 +447,8 @@ enum Outcome {
     Lost,
 }
 
-/// A running [`JobRunner`].
+/// A running [`JobRunner`]. Dropping the handle stops the runner too (without waiting): keep it
+/// for as long as the runner should run.
 pub struct JobRunnerHandle {
     stop: watch::Sender<bool>,
     wake: Arc<Notify>,
