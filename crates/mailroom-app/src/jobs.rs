@@ -337,6 +337,8 @@ impl JobRunner {
         let wake = self.app.jobs_wake.clone();
         let mut next_prune = tokio::time::Instant::now();
         let mut failures = 0u32;
+        // Whether the last claim found nothing.
+        let mut idle = false;
         tracing::info!(node = %self.node, kinds = ?self.kinds(), concurrency, "job runner started");
         loop {
             if *stop.borrow() {
@@ -353,6 +355,24 @@ impl JobRunner {
             };
             let Ok(first) = first else { break };
             let free = slots.available_permits() + 1;
+            // Idle, look before claiming: a read, where a claim is a write (on SQLite, a turn of
+            // the single writer; with several processes on one file, its lock).
+            if idle {
+                match self.app.store.jobs_due(self.app.clock.now()).await {
+                    Ok(false) => {
+                        drop(first);
+                        tokio::select! {
+                            _ = wake.notified() => {},
+                            _ = tokio::time::sleep(self.settings.poll) => {},
+                            _ = stop.changed() => break,
+                        }
+                        continue;
+                    }
+                    Ok(true) => {}
+                    // The claim will fail the same way, and is reported there.
+                    Err(_) => {}
+                }
+            }
             let claimed = match self.claim(free).await {
                 Ok(jobs) => {
                     failures = 0;
@@ -371,6 +391,7 @@ impl JobRunner {
                 }
             };
             let full = claimed.len() == free;
+            idle = claimed.is_empty();
             let mut permit = Some(first);
             for job in claimed {
                 let p = match permit.take() {
@@ -428,7 +449,8 @@ enum Outcome {
     Lost,
 }
 
-/// A running [`JobRunner`].
+/// A running [`JobRunner`]. Dropping the handle stops the runner too (without waiting): keep it
+/// for as long as the runner should run.
 pub struct JobRunnerHandle {
     stop: watch::Sender<bool>,
     wake: Arc<Notify>,

@@ -482,6 +482,9 @@ impl crate::Store for Backend {
         let node = node.to_string();
         self.write_atomic(move |c| Box::pin(async move { claim_jobs(c, &node, now, lease, limit).await })).await
     }
+    async fn jobs_due(&self, now: DateTime<Utc>) -> Result<bool> {
+        self.read(move |c| Box::pin(jobs_due(c, now))).await
+    }
     async fn complete_job(&self, id: JobId, node: &str, now: DateTime<Utc>) -> Result<bool> {
         let node = node.to_string();
         self.write_atomic(move |c| Box::pin(async move { complete_job(c, id, &node, now).await })).await

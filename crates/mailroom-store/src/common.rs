@@ -2242,6 +2242,18 @@ pub(crate) async fn claim_jobs(
     Ok(jobs)
 }
 
+/// Whether any job of any tenant is due at `now` (what [`claim_jobs`] would take), read without
+/// writing: an idle worker asks this before it claims.
+pub(crate) async fn jobs_due(c: &mut Conn, now: DateTime<Utc>) -> Result<bool> {
+    let due: Option<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT id FROM job WHERE status IN ('pending', 'running') AND run_at <= $1 LIMIT 1",
+    )
+    .bind(custody::storage_time(now))
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(due.is_some())
+}
+
 /// Marks a job done, if `node` still holds it.
 pub(crate) async fn complete_job(c: &mut Conn, id: JobId, node: &str, now: DateTime<Utc>) -> Result<bool> {
     let done = sqlx::query(

@@ -434,6 +434,9 @@ pub trait Store: Send + Sync + 'static {
     /// its lease lasts (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: one write of the writer).
     async fn claim_jobs(&self, node: &str, now: DateTime<Utc>, lease: chrono::Duration, limit: i64)
     -> Result<Vec<Job>>;
+    /// Whether any job of any tenant is due at `now`, read without writing (idle workers ask
+    /// this before they claim).
+    async fn jobs_due(&self, now: DateTime<Utc>) -> Result<bool>;
     /// Marks a job done; false (and nothing changed) unless `node` still holds it.
     async fn complete_job(&self, id: JobId, node: &str, now: DateTime<Utc>) -> Result<bool>;
     /// Records a failed attempt: pending again from `retry_at`, or dead when `None`; false (and

@@ -24,7 +24,7 @@ CREATE TABLE job (
 );
 CREATE UNIQUE INDEX job_idempotency ON job (tenant_id, idempotency_key);
 -- The admin list (by status, newest first) and the counts per status.
-CREATE INDEX job_tenant_status ON job (tenant_id, status, created_at);
+CREATE INDEX job_tenant_status ON job (tenant_id, status, created_at, id);
 -- Exception to "every index leads with tenant_id": workers claim due jobs of every tenant at
 -- once (one queue for the installation), by status and due time, so this index cannot start
 -- with the tenant. Only pending and running jobs are in it: done and dead ones stay out of the

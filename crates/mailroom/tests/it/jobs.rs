@@ -104,8 +104,12 @@ async fn claim_and_complete(b: Backend) {
     let t = tenant(s, "a").await;
     let now = Utc::now();
     let lease = Duration::minutes(5);
+    assert!(!s.jobs_due(now).await.unwrap());
     s.enqueue_jobs(&[job(t, "k", "due", now), job(t, "k", "later", now + Duration::hours(1))]).await.unwrap();
+    assert!(s.jobs_due(now).await.unwrap());
     let claimed = s.claim_jobs("node-a", now, lease, 10).await.unwrap();
+    assert!(!s.jobs_due(now).await.unwrap(), "a leased job is not due");
+    assert!(s.jobs_due(now + Duration::minutes(6)).await.unwrap(), "a job whose lease ran out is due");
     assert_eq!(claimed.len(), 1);
     let j = &claimed[0];
     assert_eq!((j.idempotency_key.as_str(), j.status.as_str(), j.attempts), ("due", "running", 1));
@@ -288,8 +292,8 @@ async fn admin_retries_a_dead_job_over_http(b: Backend) {
     let id = items[0]["id"].as_str().unwrap().to_string();
     let all = admin.get("/api/v1/jobs").await;
     assert_eq!(all.body["items"].as_array().unwrap().len(), 2);
-    admin.get("/api/v1/jobs?status=sleeping").await.assert_problem(422, "validation");
-    admin.get("/api/v1/jobs?limit=0").await.assert_problem(422, "validation");
+    admin.get("/api/v1/jobs?status=sleeping").await.assert_problem(422, "validation_failed");
+    admin.get("/api/v1/jobs?limit=0").await.assert_problem(422, "validation_failed");
     assert_eq!(admin.get(&format!("/api/v1/jobs/{id}")).await.body["status"], "dead");
 
     let clerk = srv.client(&srv.token("clerk").await);
