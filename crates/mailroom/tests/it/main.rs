@@ -13,6 +13,7 @@ mod exceptions;
 mod hardening;
 mod isolation;
 mod jobs;
+mod notify;
 mod openapi;
 mod recipients;
 mod roles;

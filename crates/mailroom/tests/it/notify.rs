@@ -216,4 +216,58 @@ async fn smtp_outage_is_retried(b: Backend) {
     srv.stop().await;
 }
 
-crate::both_backends!(arrival_notice_by_email, english_confidential_and_signed_webhook, smtp_outage_is_retried);
+
+/// An item that arrives damaged opens a "contact the sender" task, whether or not anyone can be
+/// notified; closing it takes a note and appends a custody event.
+async fn damaged_item_opens_a_sender_task(b: Backend) {
+    let Some(srv) = TestServer::start(b).await else { return };
+    let clerk = srv.client(&srv.token("clerk").await);
+    let r = clerk
+        .post(
+            "/api/v1/items",
+            &json!({
+                "tracking_number": "DMG0000001",
+                "recipient": {"person_id": srv.fx.person.id},
+                "condition": "damaged",
+                "damage_description": "corner crushed, contents loose",
+                "sender": {"name": "李娜", "organisation": "华东设备有限公司", "address": "上海市浦东新区张江路 88 号"},
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let item_id = r.body["id"].as_str().unwrap().to_string();
+    // Intact items open none.
+    let r = clerk
+        .post("/api/v1/items", &json!({"tracking_number": "OK00000001", "recipient": {"person_id": srv.fx.person.id}}))
+        .await;
+    assert_eq!(r.status, 201);
+    mailroom_app::notify::dispatch(&srv.app, chrono::Utc::now()).await.unwrap();
+    // Reading the same events again opens nothing more.
+    mailroom_app::notify::dispatch(&srv.app, chrono::Utc::now()).await.unwrap();
+    let r = clerk.get("/api/v1/tasks").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let tasks = r.body["items"].as_array().unwrap();
+    assert_eq!(tasks.len(), 1, "{}", r.text);
+    assert_eq!(tasks[0]["kind"], "contact_sender");
+    assert_eq!(tasks[0]["item_id"], item_id.as_str());
+    assert_eq!(tasks[0]["sender_org"], "华东设备有限公司");
+    assert_eq!(tasks[0]["damage_description"], "corner crushed, contents loose");
+    let task_id = tasks[0]["id"].as_str().unwrap().to_string();
+    // A note is required; employees may not close tasks.
+    clerk.post(&format!("/api/v1/tasks/{task_id}/done"), &json!({"note": ""})).await.assert_problem(422, "validation_failed");
+    let employee = srv.client(&srv.token("employee").await);
+    employee.get("/api/v1/tasks").await.assert_problem(403, "forbidden");
+    let r = clerk.post(&format!("/api/v1/tasks/{task_id}/done"), &json!({"note": "Called Ms Li; replacement shipped"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["status"], "done");
+    clerk
+        .post(&format!("/api/v1/tasks/{task_id}/done"), &json!({"note": "again"}))
+        .await
+        .assert_problem(409, "conflict");
+    assert_eq!(clerk.get("/api/v1/tasks").await.body["items"].as_array().unwrap().len(), 0);
+    let ev = clerk.get(&format!("/api/v1/items/{item_id}/events")).await;
+    let kinds: Vec<&str> = ev.body["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"sender_contacted"), "{kinds:?}");
+    srv.stop().await;
+}
+crate::both_backends!(arrival_notice_by_email, english_confidential_and_signed_webhook, smtp_outage_is_retried, damaged_item_opens_a_sender_task);
