@@ -7,6 +7,7 @@ mod assets;
 mod directory;
 mod exceptions;
 mod items;
+mod notifications;
 mod reports;
 mod rules;
 mod session;
@@ -55,6 +56,17 @@ fn table() -> Vec<Route> {
         route(M::GET, "/ui/reports", reports::page),
         route(M::GET, "/ui/rules", rules::page),
         route(M::POST, "/ui/rules", rules::save),
+        route(M::GET, "/ui/notifications/templates", notifications::templates),
+        route(M::GET, "/ui/notifications/templates/{kind}/{lang}", notifications::template),
+        route(M::POST, "/ui/notifications/templates/{kind}/{lang}", notifications::save_template),
+        route(M::GET, "/ui/notifications/endpoints", notifications::endpoints),
+        route(M::POST, "/ui/notifications/endpoints", notifications::create_endpoint),
+        route(M::GET, "/ui/notifications/endpoints/{id}", notifications::endpoint),
+        route(M::POST, "/ui/notifications/endpoints/{id}", notifications::update_endpoint),
+        route(M::GET, "/ui/my/notifications", notifications::my_preferences),
+        route(M::POST, "/ui/my/notifications", notifications::save_my_preferences),
+        route(M::GET, "/ui/people/{id}/notifications", notifications::person_preferences),
+        route(M::POST, "/ui/people/{id}/notifications", notifications::save_person_preferences),
         route(M::GET, "/static/{file}", assets::serve),
     ]
 }

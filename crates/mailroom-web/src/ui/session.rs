@@ -35,6 +35,7 @@ const NAV: &[(&str, &str, &str, Permission)] = &[
     ("/ui/sites", "sites", "nav.sites", Permission::ReadDirectory),
     ("/ui/reports", "reports", "nav.reports", Permission::ViewReports),
     ("/ui/rules", "rules", "nav.rules", Permission::ManageRules),
+    ("/ui/notifications/templates", "notifications", "nav.notifications", Permission::ManageNotifications),
 ];
 
 /// A signed-in console user.

@@ -12,6 +12,7 @@ mod custody;
 mod exceptions;
 mod hardening;
 mod isolation;
+mod notify_settings;
 mod openapi;
 mod recipients;
 mod roles;
