@@ -185,7 +185,7 @@ fn template_page(
     };
     let page = TemplatePage {
         t,
-        c: u.chrome("notifications"),
+        c: u.chrome("notifications").with_scripts(t, &["notify-template.js"]),
         title: t.fmt("notif.editor_title", &[("kind", &kind_label(t, kind)), ("lang", lang_label(t, lang))]),
         action: format!("/ui/notifications/templates/{}/{}", kind.as_str(), lang.as_str()),
         subject: input.subject,

@@ -244,6 +244,17 @@ async fn endpoints_api(b: Backend) {
     assert_eq!(stored.secret.as_deref(), Some("SECdingsecret77"));
     assert_eq!(stored.url, "https://8.8.4.4/robot/send?access_token=DINGTOKEN9");
 
+    // What the sender picks: the webhook wants arrivals; the Finance robot serves Finance only.
+    let t = srv.fx.tenant.id;
+    let names = |v: Vec<mailroom_app::store::ChannelEndpoint>| v.into_iter().map(|e| e.name).collect::<Vec<_>>();
+    let fin = names(srv.app.endpoints_for_notice(t, NoticeKind::Arrival, Some(srv.fx.dept.id)).await.unwrap());
+    assert_eq!(fin, ["Ding", "Intranet hook", "Finance WeCom"]);
+    let nobody = names(srv.app.endpoints_for_notice(t, NoticeKind::Arrival, None).await.unwrap());
+    assert_eq!(nobody, ["Ding", "Intranet hook"]);
+    let esc = names(srv.app.endpoints_for_notice(t, NoticeKind::Escalation, None).await.unwrap());
+    assert_eq!(esc, ["Ding"]);
+    assert!(srv.app.sms_provider(t).await.unwrap().is_none());
+
     // Bad input.
     admin
         .post(
@@ -310,6 +321,24 @@ async fn endpoints_api(b: Backend) {
     admin.delete(&path).await.assert_problem(404, "not_found");
     let events = srv.app.store.audit_events(srv.fx.tenant.id, Some("notification.endpoint"), None, 20).await.unwrap();
     assert_eq!(events[0].kind, "notification.endpoint_deleted");
+
+    // The SMS provider: its request shape is a JSON object.
+    let sms = json!({"kind": "sms", "name": "SMS", "url": "https://8.8.8.8/send", "secret": "k-123",
+                     "config": {"method": "POST", "body": {"to": "{{phone}}", "text": "{{text}}"}}});
+    let r = admin.post("/api/v1/notification-endpoints", &sms).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["config"]["method"], "POST");
+    let provider = srv.app.sms_provider(t).await.unwrap().unwrap();
+    assert_eq!((provider.name.as_str(), provider.secret.as_deref()), ("SMS", Some("k-123")));
+    let e = admin
+        .post(
+            "/api/v1/notification-endpoints",
+            &json!({"kind": "sms", "name": "SMS2", "url": "https://8.8.8.8/",
+               "config": "POST"}),
+        )
+        .await;
+    e.assert_problem(422, "validation_failed");
+    assert_eq!(e.body["field"], "config");
     assert!(events.iter().all(|e| !e.details.to_string().contains("DINGTOKEN9")), "the audit log masks the URL");
     srv.stop().await;
 }
@@ -373,6 +402,11 @@ async fn console_pages(b: Backend) {
     assert!(ed.text.contains("data-testid=\"is-default\""));
     assert!(ed.text.contains("MR-7Q4K-2D"), "the preview shows example values");
     assert!(ed.text.contains("{{pickup_code}}"));
+    let script = ed.text.split("src=\"").find(|s| s.contains("notify-template")).and_then(|s| s.split('"').next());
+    let script = script.expect("the live preview script");
+    let js = srv.http.get(format!("{}{script}", srv.base)).send().await.unwrap();
+    assert_eq!(js.status(), 200);
+    assert!(js.text().await.unwrap().contains("op"));
     no_raw_keys("editor", &ed.text);
     let conf = admin.get("/ui/notifications/templates/confidential_arrival/zh-CN").await;
     assert!(conf.text.contains("data-testid=\"confidential-note\""));
