@@ -538,4 +538,101 @@ async fn console_pages(b: Backend) {
     srv.stop().await;
 }
 
+/// The store methods directly: absent rows, replacing, uniqueness, deleting, tenants apart.
+async fn store_contract(b: Backend) {
+    use mailroom_app::store::{ChannelEndpoint, NotificationTemplate, NotifyPreference, StoreError};
+    use mailroom_domain::custody::{Actor, EventDraft};
+    use mailroom_domain::ids::EndpointId;
+    use mailroom_domain::notify::{EndpointKind, QuietHours};
+    let Some(db) = crate::support::TestDb::new(b).await else { return };
+    let app = crate::support::open_app(&db.url).await;
+    let fx = crate::support::Fixture::new(app, "acme").await;
+    let (s, t) = (&fx.app.store, fx.tenant.id);
+    let other = fx.app.create_tenant("other", "Other").await.unwrap();
+    let actor = Actor::system("test", "r1");
+    let ev = |k: &str| EventDraft { item_id: None, kind: k.into(), location_id: None, details: json!({}) };
+    let now = mailroom_domain::custody::storage_time(chrono::Utc::now());
+
+    // Templates.
+    assert!(s.notification_template(t, NoticeKind::Reminder, Lang::En).await.unwrap().is_none());
+    let tpl = NotificationTemplate {
+        kind: NoticeKind::Reminder,
+        lang: Lang::En,
+        subject: "S {{reference}}".into(),
+        body: "B".into(),
+        updated_at: now,
+        updated_by: "admin".into(),
+    };
+    s.put_notification_template(t, NoticeKind::Reminder, Lang::En, Some(tpl.clone()), &actor, ev("x")).await.unwrap();
+    let again = NotificationTemplate { body: "B2".into(), ..tpl.clone() };
+    s.put_notification_template(t, NoticeKind::Reminder, Lang::En, Some(again.clone()), &actor, ev("x")).await.unwrap();
+    assert_eq!(s.notification_template(t, NoticeKind::Reminder, Lang::En).await.unwrap(), Some(again));
+    assert_eq!(s.notification_templates(t).await.unwrap().len(), 1);
+    assert!(s.notification_templates(other.id).await.unwrap().is_empty());
+    assert!(s.notification_template(t, NoticeKind::Reminder, Lang::ZhCn).await.unwrap().is_none());
+    s.put_notification_template(t, NoticeKind::Reminder, Lang::En, None, &actor, ev("x")).await.unwrap();
+    assert!(s.notification_templates(t).await.unwrap().is_empty());
+
+    // Preferences: saved ones read back exactly, per tenant.
+    assert!(s.notify_preference(t, fx.person.id).await.unwrap().is_none());
+    assert!(NotifyPreference::defaults(&fx.person).email);
+    assert!(!NotifyPreference::defaults(&fx.other_person).email);
+    let hm = |h, m| chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap();
+    let pref = NotifyPreference {
+        person_id: fx.person.id,
+        lang: Lang::En,
+        email: true,
+        sms: false,
+        robot: true,
+        quiet: Some(QuietHours { start: hm(22, 30), end: hm(6, 45) }),
+        digest: true,
+        digest_at: Some(hm(8, 5)),
+        updated_at: Some(now),
+    };
+    s.put_notify_preference(t, &pref, &actor, ev("x")).await.unwrap();
+    s.put_notify_preference(t, &pref, &actor, ev("x")).await.unwrap();
+    assert_eq!(s.notify_preference(t, fx.person.id).await.unwrap(), Some(pref.clone()));
+    assert!(s.notify_preference(other.id, fx.person.id).await.unwrap().is_none());
+    let plain = NotifyPreference { person_id: fx.other_person.id, quiet: None, digest_at: None, ..pref.clone() };
+    s.put_notify_preference(t, &plain, &actor, ev("x")).await.unwrap();
+    let many =
+        s.notify_preferences(t, &[fx.person.id, fx.other_person.id, mailroom_domain::ids::PersonId::new()]).await;
+    assert_eq!(many.unwrap().len(), 2);
+    assert!(s.notify_preferences(t, &[]).await.unwrap().is_empty());
+
+    // Endpoints: upsert by id, unique names, delete.
+    let e = ChannelEndpoint {
+        id: EndpointId::new(),
+        tenant_id: t,
+        kind: EndpointKind::Feishu,
+        name: "Lark".into(),
+        url: "https://8.8.8.8/open-apis/bot/v2/hook/abc".into(),
+        secret: Some("feishu-secret".into()),
+        config: json!({}),
+        department_id: Some(fx.dept.id),
+        events: vec![NoticeKind::Arrival, NoticeKind::Digest],
+        active: true,
+        created_at: now,
+        updated_at: now,
+    };
+    assert!(!format!("{e:?}").contains("feishu-secret"), "Debug redacts the secret");
+    s.put_channel_endpoint(&e, &actor, ev("x")).await.unwrap();
+    let changed = ChannelEndpoint { active: false, events: vec![], ..e.clone() };
+    s.put_channel_endpoint(&changed, &actor, ev("x")).await.unwrap();
+    assert_eq!(s.channel_endpoint(t, e.id).await.unwrap(), Some(changed.clone()));
+    assert!(!changed.wants(NoticeKind::Arrival), "inactive");
+    let twin = ChannelEndpoint { id: EndpointId::new(), ..e.clone() };
+    assert!(matches!(s.put_channel_endpoint(&twin, &actor, ev("x")).await, Err(StoreError::Duplicate(_))));
+    let elsewhere = ChannelEndpoint { id: EndpointId::new(), tenant_id: other.id, department_id: None, ..e.clone() };
+    s.put_channel_endpoint(&elsewhere, &actor, ev("x")).await.unwrap();
+    assert_eq!(s.channel_endpoints(t).await.unwrap().len(), 1);
+    assert!(s.channel_endpoint(other.id, e.id).await.unwrap().is_none());
+    assert!(matches!(s.delete_channel_endpoint(other.id, e.id, &actor, ev("x")).await, Err(StoreError::NotFound)));
+    s.delete_channel_endpoint(t, e.id, &actor, ev("x")).await.unwrap();
+    assert!(s.channel_endpoints(t).await.unwrap().is_empty());
+    assert_eq!(s.channel_endpoints(other.id).await.unwrap().len(), 1);
+    db.cleanup().await;
+}
+
+both_backends!(store_contract);
 both_backends!(templates_api, preferences_api, endpoints_api, allowed_private_target, console_pages);
