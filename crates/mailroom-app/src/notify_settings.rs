@@ -638,6 +638,31 @@ impl App {
         Ok(())
     }
 
+    /// The endpoints a notice of `kind` goes to, for the notification sender (no permission
+    /// check): every active webhook that wants the kind and is not tied to another department,
+    /// and every active group robot that wants it and belongs to `department` (or to the whole
+    /// organisation). The SMS provider is not among them (see [`App::sms_provider`]).
+    pub async fn endpoints_for_notice(
+        &self,
+        t: TenantId,
+        kind: NoticeKind,
+        department: Option<DepartmentId>,
+    ) -> AppResult<Vec<ChannelEndpoint>> {
+        Ok(self
+            .store
+            .channel_endpoints(t)
+            .await?
+            .into_iter()
+            .filter(|e| e.kind != EndpointKind::Sms && e.wants(kind))
+            .filter(|e| e.department_id.is_none() || e.department_id == department)
+            .collect())
+    }
+
+    /// The organisation's SMS provider: its first active endpoint of kind `sms` (by name).
+    pub async fn sms_provider(&self, t: TenantId) -> AppResult<Option<ChannelEndpoint>> {
+        Ok(self.store.channel_endpoints(t).await?.into_iter().find(|e| e.kind == EndpointKind::Sms && e.active))
+    }
+
     /// Whether the caller may manage notification settings (templates, endpoints, anyone's
     /// preferences).
     pub fn may_manage_notifications(p: &Principal) -> bool {

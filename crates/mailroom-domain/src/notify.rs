@@ -510,7 +510,7 @@ pub fn default_template(kind: NoticeKind, lang: Lang) -> Template {
     use NoticeKind as K;
     match (kind, lang) {
         (K::Arrival, ZhCn) => tpl(
-            "【收发室】您有一件{{kind}}待领取（{{reference}}）",
+            "【收发室】您有一件邮件待领取（{{reference}}）",
             "{{recipient_name}}，您好：\n\n\
              您有一件{{kind}}已于 {{received_at}} 到达{{site}}收发室，请尽快领取。\n\n\
              编号：{{reference}}\n\
@@ -522,7 +522,7 @@ pub fn default_template(kind: NoticeKind, lang: Lang) -> Template {
              {{tenant_name}} 收发室",
         ),
         (K::Arrival, En) => tpl(
-            "Mail for you: {{kind}} {{reference}} is ready for pickup",
+            "Mail for you: {{reference}} is ready for pickup",
             "Dear {{recipient_name}},\n\n\
              A {{kind}} for you arrived at the {{site}} mailroom on {{received_at}} and is ready for pickup.\n\n\
              Reference: {{reference}}\n\
@@ -556,7 +556,7 @@ pub fn default_template(kind: NoticeKind, lang: Lang) -> Template {
              {{tenant_name}} Mailroom",
         ),
         (K::Reminder, ZhCn) => tpl(
-            "【收发室】提醒：您的{{kind}}已等候 {{days_waiting}} 天（{{reference}}）",
+            "【收发室】提醒：您的邮件已等候 {{days_waiting}} 天（{{reference}}）",
             "{{recipient_name}}，您好：\n\n\
              您于 {{received_at}} 到达的{{kind}}仍在{{site}}收发室等候领取，已等候 {{days_waiting}} 天。\n\n\
              编号：{{reference}}\n\
@@ -567,7 +567,7 @@ pub fn default_template(kind: NoticeKind, lang: Lang) -> Template {
              {{tenant_name}} 收发室",
         ),
         (K::Reminder, En) => tpl(
-            "Reminder: your {{kind}} {{reference}} has been waiting {{days_waiting}} days",
+            "Reminder: your mail {{reference}} has been waiting {{days_waiting}} days",
             "Dear {{recipient_name}},\n\n\
              The {{kind}} that arrived for you on {{received_at}} is still waiting at the {{site}} mailroom \
              ({{days_waiting}} days so far).\n\n\
@@ -612,7 +612,7 @@ pub fn default_template(kind: NoticeKind, lang: Lang) -> Template {
              {{tenant_name}} Mailroom",
         ),
         (K::OutForDelivery, ZhCn) => tpl(
-            "【收发室】您的{{kind}}正在派送中（{{reference}}）",
+            "【收发室】您的邮件正在派送中（{{reference}}）",
             "{{recipient_name}}，您好：\n\n\
              收发室工作人员正在将您的{{kind}}送往您处，请留意签收。\n\n\
              编号：{{reference}}\n\
@@ -623,7 +623,7 @@ pub fn default_template(kind: NoticeKind, lang: Lang) -> Template {
              {{tenant_name}} 收发室",
         ),
         (K::OutForDelivery, En) => tpl(
-            "Out for delivery: your {{kind}} {{reference}}",
+            "Out for delivery: your mail {{reference}}",
             "Dear {{recipient_name}},\n\n\
              Mailroom staff are bringing your {{kind}} to you now; please be ready to sign for it.\n\n\
              Reference: {{reference}}\n\
@@ -655,7 +655,7 @@ pub fn default_template(kind: NoticeKind, lang: Lang) -> Template {
              {{tenant_name}} Mailroom",
         ),
         (K::Damaged, ZhCn) => tpl(
-            "【收发室】您的{{kind}}到达时有破损（{{reference}}）",
+            "【收发室】您的邮件到达时有破损（{{reference}}）",
             "{{recipient_name}}，您好：\n\n\
              您的{{kind}}于 {{received_at}} 到达{{site}}收发室时外包装有破损，我们已拍照留存并登记。\n\n\
              编号：{{reference}}\n\
@@ -668,7 +668,7 @@ pub fn default_template(kind: NoticeKind, lang: Lang) -> Template {
              {{tenant_name}} 收发室",
         ),
         (K::Damaged, En) => tpl(
-            "Your {{kind}} {{reference}} arrived damaged",
+            "Your mail {{reference}} arrived damaged",
             "Dear {{recipient_name}},\n\n\
              Your {{kind}} arrived at the {{site}} mailroom on {{received_at}} with damaged packaging. \
              We have photographed and recorded it.\n\n\

@@ -18,18 +18,23 @@ use mailroom_app::exceptions::{ItemDetailsInput, ResolveInput, Resolved};
 use mailroom_app::import::{ImportKind, ImportReport};
 use mailroom_app::items::{ListQuery, RegisterItemInput, TransitionInput};
 use mailroom_app::jobs::JobCounts;
+use mailroom_app::notify_settings::{
+    EndpointInput, EndpointView, PreferencesInput, TemplateInput, TemplatePreview, TemplateView, parse_kind, parse_lang,
+};
 use mailroom_app::reports::ItemReport;
 use mailroom_app::retention::RetentionInput;
 use mailroom_app::rules::{ActiveRules, EvaluateInput, Evaluation, ItemExplanation, RulesInput};
 use mailroom_app::security::Lockout;
 use mailroom_app::store::{
-    ApiToken, Delegation, Department, HandoverRecord, Item, ItemException, Job, Location, Person, RetentionPolicy,
-    Site, StoredRuleSet, Tenant, User,
+    ApiToken, Delegation, Department, HandoverRecord, Item, ItemException, Job, Location, NotifyPreference, Person,
+    RetentionPolicy, Site, StoredRuleSet, Tenant, User,
 };
 use mailroom_app::tenancy::{AssignedUser, AssignmentInput, TenantInput};
 use mailroom_app::tokens::{CreatedToken, PasswordTokenInput, TokenInput};
 use mailroom_domain::custody::CustodyEvent;
-use mailroom_domain::ids::{DelegationId, DepartmentId, ExceptionId, ItemId, JobId, PersonId, SiteId, TokenId, UserId};
+use mailroom_domain::ids::{
+    DelegationId, DepartmentId, EndpointId, ExceptionId, ItemId, JobId, PersonId, SiteId, TokenId, UserId,
+};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -200,6 +205,20 @@ fn table() -> Vec<Route> {
         route(M::GET, "/api/v1/jobs", list_jobs),
         route(M::GET, "/api/v1/jobs/{id}", get_job),
         route(M::POST, "/api/v1/jobs/{id}/retry", retry_job),
+        route(M::GET, "/api/v1/notification-templates", list_notification_templates),
+        route(M::GET, "/api/v1/notification-templates/{kind}/{lang}", get_notification_template),
+        route(M::PUT, "/api/v1/notification-templates/{kind}/{lang}", put_notification_template),
+        route(M::DELETE, "/api/v1/notification-templates/{kind}/{lang}", reset_notification_template),
+        route(M::POST, "/api/v1/notification-templates/{kind}/{lang}/preview", preview_notification_template),
+        route(M::GET, "/api/v1/me/notification-preferences", get_my_notification_preferences),
+        route(M::PUT, "/api/v1/me/notification-preferences", put_my_notification_preferences),
+        route(M::GET, "/api/v1/people/{id}/notification-preferences", get_notification_preferences),
+        route(M::PUT, "/api/v1/people/{id}/notification-preferences", put_notification_preferences),
+        route(M::GET, "/api/v1/notification-endpoints", list_notification_endpoints),
+        route(M::POST, "/api/v1/notification-endpoints", create_notification_endpoint),
+        route(M::GET, "/api/v1/notification-endpoints/{id}", get_notification_endpoint),
+        route(M::PUT, "/api/v1/notification-endpoints/{id}", update_notification_endpoint),
+        route(M::DELETE, "/api/v1/notification-endpoints/{id}", delete_notification_endpoint),
     ];
     t.extend(crate::api_notify::routes());
     t
@@ -1454,6 +1473,261 @@ async fn retry_job(State(s): State<AppState>, c: Caller, Path(id): Path<String>)
         .map_err(|e| ApiError::new(e, rid))?;
     let id: JobId = parse_id(&id, "job", rid)?;
     s.app.retry_job(&c.principal, &c.ctx, id).await.map(Json).map_err(|e| ApiError::new(e, rid))
+/// Every notice template of the organisation.
+#[derive(Serialize, ToSchema)]
+pub struct TemplateList {
+    pub items: Vec<TemplateView>,
+}
+
+/// Every kind of notice in every language (`zh-CN`, `en`) as in force: the organisation's own
+/// wording, or the built-in one (`is_default`), with the variables each may use (administrators).
+#[utoipa::path(get, path = "/api/v1/notification-templates", tag = "notifications",
+    responses((status = 200, body = TemplateList), (status = 403, body = Problem)), security(("bearer" = [])))]
+async fn list_notification_templates(State(s): State<AppState>, c: Caller) -> ApiResult<Json<TemplateList>> {
+    let rid = &c.ctx.request_id;
+    let items = s.app.notification_templates(&c.principal).await.map_err(|e| ApiError::new(e, rid))?;
+    Ok(Json(TemplateList { items }))
+}
+
+/// One notice template as in force (administrators). Kinds: `arrival`, `confidential_arrival`,
+/// `reminder`, `escalation`, `out_for_delivery`, `receipt`, `damaged`, `deadline_missed`,
+/// `digest`, `disposal_requested`; languages `zh-CN`, `en`.
+#[utoipa::path(get, path = "/api/v1/notification-templates/{kind}/{lang}", tag = "notifications",
+    params(("kind" = String, Path), ("lang" = String, Path)),
+    responses((status = 200, body = TemplateView), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn get_notification_template(
+    State(s): State<AppState>,
+    c: Caller,
+    Path((kind, lang)): Path<(String, String)>,
+) -> ApiResult<Json<TemplateView>> {
+    let rid = &c.ctx.request_id;
+    let run = async {
+        let (kind, lang) = (parse_kind(&kind)?, parse_lang(&lang)?);
+        s.app.notification_template(&c.principal, kind, lang).await
+    };
+    run.await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// Save the organisation's wording of a notice (administrators). `{{variable}}` placeholders
+/// must be among the kind's variables; a confidential arrival may not name the sender, carrier,
+/// tracking number, category or kind. Invalid templates answer 422 naming the field and variable.
+#[utoipa::path(put, path = "/api/v1/notification-templates/{kind}/{lang}", tag = "notifications",
+    params(("kind" = String, Path), ("lang" = String, Path)), request_body = TemplateInput,
+    responses((status = 200, body = TemplateView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn put_notification_template(
+    State(s): State<AppState>,
+    c: Caller,
+    Path((kind, lang)): Path<(String, String)>,
+    body: JsonBody<TemplateInput>,
+) -> ApiResult<Json<TemplateView>> {
+    let rid = &c.ctx.request_id;
+    let run = async {
+        let (kind, lang) = (parse_kind(&kind)?, parse_lang(&lang)?);
+        s.app.save_notification_template(&c.principal, &c.ctx, kind, lang, &body.value).await
+    };
+    run.await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// Go back to the built-in wording of a notice (administrators); answers the template now in force.
+#[utoipa::path(delete, path = "/api/v1/notification-templates/{kind}/{lang}", tag = "notifications",
+    params(("kind" = String, Path), ("lang" = String, Path)),
+    responses((status = 200, body = TemplateView), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn reset_notification_template(
+    State(s): State<AppState>,
+    c: Caller,
+    Path((kind, lang)): Path<(String, String)>,
+) -> ApiResult<Json<TemplateView>> {
+    let rid = &c.ctx.request_id;
+    let run = async {
+        let (kind, lang) = (parse_kind(&kind)?, parse_lang(&lang)?);
+        s.app.reset_notification_template(&c.principal, &c.ctx, kind, lang).await
+    };
+    run.await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// Validate a template and fill it with example values, without saving it (administrators).
+#[utoipa::path(post, path = "/api/v1/notification-templates/{kind}/{lang}/preview", tag = "notifications",
+    params(("kind" = String, Path), ("lang" = String, Path)), request_body = TemplateInput,
+    responses((status = 200, body = TemplatePreview), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn preview_notification_template(
+    State(s): State<AppState>,
+    c: Caller,
+    Path((kind, lang)): Path<(String, String)>,
+    body: JsonBody<TemplateInput>,
+) -> ApiResult<Json<TemplatePreview>> {
+    let rid = &c.ctx.request_id;
+    let run = || {
+        let (kind, lang) = (parse_kind(&kind)?, parse_lang(&lang)?);
+        s.app.preview_notification_template(&c.principal, kind, lang, &body.value)
+    };
+    run().map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// The caller's own notification preferences (the defaults until they save some). 404 when the
+/// caller's user has no directory entry in the organisation.
+#[utoipa::path(get, path = "/api/v1/me/notification-preferences", tag = "notifications",
+    responses((status = 200, body = NotifyPreference), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn get_my_notification_preferences(State(s): State<AppState>, c: Caller) -> ApiResult<Json<NotifyPreference>> {
+    let rid = &c.ctx.request_id;
+    s.app.my_notification_preferences(&c.principal).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// Replace the caller's own notification preferences.
+#[utoipa::path(put, path = "/api/v1/me/notification-preferences", tag = "notifications",
+    request_body = PreferencesInput,
+    responses((status = 200, body = NotifyPreference), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn put_my_notification_preferences(
+    State(s): State<AppState>,
+    c: Caller,
+    body: JsonBody<PreferencesInput>,
+) -> ApiResult<Json<NotifyPreference>> {
+    let rid = &c.ctx.request_id;
+    s.app
+        .save_my_notification_preferences(&c.principal, &c.ctx, &body.value)
+        .await
+        .map(Json)
+        .map_err(|e| ApiError::new(e, rid))
+}
+
+/// A person's notification preferences: one's own, or anyone's for administrators.
+#[utoipa::path(get, path = "/api/v1/people/{id}/notification-preferences", tag = "notifications",
+    params(("id" = String, Path)),
+    responses((status = 200, body = NotifyPreference), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn get_notification_preferences(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<NotifyPreference>> {
+    let rid = &c.ctx.request_id;
+    let id: PersonId = parse_id(&id, "person", rid)?;
+    s.app.notification_preferences(&c.principal, id).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// Replace a person's notification preferences: one's own, or anyone's for administrators.
+/// E-mail needs an address and SMS a phone number in the directory; quiet hours need a start and
+/// an end (they may wrap midnight); the digest time defaults to 08:30.
+#[utoipa::path(put, path = "/api/v1/people/{id}/notification-preferences", tag = "notifications",
+    params(("id" = String, Path)), request_body = PreferencesInput,
+    responses((status = 200, body = NotifyPreference), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn put_notification_preferences(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    body: JsonBody<PreferencesInput>,
+) -> ApiResult<Json<NotifyPreference>> {
+    let rid = &c.ctx.request_id;
+    let id: PersonId = parse_id(&id, "person", rid)?;
+    s.app
+        .save_notification_preferences(&c.principal, &c.ctx, id, &body.value)
+        .await
+        .map(Json)
+        .map_err(|e| ApiError::new(e, rid))
+}
+
+/// The organisation's notification endpoints.
+#[derive(Serialize, ToSchema)]
+pub struct EndpointList {
+    pub items: Vec<EndpointView>,
+}
+
+/// Webhooks, group robots (WeCom, DingTalk, Feishu) and the SMS provider (administrators).
+/// Secrets are never shown, only `secret_set`; URL query values are masked.
+#[utoipa::path(get, path = "/api/v1/notification-endpoints", tag = "notifications",
+    responses((status = 200, body = EndpointList), (status = 403, body = Problem)), security(("bearer" = [])))]
+async fn list_notification_endpoints(State(s): State<AppState>, c: Caller) -> ApiResult<Json<EndpointList>> {
+    let rid = &c.ctx.request_id;
+    let items = s.app.notification_endpoints(&c.principal).await.map_err(|e| ApiError::new(e, rid))?;
+    Ok(Json(EndpointList { items }))
+}
+
+/// Add an endpoint (administrators). The URL must be http(s) and resolve to public addresses
+/// only, unless the installation's outbound allow-list admits it: otherwise 422 `target_refused`.
+/// A webhook created without a secret gets one generated, shown once as `generated_secret`.
+#[utoipa::path(post, path = "/api/v1/notification-endpoints", tag = "notifications", request_body = EndpointInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key for retries")),
+    responses((status = 201, body = EndpointView), (status = 403, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn create_notification_endpoint(
+    State(s): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    body: JsonBody<EndpointInput>,
+) -> ApiResult<Response> {
+    let created = s.app.create_notification_endpoint(&c.principal, &c.ctx, &body.value);
+    let without_secret = |answer: &str| {
+        let mut v: serde_json::Value =
+            serde_json::from_str(answer).map_err(|e| AppError::Internal(format!("endpoint answer: {e}")))?;
+        if let Some(fields) = v.as_object_mut() {
+            fields.remove("generated_secret");
+        }
+        Ok(v.to_string())
+    };
+    create_once_keeping(&s, &c, &headers, "notification-endpoints", &body.raw, created, without_secret).await
+}
+
+/// One endpoint (administrators).
+#[utoipa::path(get, path = "/api/v1/notification-endpoints/{id}", tag = "notifications", params(("id" = String, Path)),
+    responses((status = 200, body = EndpointView), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn get_notification_endpoint(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<EndpointView>> {
+    let rid = &c.ctx.request_id;
+    let id: EndpointId = parse_id(&id, "endpoint", rid)?;
+    s.app.notification_endpoint(&c.principal, id).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// Change an endpoint (administrators); omitted fields are kept, `"secret": ""` removes the
+/// secret. A new URL is checked like at creation.
+#[utoipa::path(put, path = "/api/v1/notification-endpoints/{id}", tag = "notifications", params(("id" = String, Path)),
+    request_body = EndpointInput,
+    responses((status = 200, body = EndpointView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn update_notification_endpoint(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    body: JsonBody<EndpointInput>,
+) -> ApiResult<Json<EndpointView>> {
+    let rid = &c.ctx.request_id;
+    let id: EndpointId = parse_id(&id, "endpoint", rid)?;
+    s.app
+        .update_notification_endpoint(&c.principal, &c.ctx, id, &body.value)
+        .await
+        .map(Json)
+        .map_err(|e| ApiError::new(e, rid))
+}
+
+/// Delete an endpoint (administrators).
+#[utoipa::path(delete, path = "/api/v1/notification-endpoints/{id}", tag = "notifications",
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn delete_notification_endpoint(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let rid = &c.ctx.request_id;
+    let id: EndpointId = parse_id(&id, "endpoint", rid)?;
+    s.app
+        .delete_notification_endpoint(&c.principal, &c.ctx, id)
+        .await
+        .map(|_| StatusCode::NO_CONTENT)
+        .map_err(|e| ApiError::new(e, rid))
 }
 
 struct BearerAuth;
@@ -1499,10 +1773,15 @@ impl utoipa::Modify for BearerAuth {
         get_rules, put_rules, rule_versions, evaluate_rules, item_explanation,
         scan_label, add_item_photo, item_photos, item_photo,
         update_item, list_exceptions, get_exception, resolve_exception,
-        crate::api_notify::item_notifications, crate::api_notify::list_tasks, crate::api_notify::complete_task, list_jobs, get_job, retry_job),
+        crate::api_notify::item_notifications, crate::api_notify::list_tasks, crate::api_notify::complete_task, list_jobs, get_job, retry_job,
+        list_notification_templates, get_notification_template, put_notification_template, reset_notification_template,
+        preview_notification_template, get_my_notification_preferences, put_my_notification_preferences,
+        get_notification_preferences, put_notification_preferences, list_notification_endpoints,
+        create_notification_endpoint, get_notification_endpoint, update_notification_endpoint,
+        delete_notification_endpoint),
     components(schemas(Problem, mailroom_app::RowError, mailroom_app::retention::PolicyInput)),
     modifiers(&BearerAuth),
-    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller, users, API tokens and login lockouts"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"), (name = "audit", description = "The audit log of administrative actions"), (name = "rules", description = "Classification and routing rules: versions, validation, dry runs"), (name = "exceptions", description = "Two-stage intake: items waiting for someone to decide who they are for"), (name = "notifications", description = "Notices sent, and staff tasks they leave behind"), (name = "jobs", description = "The background job queue and its dead-letter list"))
+    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller, users, API tokens and login lockouts"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"), (name = "audit", description = "The audit log of administrative actions"), (name = "rules", description = "Classification and routing rules: versions, validation, dry runs"), (name = "exceptions", description = "Two-stage intake: items waiting for someone to decide who they are for"), (name = "notifications", description = "Notices sent, and staff tasks they leave behind"), (name = "jobs", description = "The background job queue and its dead-letter list"), (name = "notifications", description = "Notice templates, people's notification preferences, webhook, robot and SMS endpoints"))
 )]
 pub struct ApiDoc;
 

@@ -372,6 +372,7 @@ mod tests {
             ErrorCode::Shredded,
             ErrorCode::TooManyAttempts,
             ErrorCode::InvalidRules,
+            ErrorCode::TargetRefused,
             ErrorCode::Internal,
         ] {
             wanted.push(format!("error.{code}"));

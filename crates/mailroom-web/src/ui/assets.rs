@@ -45,6 +45,11 @@ const ASSETS: &[Asset] = &[
         media_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/label-photo.js"),
     },
+    Asset {
+        name: "notify-template.js",
+        media_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/notify-template.js"),
+    },
     Asset { name: "icon.svg", media_type: "image/svg+xml", body: include_bytes!("../../static/icon.svg") },
 ];
 

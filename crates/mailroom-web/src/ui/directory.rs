@@ -191,6 +191,8 @@ struct PersonPage {
     f: PersonForm,
     departments: Vec<Opt>,
     manage: bool,
+    /// The user may see and change the person's notification preferences.
+    notify: bool,
     saved: bool,
     error: Option<String>,
     mail_href: String,
@@ -218,6 +220,7 @@ async fn person_page(
         departments: department_options(u.t, &departments, selected, None),
         f,
         manage: can_manage(u),
+        notify: u.may(Permission::ManageNotifications),
         saved,
         error,
         mail_href: format!("/ui/items?q={}", enc(&name)),

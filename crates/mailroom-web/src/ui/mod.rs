@@ -8,6 +8,7 @@ mod directory;
 mod exceptions;
 mod items;
 mod jobs;
+mod notifications;
 mod reports;
 mod rules;
 mod session;
@@ -59,6 +60,17 @@ fn table() -> Vec<Route> {
         route(M::POST, "/ui/rules", rules::save),
         route(M::GET, "/ui/jobs", jobs::page),
         route(M::POST, "/ui/jobs/{id}/retry", jobs::retry),
+        route(M::GET, "/ui/notifications/templates", notifications::templates),
+        route(M::GET, "/ui/notifications/templates/{kind}/{lang}", notifications::template),
+        route(M::POST, "/ui/notifications/templates/{kind}/{lang}", notifications::save_template),
+        route(M::GET, "/ui/notifications/endpoints", notifications::endpoints),
+        route(M::POST, "/ui/notifications/endpoints", notifications::create_endpoint),
+        route(M::GET, "/ui/notifications/endpoints/{id}", notifications::endpoint),
+        route(M::POST, "/ui/notifications/endpoints/{id}", notifications::update_endpoint),
+        route(M::GET, "/ui/my/notifications", notifications::my_preferences),
+        route(M::POST, "/ui/my/notifications", notifications::save_my_preferences),
+        route(M::GET, "/ui/people/{id}/notifications", notifications::person_preferences),
+        route(M::POST, "/ui/people/{id}/notifications", notifications::save_person_preferences),
         route(M::GET, "/static/{file}", assets::serve),
     ]
 }

@@ -36,6 +36,7 @@ const NAV: &[(&str, &str, &str, Permission)] = &[
     ("/ui/reports", "reports", "nav.reports", Permission::ViewReports),
     ("/ui/rules", "rules", "nav.rules", Permission::ManageRules),
     ("/ui/jobs", "jobs", "nav.jobs", Permission::ManageJobs),
+    ("/ui/notifications/templates", "notifications", "nav.notifications", Permission::ManageNotifications),
 ];
 
 /// A signed-in console user.

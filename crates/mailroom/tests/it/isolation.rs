@@ -266,6 +266,7 @@ async fn cross_tenant(b: Backend) {
     ui_probes(&srv, &a, &bv, &probes).await;
     exception_probes(&a, &bv, &probes).await;
     job_probes(&srv, &a, &bv, &probes).await;
+    notification_probes(&srv, &a, &bv, &probes).await;
     registration_probes(&a, &bv).await;
     // Nothing of A changed.
     let clerk = srv.client(&srv.token("clerk").await);
@@ -939,3 +940,166 @@ async fn registration_probes(a: &Alpha, bv: &Bravo) {
 }
 
 both_backends!(cross_tenant);
+
+/// Notification settings: B sees none of A's templates, endpoints or preferences, cannot tell
+/// A's ids from random ones, and changes only its own.
+async fn notification_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
+    let hit = |m: &str, p: &str| probes.hit(m, p);
+    let alpha = srv.client(&srv.token("admin").await);
+    let secret_words = "AlphaNoticeWording";
+    let tpl = json!({"subject": format!("{secret_words} {{{{reference}}}}"), "body": "b {{pickup_code}}"});
+    assert_eq!(alpha.put("/api/v1/notification-templates/arrival/en", &tpl).await.status, 200);
+    let ep = alpha
+        .post(
+            "/api/v1/notification-endpoints",
+            &json!({"kind": "dingtalk", "name": "AlphaRobotName",
+               "url": "https://8.8.4.4/robot/send?access_token=AlphaToken", "secret": "SECAlphaSecret"}),
+        )
+        .await;
+    assert_eq!(ep.status, 201, "{}", ep.text);
+    let ep_id = ep.body["id"].as_str().unwrap().to_string();
+    let pref = json!({"lang": "en", "email": false, "sms": false, "robot": true, "digest": false,
+                      "quiet_start": "21:13", "quiet_end": "06:47"});
+    let r = alpha.put(&format!("/api/v1/people/{}/notification-preferences", a.person), &pref).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let leaks = [secret_words, "AlphaRobotName", "AlphaToken", "SECAlphaSecret", "21:13"];
+    let clean = |what: &str, text: &str| {
+        for l in leaks {
+            assert!(!text.contains(l), "{what}: shows A's {l}: {text}");
+        }
+        no_leak(what, text, a);
+    };
+    let admin = &bv.admin;
+
+    // Templates: B's own (built-in) wording; B's changes stay in B.
+    hit("GET", "/api/v1/notification-templates");
+    clean("templates", &admin.get("/api/v1/notification-templates").await.text);
+    hit("GET", "/api/v1/notification-templates/{kind}/{lang}");
+    let t = admin.get("/api/v1/notification-templates/arrival/en").await;
+    assert_eq!(t.body["is_default"], true);
+    clean("template", &t.text);
+    hit("POST", "/api/v1/notification-templates/{kind}/{lang}/preview");
+    clean(
+        "preview",
+        &admin
+            .post(
+                "/api/v1/notification-templates/arrival/en/preview",
+                &json!({"subject": "s {{reference}}", "body": "b"}),
+            )
+            .await
+            .text,
+    );
+    hit("PUT", "/api/v1/notification-templates/{kind}/{lang}");
+    assert_eq!(
+        admin.put("/api/v1/notification-templates/arrival/en", &json!({"subject": "B", "body": "b"})).await.status,
+        200
+    );
+    hit("DELETE", "/api/v1/notification-templates/{kind}/{lang}");
+    assert_eq!(admin.delete("/api/v1/notification-templates/arrival/en").await.status, 200);
+    let still = alpha.get("/api/v1/notification-templates/arrival/en").await;
+    assert!(still.body["subject"].as_str().unwrap().starts_with(secret_words), "B changed A's template");
+
+    // Preferences: A's person is as unknown as a random id; B's own are B's.
+    for m in ["GET", "PUT"] {
+        hit(m, "/api/v1/people/{id}/notification-preferences");
+        let body = (m == "PUT").then(|| pref.clone());
+        let with_a = admin
+            .request(m, &format!("/api/v1/people/{}/notification-preferences", a.person), body.as_ref(), &[])
+            .await;
+        let with_r = admin
+            .request(m, &format!("/api/v1/people/{}/notification-preferences", random()), body.as_ref(), &[])
+            .await;
+        with_a.assert_problem(404, "not_found");
+        same("person preferences", &with_a, &with_r);
+    }
+    hit("GET", "/api/v1/me/notification-preferences");
+    let mine = bv.employee.get("/api/v1/me/notification-preferences").await;
+    assert_eq!(mine.status, 200, "{}", mine.text);
+    clean("my preferences", &mine.text);
+    hit("PUT", "/api/v1/me/notification-preferences");
+    let r = bv
+        .employee
+        .put(
+            "/api/v1/me/notification-preferences",
+            &json!({"lang": "en", "email": true, "sms": false, "robot": false, "digest": false}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let a_pref = alpha.get(&format!("/api/v1/people/{}/notification-preferences", a.person)).await;
+    assert_eq!(a_pref.body["quiet"]["start"], "21:13:00", "A's preferences are A's");
+
+    // Endpoints: none of A's listed; A's id answers as a random one; A's department is unknown.
+    hit("GET", "/api/v1/notification-endpoints");
+    let list = admin.get("/api/v1/notification-endpoints").await;
+    assert_eq!(list.body["items"], json!([]));
+    for (m, body) in [("GET", None), ("PUT", Some(json!({"name": "Hijacked"}))), ("DELETE", None)] {
+        hit(m, "/api/v1/notification-endpoints/{id}");
+        let with_a = admin.request(m, &format!("/api/v1/notification-endpoints/{ep_id}"), body.as_ref(), &[]).await;
+        let with_r =
+            admin.request(m, &format!("/api/v1/notification-endpoints/{}", random()), body.as_ref(), &[]).await;
+        with_a.assert_problem(404, "not_found");
+        same("endpoint", &with_a, &with_r);
+    }
+    hit("POST", "/api/v1/notification-endpoints");
+    let body = |d: &str| json!({"kind": "wecom", "name": "B robot", "url": "https://8.8.4.4/x", "department_id": d});
+    let with_a = admin.post("/api/v1/notification-endpoints", &body(&a.dept)).await;
+    with_a.assert_problem(422, "validation_failed");
+    same("endpoint department", &with_a, &admin.post("/api/v1/notification-endpoints", &body(&random())).await);
+    let a_ep = alpha.get(&format!("/api/v1/notification-endpoints/{ep_id}")).await;
+    assert_eq!(a_ep.body["name"], "AlphaRobotName", "B changed A's endpoint");
+
+    // The console.
+    let ui = &bv.ui;
+    for path in [
+        "/ui/notifications/templates",
+        "/ui/notifications/templates/arrival/en",
+        "/ui/notifications/endpoints",
+        "/ui/my/notifications",
+    ] {
+        let template = if path.contains("arrival") { "/ui/notifications/templates/{kind}/{lang}" } else { path };
+        hit("GET", template);
+        let p = ui.get(path).await;
+        assert_eq!(p.status, 200, "{path}");
+        clean(path, &p.text);
+    }
+    hit("POST", "/ui/notifications/templates/{kind}/{lang}");
+    let p =
+        ui.post("/ui/notifications/templates/arrival/en", &[("op", "preview"), ("subject", "s"), ("body", "b")]).await;
+    clean("template preview page", &p.text);
+    hit("POST", "/ui/my/notifications");
+    let p = ui.post("/ui/my/notifications", &[("lang", "en")]).await;
+    assert!(p.status < 500);
+    clean("my notifications post", &p.text);
+    hit("POST", "/ui/notifications/endpoints");
+    let form = |d: &str| {
+        vec![
+            ("kind", "wecom".to_string()),
+            ("name", "B".to_string()),
+            ("url", "https://8.8.4.4/x".to_string()),
+            ("department_id", d.to_string()),
+        ]
+    };
+    let fa = form(&a.dept);
+    let fr = form(&random());
+    let fa: Vec<(&str, &str)> = fa.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let fr: Vec<(&str, &str)> = fr.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let pa = ui.post("/ui/notifications/endpoints", &fa).await;
+    let pr = ui.post("/ui/notifications/endpoints", &fr).await;
+    assert_eq!((pa.status, pr.status), (422, 422));
+    clean("endpoint form", &pa.text.replace(a.dept.as_str(), ""));
+    for (m, p, a_id) in [
+        ("GET", "/ui/notifications/endpoints/{id}", &ep_id),
+        ("POST", "/ui/notifications/endpoints/{id}", &ep_id),
+        ("GET", "/ui/people/{id}/notifications", &a.person),
+        ("POST", "/ui/people/{id}/notifications", &a.person),
+    ] {
+        hit(m, p);
+        let form: &[(&str, &str)] = if m == "POST" { &[("name", "Hijacked"), ("lang", "en")] } else { &[] };
+        let r_id = random();
+        let with_a = ui.send(m, &p.replace("{id}", a_id), form).await;
+        let with_r = ui.send(m, &p.replace("{id}", &r_id), form).await;
+        assert_eq!(with_a.status, 404, "{m} {p}: {}", with_a.text);
+        assert_eq!(with_a.text.replace(a_id.as_str(), "ID"), with_r.text.replace(&r_id, "ID"), "{m} {p}");
+        clean(p, &with_a.text.replace(a_id.as_str(), ""));
+    }
+}

@@ -14,6 +14,7 @@ mod hardening;
 mod isolation;
 mod jobs;
 mod notify;
+mod notify_settings;
 mod openapi;
 mod recipients;
 mod roles;

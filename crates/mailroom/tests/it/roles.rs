@@ -20,6 +20,8 @@ struct World {
     /// A photo of each item: item id → photo id.
     photos: HashMap<String, String>,
     person: String,
+    /// A person none of the callers is (for routes where one's own person is allowed).
+    other_person: String,
     dept: String,
     site: String,
     tenant: String,
@@ -57,7 +59,14 @@ fn path_of(spec: &RouteSpec, w: &World, item: &str) -> String {
         Some(photo) => p.replace("{photo_id}", photo),
         None => p,
     };
+    let p = if p.contains("/people/{id}/notification") { p.replace("{id}", &w.other_person) } else { p };
     let p = if p.contains("/people/{id}") { p.replace("{id}", &w.person) } else { p };
+    let p = if p.contains("/notification-endpoints/{id}") || p.contains("/notifications/endpoints/{id}") {
+        p.replace("{id}", &uuid::Uuid::now_v7().to_string())
+    } else {
+        p
+    };
+    let p = p.replace("{kind}/{lang}", "arrival/en");
     let p = if p.contains("/departments/{id}") { p.replace("{id}", &w.dept) } else { p };
     let p = p.replace("{user_id}", &uuid::Uuid::now_v7().to_string()).replace("{file}", "icon.svg");
     match p.as_str() {
@@ -85,6 +94,14 @@ fn api_body(spec: &RouteSpec, w: &World) -> Option<Value> {
         ("PUT", "/api/v1/retention") => json!({"policies": [{"category": "no-such-category", "days": 1}]}),
         ("PUT", "/api/v1/rules") => json!({"source": "[[rule]]\nname = \"does-nothing\"\n"}),
         ("POST", "/api/v1/rules/evaluate") => json!({"item": {"notes": "invoice"}}),
+        ("PUT", "/api/v1/notification-templates/{kind}/{lang}")
+        | ("POST", "/api/v1/notification-templates/{kind}/{lang}/preview") => json!({"subject": "", "body": ""}),
+        ("PUT", "/api/v1/me/notification-preferences") | ("PUT", "/api/v1/people/{id}/notification-preferences") => {
+            json!({"lang": "xx", "email": false, "sms": false, "robot": false, "digest": false})
+        }
+        ("POST", "/api/v1/notification-endpoints") | ("PUT", "/api/v1/notification-endpoints/{id}") => {
+            json!({"kind": "no-such-channel"})
+        }
         ("POST", "/api/v1/delegations") => {
             json!({"delegate_id": w.site, "scope": "all", "valid_until": "2020-01-01T00:00:00Z"})
         }
@@ -279,6 +296,7 @@ async fn role_matrix(b: Backend) {
         items,
         photos,
         person: srv.fx.person.id.to_string(),
+        other_person: srv.fx.other_person.id.to_string(),
         dept: srv.fx.dept.id.to_string(),
         site: srv.fx.shelf.site_id.to_string(),
         tenant: srv.fx.tenant.slug.clone(),
