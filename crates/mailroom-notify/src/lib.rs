@@ -63,6 +63,14 @@ impl SendError {
         !matches!(self, SendError::Permanent(_))
     }
 
+    /// The delay the receiver asked for, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SendError::RetryAfter(_, d) => Some(*d),
+            _ => None,
+        }
+    }
+
     /// The human-readable reason.
     pub fn message(&self) -> &str {
         match self {

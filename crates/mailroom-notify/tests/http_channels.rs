@@ -159,6 +159,7 @@ async fn answers_are_classified() {
     assert!(matches!(send("/500").await, Err(SendError::Retryable(m)) if m.contains("500")));
     assert!(matches!(send("/503").await, Err(SendError::RetryAfter(_, d)) if d == Duration::from_secs(30)));
     assert!(matches!(send("/429").await, Err(SendError::RetryAfter(_, d)) if d == Duration::from_secs(7)));
+    assert_eq!(send("/429").await.unwrap_err().retry_after(), Some(Duration::from_secs(7)));
     assert!(matches!(send("/429-bare").await, Err(SendError::Retryable(_))));
     assert!(matches!(send("/410").await, Err(SendError::Permanent(_))));
     assert!(matches!(send("/400").await, Err(SendError::Permanent(_))));

@@ -51,10 +51,14 @@ impl Drop for Sink {
 
 impl Sink {
     fn start(extra: &[&str]) -> Sink {
+        Sink::start_on(0, extra)
+    }
+
+    fn start_on(port: u16, extra: &[&str]) -> Sink {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new("python3")
             .arg(script())
-            .args(["--port", "0", "--dir"])
+            .args(["--port", &port.to_string(), "--dir"])
             .arg(dir.path())
             .args(extra)
             .stdout(Stdio::piped())
@@ -213,8 +217,14 @@ async fn failures_are_classified() {
     let port = sink.port;
     drop(sink);
     let cfg = SmtpConfig::parse(&format!("smtp://127.0.0.1:{port}"), "mailroom@example.com").unwrap();
-    let e = Mailer::new(cfg.clone()).unwrap().send(&arrival("k6", &cfg, None)).await.unwrap_err();
+    let mailer = Mailer::new(cfg.clone()).unwrap();
+    let e = mailer.send(&arrival("k6", &cfg, None)).await.unwrap_err();
     assert!(e.is_retryable(), "{e:?}");
+    let sink = Sink::start_on(port, &[]);
+    mailer.send(&arrival("k6", &cfg, None)).await.unwrap();
+    let (info, _) = sink.message(1);
+    assert_eq!(info["message_id"], cfg.message_id("k6"));
+    assert_eq!(sink.count(), 1);
 }
 
 /// A CA and a certificate for `localhost` signed by it, made with the openssl command.
