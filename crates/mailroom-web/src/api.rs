@@ -1473,6 +1473,8 @@ async fn retry_job(State(s): State<AppState>, c: Caller, Path(id): Path<String>)
         .map_err(|e| ApiError::new(e, rid))?;
     let id: JobId = parse_id(&id, "job", rid)?;
     s.app.retry_job(&c.principal, &c.ctx, id).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
 /// Every notice template of the organisation.
 #[derive(Serialize, ToSchema)]
 pub struct TemplateList {
@@ -1781,7 +1783,7 @@ impl utoipa::Modify for BearerAuth {
         delete_notification_endpoint),
     components(schemas(Problem, mailroom_app::RowError, mailroom_app::retention::PolicyInput)),
     modifiers(&BearerAuth),
-    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller, users, API tokens and login lockouts"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"), (name = "audit", description = "The audit log of administrative actions"), (name = "rules", description = "Classification and routing rules: versions, validation, dry runs"), (name = "exceptions", description = "Two-stage intake: items waiting for someone to decide who they are for"), (name = "notifications", description = "Notices sent, and staff tasks they leave behind"), (name = "jobs", description = "The background job queue and its dead-letter list"), (name = "notifications", description = "Notice templates, people's notification preferences, webhook, robot and SMS endpoints"))
+    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller, users, API tokens and login lockouts"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"), (name = "audit", description = "The audit log of administrative actions"), (name = "rules", description = "Classification and routing rules: versions, validation, dry runs"), (name = "exceptions", description = "Two-stage intake: items waiting for someone to decide who they are for"), (name = "notifications", description = "Notices: templates, preferences and endpoints; the notices sent and the staff tasks they leave behind"), (name = "jobs", description = "The background job queue and its dead-letter list"))
 )]
 pub struct ApiDoc;
 

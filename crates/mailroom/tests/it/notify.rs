@@ -161,8 +161,8 @@ async fn english_confidential_and_signed_webhook(b: Backend) {
     let ts: i64 = h.header("webhook-timestamp").parse().unwrap();
     let sig = h.header("webhook-signature");
     assert!(!id.is_empty() && sig.starts_with("v1,"), "{:?}", h.headers);
-    assert!(mailroom_notify::verify_webhook(&secret, id, ts, &h.body, sig, chrono::Utc::now().timestamp(), 300));
-    assert!(!mailroom_notify::verify_webhook(&secret, id, ts, b"{}", sig, chrono::Utc::now().timestamp(), 300));
+    assert!(mailroom_notify::verify_webhook(&secret, id, &ts.to_string(), sig, &h.body, chrono::Utc::now().timestamp(), 300));
+    assert!(!mailroom_notify::verify_webhook(&secret, id, &ts.to_string(), sig, b"{}", chrono::Utc::now().timestamp(), 300));
     let body = h.json();
     assert_eq!(body["type"], "item.confidential_arrival");
     assert_eq!(body["data"]["reference"], reference.as_str());
