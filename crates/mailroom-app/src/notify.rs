@@ -692,12 +692,19 @@ impl JobHandler for NotifyHandler {
                     )),
                     _ => None,
                 };
+                let html = match &inline_png {
+                    Some((cid, _)) => {
+                        let alt = if out.lang == Lang::ZhCn { "取件二维码" } else { "Pickup QR code" };
+                        format!("{}\n<p><img src=\"cid:{cid}\" alt=\"{alt}\" width=\"164\" height=\"164\"></p>", out.html)
+                    }
+                    None => out.html.clone(),
+                };
                 let email = mailroom_notify::Email {
                     to: to.clone(),
                     to_name: Some(vars.get("recipient_name").cloned().unwrap_or_default()),
                     subject: out.subject.clone(),
                     text: out.text.clone(),
-                    html: Some(out.html.clone()),
+                    html: Some(html),
                     inline_png,
                     message_id: mailer.config().message_id(key),
                     language: out.lang.as_str().to_string(),
