@@ -291,6 +291,7 @@ async fn dispatch_tenant(app: &App, t: TenantId, now: DateTime<Utc>) -> AppResul
     }
     let mut items: HashMap<ItemId, Option<Item>> = HashMap::new();
     let mut people: HashMap<PersonId, Option<Person>> = HashMap::new();
+    let mut prefs_of: HashMap<PersonId, NotifyPreference> = HashMap::new();
     let mut jobs: Vec<NewJob> = Vec::new();
     let sites = app.store.list_sites(t).await?;
     for ev in &events {
@@ -354,9 +355,16 @@ async fn dispatch_tenant(app: &App, t: TenantId, now: DateTime<Utc>) -> AppResul
                 if !person.active {
                     continue;
                 }
-                let prefs = match app.store.notify_preference(t, pid).await? {
-                    Some(p) => p,
-                    None => NotifyPreference::defaults(&person),
+                let prefs = match prefs_of.get(&pid) {
+                    Some(p) => p.clone(),
+                    None => {
+                        let p = match app.store.notify_preference(t, pid).await? {
+                            Some(p) => p,
+                            None => NotifyPreference::defaults(&person),
+                        };
+                        prefs_of.insert(pid, p.clone());
+                        p
+                    }
                 };
                 let mut channels: Vec<&str> = Vec::new();
                 if prefs.email && person.email.is_some() && app.notifier.mailer.is_some() {

@@ -20,6 +20,7 @@ pub const CONTACT_SENDER: &str = "contact_sender";
 #[serde(deny_unknown_fields)]
 pub struct TaskDone {
     /// What was done: who was reached, what was agreed (1–1000 characters).
+    #[serde(default)]
     pub note: String,
 }
 

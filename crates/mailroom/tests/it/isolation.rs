@@ -266,6 +266,7 @@ async fn cross_tenant(b: Backend) {
     ui_probes(&srv, &a, &bv, &probes).await;
     exception_probes(&a, &bv, &probes).await;
     job_probes(&srv, &a, &bv, &probes).await;
+    task_probes(&srv, &a, &bv, &probes).await;
     notification_probes(&srv, &a, &bv, &probes).await;
     registration_probes(&a, &bv).await;
     // Nothing of A changed.
@@ -911,6 +912,42 @@ async fn job_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
     assert_eq!(with_a.status, 404, "{}", with_a.text);
     assert_eq!(with_a.text.replace(&a_job, "ID"), with_r.text.replace(&r_id, "ID"), "A's job id leaks");
     assert_eq!(store.job(srv.fx.tenant.id, job.id).await.unwrap().unwrap().status, "dead");
+}
+
+/// A's staff tasks and notification log stay A's.
+async fn task_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
+    let hit = |m: &str, p: &str| probes.hit(m, p);
+    let store = &srv.app.store;
+    let item: mailroom_domain::ids::ItemId = a.item.parse().unwrap();
+    assert!(store.open_task(srv.fx.tenant.id, item, "contact_sender", chrono::Utc::now()).await.unwrap());
+    let task = store.list_tasks(srv.fx.tenant.id, Some("open"), 10).await.unwrap().remove(0);
+    let a_task = task.id.to_string();
+    hit("GET", "/api/v1/tasks");
+    for q in ["", "?status=all"] {
+        let r = bv.clerk.get(&format!("/api/v1/tasks{q}")).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.body["items"].as_array().unwrap().is_empty(), "{}", r.text);
+        no_leak("tasks", &r.text, a);
+        assert!(!r.text.contains(&a_task));
+    }
+    hit("POST", "/api/v1/tasks/{id}/done");
+    let body = json!({"note": "B closes A's task"});
+    let r_a = bv.clerk.request("POST", &format!("/api/v1/tasks/{a_task}/done"), Some(&body), &[]).await;
+    let r_r = bv.clerk.request("POST", &format!("/api/v1/tasks/{}/done", random()), Some(&body), &[]).await;
+    r_a.assert_problem(404, "not_found");
+    same("/api/v1/tasks/{id}/done", &r_a, &r_r);
+    hit("GET", "/api/v1/items/{id}/notifications");
+    let r_a = bv.clerk.get(&format!("/api/v1/items/{}/notifications", a.item)).await;
+    let r_r = bv.clerk.get(&format!("/api/v1/items/{}/notifications", random())).await;
+    r_a.assert_problem(404, "not_found");
+    same("/api/v1/items/{id}/notifications", &r_a, &r_r);
+    hit("POST", "/ui/tasks/{id}/done");
+    let r_id = random();
+    let with_a = bv.ui.post(&format!("/ui/tasks/{a_task}/done"), &[("note", "B closes A's task")]).await;
+    let with_r = bv.ui.post(&format!("/ui/tasks/{r_id}/done"), &[("note", "B closes A's task")]).await;
+    assert_eq!(with_a.status, 404, "{}", with_a.text);
+    assert_eq!(with_a.text.replace(&a_task, "ID"), with_r.text.replace(&r_id, "ID"), "A's task id leaks");
+    assert_eq!(store.task(srv.fx.tenant.id, task.id).await.unwrap().unwrap().status, "open");
 }
 
 /// Last, since afterwards B has items with A's tracking numbers of its own: registering A's

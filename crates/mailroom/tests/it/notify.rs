@@ -274,3 +274,142 @@ async fn damaged_item_opens_a_sender_task(b: Backend) {
     srv.stop().await;
 }
 crate::both_backends!(arrival_notice_by_email, english_confidential_and_signed_webhook, smtp_outage_is_retried, damaged_item_opens_a_sender_task);
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn wait_ready(base: &str) {
+    let http = reqwest::Client::new();
+    for _ in 0..400 {
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server at {base} did not become ready");
+}
+
+/// `mailroom serve` as a process, with these settings on top of the test master key.
+fn serve(db_url: &str, env: &[(&str, String)]) -> (std::process::Child, String) {
+    let port = free_port();
+    let mut cmd = std::process::Command::new(crate::support::bin());
+    cmd.args(["serve", "--db", db_url, "--addr", &format!("127.0.0.1:{port}")])
+        .env("MAILROOM_LOG", "warn")
+        .env("MAILROOM_MASTER_KEY", crate::support::TEST_MASTER_KEY)
+        .env_remove("MAILROOM_MASTER_KEY_FILE")
+        .env_remove("MAILROOM_SMTP_URL")
+        .env_remove("MAILROOM_SMTP_FROM")
+        .stdout(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    (cmd.spawn().unwrap(), format!("http://127.0.0.1:{port}"))
+}
+
+/// kill -9 of the server while arrival notices are pending (spread out over several seconds):
+/// after a restart every acknowledged intake has had its notice, and no notice arrived twice.
+async fn kill_nine_with_pending_notices(b: Backend) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let Some(db) = crate::support::TestDb::new(b).await else { return };
+    let (person, token) = {
+        let app = crate::support::open_app(&db.url).await;
+        let fx = crate::support::Fixture::new(app.clone(), "acme").await;
+        (fx.person.id, app.create_token("acme", "clerk").await.unwrap())
+    };
+    let env = vec![
+        ("MAILROOM_SMTP_URL", sink.url()),
+        ("MAILROOM_SMTP_FROM", FROM.to_string()),
+        // Five at once, then five a second: most notices are still waiting at the kill.
+        ("MAILROOM_ARRIVAL_BURST", "5".to_string()),
+        ("MAILROOM_ARRIVAL_PER_MINUTE", "300".to_string()),
+        ("MAILROOM_JOB_LEASE_SECS", "30".to_string()),
+    ];
+    let (mut child, base) = serve(&db.url, &env);
+    wait_ready(&base).await;
+    let http = reqwest::Client::new();
+    let mut references = Vec::new();
+    for i in 0..40 {
+        let r = http
+            .post(format!("{base}/api/v1/items"))
+            .bearer_auth(&token)
+            .json(&json!({"tracking_number": format!("KN{i:010}"), "recipient": {"person_id": person}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let v: serde_json::Value = r.json().await.unwrap();
+        references.push(v["reference"].as_str().unwrap().to_string());
+    }
+    sink.wait_for(3, 30).await;
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = sink.messages().len();
+    assert!(before < references.len(), "notices were still pending at the kill ({before} sent)");
+    let (mut child, base) = serve(&db.url, &env);
+    wait_ready(&base).await;
+    let mails = sink.wait_for(references.len(), 120).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mails = if sink.messages().len() > mails.len() { sink.messages() } else { mails };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut per_reference = std::collections::BTreeMap::<String, usize>::new();
+    for m in &mails {
+        let subject = m["subject"].as_str().unwrap();
+        let r = references.iter().find(|r| subject.contains(r.as_str())).unwrap_or_else(|| panic!("{subject}"));
+        *per_reference.entry(r.clone()).or_default() += 1;
+    }
+    for r in &references {
+        assert_eq!(per_reference.get(r), Some(&1), "{r}: {per_reference:?} ({before} sent before the kill)");
+    }
+    let ids: std::collections::BTreeSet<&str> = mails.iter().map(|m| m["message_id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), mails.len());
+    db.cleanup().await;
+}
+
+crate::both_backends!(kill_nine_with_pending_notices);
+
+/// Two `mailroom serve` processes on one PostgreSQL database work through one queue of 10,000
+/// notices (a webhook per arrival): every notice is delivered once, and both did some of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_servers_share_ten_thousand_jobs() {
+    let Some(db) = crate::support::TestDb::new(Backend::Postgres).await else { return };
+    let hooks = Receiver::start().await;
+    {
+        let app = crate::support::open_app(&db.url).await.with_security(loopback_allowed());
+        let fx = crate::support::Fixture::new(app.clone(), "acme").await;
+        let input = mailroom_app::notify_settings::EndpointInput {
+            kind: Some("webhook".into()),
+            name: Some("Counter".into()),
+            url: Some(format!("{}/count", hooks.base)),
+            events: Some(vec!["arrival".into()]),
+            ..Default::default()
+        };
+        app.create_notification_endpoint(&fx.admin, &crate::support::ctx(), &input).await.unwrap();
+        assert_eq!(app.seed_bulk("acme", 10_000).await.unwrap(), 10_000);
+    }
+    let env = vec![("MAILROOM_OUTBOUND_ALLOW", "127.0.0.1".to_string()), ("MAILROOM_JOB_WORKERS", "16".to_string())];
+    let (mut a, base_a) = serve(&db.url, &env);
+    let (mut b, base_b) = serve(&db.url, &env);
+    wait_ready(&base_a).await;
+    wait_ready(&base_b).await;
+    let got = hooks.wait_for(10_000, 600).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let got = hooks.received().len().max(got.len());
+    a.kill().unwrap();
+    b.kill().unwrap();
+    a.wait().unwrap();
+    b.wait().unwrap();
+    let received = hooks.received();
+    assert_eq!(got, received.len());
+    let ids: std::collections::BTreeSet<String> = received.iter().map(|r| r.header("webhook-id").to_string()).collect();
+    assert_eq!(ids.len(), 10_000, "every notice delivered");
+    assert_eq!(received.len(), 10_000, "none delivered twice");
+    let nodes = db.scalar("SELECT count(DISTINCT locked_by) FROM job WHERE kind = 'notify' AND status = 'done'").await;
+    assert_eq!(nodes, 2, "both servers took part");
+    let done = db.scalar("SELECT count(*) FROM job WHERE kind = 'notify' AND status = 'done'").await;
+    assert_eq!(done, 10_000);
+    db.cleanup().await;
+}
