@@ -8,6 +8,7 @@ pub mod demo;
 pub mod directory;
 mod error;
 pub mod exceptions;
+pub mod followup;
 pub mod import;
 pub mod items;
 pub mod outbound;
@@ -46,6 +47,8 @@ pub struct App {
     pub clock: security::Clock,
     /// Per-tenant recipient indexes (rebuilt when the directory changes).
     recipients: Arc<recipients::RecipientCache>,
+    /// Working-hours calendars per site, as intake last read them.
+    calendars: Arc<followup::CalendarCache>,
 }
 
 impl App {
@@ -59,6 +62,7 @@ impl App {
             security: Arc::new(security::SecurityPolicy::default()),
             clock: security::Clock::default(),
             recipients: Arc::default(),
+            calendars: Arc::default(),
         }
     }
 

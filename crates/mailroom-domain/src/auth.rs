@@ -44,6 +44,8 @@ string_enum!(
         ManageRetention = "manage_retention",
         ManageRules = "manage_rules",
         ReadAuditLog = "read_audit_log",
+        SuperviseServiceLevels = "supervise_service_levels",
+        ManageServiceLevels = "manage_service_levels",
     }
 );
 
@@ -75,6 +77,10 @@ impl Permission {
             Permission::ReadAuditLog => {
                 "read the organisation's audit log (administrative actions and the custody log)"
             }
+            Permission::SuperviseServiceLevels => {
+                "see breaches, items at risk and unclaimed items; approve or reject disposals and returns"
+            }
+            Permission::ManageServiceLevels => "set site working-hours calendars and unclaimed-item policies",
         }
     }
 }
@@ -116,6 +122,8 @@ pub fn allowed(role: Role, p: Permission) -> bool {
         P::ManageTenants | P::ActInAnyTenant => matches!(role, R::OperatorAdmin),
         P::ManageRetention | P::ManageRules => matches!(role, R::OperatorAdmin | R::Admin),
         P::ReadAuditLog => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor | R::Auditor),
+        P::SuperviseServiceLevels => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor),
+        P::ManageServiceLevels => matches!(role, R::OperatorAdmin | R::Admin),
     }
 }
 
