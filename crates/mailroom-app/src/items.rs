@@ -204,6 +204,8 @@ pub fn available_actions(item: &Item) -> Vec<Action> {
     allowed_actions(item.status)
         .into_iter()
         .filter(|a| match a {
+            // Disposal follows a supervisor's approval of a request, never a menu.
+            a if a.needs_approval() => false,
             Action::Open => under_seal && item.seal_number.is_some(),
             Action::Reseal => under_seal && item.seal_number.is_none(),
             a if a.leaves_mailroom() => !under_seal || item.seal_number.is_some(),

@@ -197,6 +197,9 @@ fn table() -> Vec<Route> {
         route(M::POST, "/api/v1/rules/evaluate", evaluate_rules),
         route(M::GET, "/api/v1/items/{id}/explanation", item_explanation),
     ]
+    .into_iter()
+    .chain(crate::api_sla::table())
+    .collect()
 }
 
 pub fn routes() -> Router<AppState> {
@@ -1438,10 +1441,13 @@ impl utoipa::Modify for BearerAuth {
         list_sites, create_site, list_locations, create_location, suggest_location, get_retention, put_retention, detect_carrier,
         get_rules, put_rules, rule_versions, evaluate_rules, item_explanation,
         scan_label, add_item_photo, item_photos, item_photo,
-        update_item, list_exceptions, get_exception, resolve_exception),
+        update_item, list_exceptions, get_exception, resolve_exception,
+        crate::api_sla::get_service_levels, crate::api_sla::get_unclaimed_policies, crate::api_sla::put_unclaimed_policies,
+        crate::api_sla::get_site_calendar, crate::api_sla::put_site_calendar, crate::api_sla::approve_disposal,
+        crate::api_sla::reject_disposal),
     components(schemas(Problem, mailroom_app::RowError, mailroom_app::retention::PolicyInput)),
     modifiers(&BearerAuth),
-    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller, users, API tokens and login lockouts"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"), (name = "audit", description = "The audit log of administrative actions"), (name = "rules", description = "Classification and routing rules: versions, validation, dry runs"), (name = "exceptions", description = "Two-stage intake: items waiting for someone to decide who they are for"))
+    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller, users, API tokens and login lockouts"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"), (name = "audit", description = "The audit log of administrative actions"), (name = "rules", description = "Classification and routing rules: versions, validation, dry runs"), (name = "exceptions", description = "Two-stage intake: items waiting for someone to decide who they are for"), (name = "service_levels", description = "Due-by times on site calendars, breaches, unclaimed-item policies and disposal approvals"))
 )]
 pub struct ApiDoc;
 

@@ -2,6 +2,7 @@
 //! health, readiness and metrics.
 
 pub mod api;
+mod api_sla;
 mod context;
 mod extract;
 pub mod i18n;

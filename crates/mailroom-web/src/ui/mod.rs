@@ -8,6 +8,7 @@ mod directory;
 mod exceptions;
 mod items;
 mod reports;
+mod service_levels;
 mod rules;
 mod session;
 pub(crate) mod view;
@@ -53,6 +54,9 @@ fn table() -> Vec<Route> {
         route(M::POST, "/ui/departments/{id}/delete", directory::delete_department),
         route(M::GET, "/ui/sites", directory::sites),
         route(M::GET, "/ui/reports", reports::page),
+        route(M::GET, "/ui/service-levels", service_levels::page),
+        route(M::POST, "/ui/service-levels/{id}/approve", service_levels::approve),
+        route(M::POST, "/ui/service-levels/{id}/reject", service_levels::reject),
         route(M::GET, "/ui/rules", rules::page),
         route(M::POST, "/ui/rules", rules::save),
         route(M::GET, "/static/{file}", assets::serve),
