@@ -294,8 +294,14 @@ impl App {
             .filter(mine)
             .map(|f| entry(&f, now, None))
             .collect();
-        let pending_approvals =
-            self.store.pending_disposals(t, 500).await?.into_iter().filter(mine).map(|f| entry(&f, now, None)).collect();
+        let pending_approvals = self
+            .store
+            .pending_disposals(t, 500)
+            .await?
+            .into_iter()
+            .filter(mine)
+            .map(|f| entry(&f, now, None))
+            .collect();
         Ok(ServiceLevels { now, breaches, at_risk, unclaimed, pending_approvals })
     }
 
@@ -511,7 +517,12 @@ impl App {
                     step: guard,
                     at: now,
                     statuses: vec![Status::Stored, Status::Notified, Status::ReadyForPickup],
-                    events: vec![EventDraft { item_id: Some(f.item.id), kind: kind.into(), location_id: None, details }],
+                    events: vec![EventDraft {
+                        item_id: Some(f.item.id),
+                        kind: kind.into(),
+                        location_id: None,
+                        details,
+                    }],
                     change: None,
                 };
                 if self.store.followup_step(w, actor).await?.is_none() {

@@ -434,7 +434,11 @@ impl CalendarConfig {
         };
         let mut c = match self.holidays {
             HolidaySet::ChinaMainland => WorkingCalendar::china_mainland(),
-            HolidaySet::None => WorkingCalendar { holidays: BTreeSet::new(), makeup_days: BTreeSet::new(), ..WorkingCalendar::china_mainland() },
+            HolidaySet::None => WorkingCalendar {
+                holidays: BTreeSet::new(),
+                makeup_days: BTreeSet::new(),
+                ..WorkingCalendar::china_mainland()
+            },
         };
         c.utc_offset_minutes = utc_offset_minutes;
         c.opens = opens;

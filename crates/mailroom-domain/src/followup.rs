@@ -101,10 +101,19 @@ impl FollowupState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UnclaimedStep {
     /// Reminder number `n` to the recipient.
-    Remind { n: i64, days_waiting: i64 },
-    Escalate { days_waiting: i64 },
+    Remind {
+        n: i64,
+        days_waiting: i64,
+    },
+    Escalate {
+        days_waiting: i64,
+    },
     /// Ask a supervisor to approve the final action (request number `n`).
-    RequestDisposal { n: i64, action: FinalAction, days_waiting: i64 },
+    RequestDisposal {
+        n: i64,
+        action: FinalAction,
+        days_waiting: i64,
+    },
 }
 
 /// Whole calendar days from `since` to `now`.
@@ -142,7 +151,8 @@ pub fn unclaimed_step(
     let final_due = match (state.disposal_requests, state.disposal_decided_at) {
         (0, _) => days_waiting >= policy.final_after_days,
         (_, Some(decided)) => {
-            state.disposal_decision.as_deref() == Some("rejected") && days_between(decided, now) >= policy.final_after_days
+            state.disposal_decision.as_deref() == Some("rejected")
+                && days_between(decided, now) >= policy.final_after_days
         }
         (_, None) => false,
     };
@@ -215,7 +225,8 @@ mod tests {
     #[test]
     fn steps_follow_the_policy() {
         let steps = simulate(&policy(), 40, None);
-        let days = |f: fn(&UnclaimedStep) -> bool| steps.iter().filter(|(_, s)| f(s)).map(|(d, _)| *d).collect::<Vec<_>>();
+        let days =
+            |f: fn(&UnclaimedStep) -> bool| steps.iter().filter(|(_, s)| f(s)).map(|(d, _)| *d).collect::<Vec<_>>();
         // Reminders on day 3 and every 2 days after, until the request awaits a decision.
         assert_eq!(
             days(|s| matches!(s, UnclaimedStep::Remind { .. })),
@@ -223,10 +234,12 @@ mod tests {
         );
         assert_eq!(days(|s| matches!(s, UnclaimedStep::Escalate { .. })), vec![7]);
         assert_eq!(days(|s| matches!(s, UnclaimedStep::RequestDisposal { .. })), vec![30]);
-        assert!(steps.contains(&(
-            30,
-            UnclaimedStep::RequestDisposal { n: 1, action: FinalAction::Dispose, days_waiting: 30 }
-        )));
+        assert!(
+            steps.contains(&(
+                30,
+                UnclaimedStep::RequestDisposal { n: 1, action: FinalAction::Dispose, days_waiting: 30 }
+            ))
+        );
         assert!(steps.contains(&(5, UnclaimedStep::Remind { n: 2, days_waiting: 5 })));
     }
 
@@ -254,7 +267,10 @@ mod tests {
             steps.iter().filter(|(_, s)| matches!(s, UnclaimedStep::RequestDisposal { .. })).collect();
         assert_eq!(requests.len(), 2);
         assert_eq!(requests[0].0, 30);
-        assert_eq!(requests[1], &(62, UnclaimedStep::RequestDisposal { n: 2, action: FinalAction::Dispose, days_waiting: 62 }));
+        assert_eq!(
+            requests[1],
+            &(62, UnclaimedStep::RequestDisposal { n: 2, action: FinalAction::Dispose, days_waiting: 62 })
+        );
         // An approved request is final: nothing more.
         let s = FollowupState {
             reminders_sent: 3,

@@ -393,7 +393,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<CustodyEvent>;
     /// Items in progress due at or before `until`, earliest first (optionally only those not yet
     /// marked as breached), with their follow-up records.
-    async fn due_items(&self, t: TenantId, until: DateTime<Utc>, unbreached_only: bool, limit: i64) -> Result<Vec<FollowupItem>>;
+    async fn due_items(
+        &self,
+        t: TenantId,
+        until: DateTime<Utc>,
+        unbreached_only: bool,
+        limit: i64,
+    ) -> Result<Vec<FollowupItem>>;
     /// Items waiting for their recipient that arrived at or before `arrived_before`, oldest first.
     async fn waiting_items(&self, t: TenantId, arrived_before: DateTime<Utc>, limit: i64) -> Result<Vec<FollowupItem>>;
     /// Items whose final-step request awaits a supervisor's decision.

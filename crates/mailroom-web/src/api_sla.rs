@@ -148,13 +148,7 @@ pub(crate) async fn reject_disposal(
     decide(s, c, id, false, body).await
 }
 
-async fn decide(
-    s: AppState,
-    c: Caller,
-    id: String,
-    approve: bool,
-    body: axum::body::Bytes,
-) -> ApiResult<Json<Item>> {
+async fn decide(s: AppState, c: Caller, id: String, approve: bool, body: axum::body::Bytes) -> ApiResult<Json<Item>> {
     let rid = &c.ctx.request_id;
     mailroom_domain::auth::require(c.principal.role, mailroom_domain::auth::Permission::SuperviseServiceLevels)
         .map_err(|e| ApiError::new(AppError::from(e), rid))?;

@@ -15,10 +15,10 @@ CREATE TABLE site_calendar (
 CREATE TABLE unclaimed_policy (
     tenant_id UUID NOT NULL REFERENCES tenant(id),
     category TEXT NOT NULL,
-    remind_after_days INTEGER NOT NULL,
-    remind_every_days INTEGER NOT NULL,
-    escalate_after_days INTEGER NOT NULL,
-    final_after_days INTEGER NOT NULL,
+    remind_after_days BIGINT NOT NULL,
+    remind_every_days BIGINT NOT NULL,
+    escalate_after_days BIGINT NOT NULL,
+    final_after_days BIGINT NOT NULL,
     -- return_to_sender or dispose
     final_action TEXT NOT NULL,
     updated_at TIMESTAMPTZ NOT NULL,
@@ -29,11 +29,11 @@ CREATE TABLE item_followup (
     tenant_id UUID NOT NULL REFERENCES tenant(id),
     item_id UUID NOT NULL REFERENCES item(id),
     breached_at TIMESTAMPTZ,
-    reminders_sent INTEGER NOT NULL DEFAULT 0,
+    reminders_sent BIGINT NOT NULL DEFAULT 0,
     last_reminder_at TIMESTAMPTZ,
     escalated_at TIMESTAMPTZ,
     escalated_to UUID,
-    disposal_requests INTEGER NOT NULL DEFAULT 0,
+    disposal_requests BIGINT NOT NULL DEFAULT 0,
     disposal_requested_at TIMESTAMPTZ,
     -- return_to_sender or dispose
     disposal_action TEXT,

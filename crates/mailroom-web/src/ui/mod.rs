@@ -8,8 +8,8 @@ mod directory;
 mod exceptions;
 mod items;
 mod reports;
-mod service_levels;
 mod rules;
+mod service_levels;
 mod session;
 pub(crate) mod view;
 

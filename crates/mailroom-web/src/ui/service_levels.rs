@@ -86,7 +86,12 @@ fn row(t: Tr, e: &ServiceLevelEntry) -> Row {
     }
 }
 
-async fn render(s: &AppState, u: &UiUser, flash: Option<String>, error: Option<(String, StatusCode)>) -> Result<Response, UiError> {
+async fn render(
+    s: &AppState,
+    u: &UiUser,
+    flash: Option<String>,
+    error: Option<(String, StatusCode)>,
+) -> Result<Response, UiError> {
     let t = u.t;
     let sl = s.app.service_levels(&u.principal, s.app.clock.now()).await.map_err(|e| u.fail(e))?;
     let rows = |v: &[ServiceLevelEntry]| v.iter().map(|e| row(t, e)).collect::<Vec<_>>();
@@ -104,7 +109,11 @@ async fn render(s: &AppState, u: &UiUser, flash: Option<String>, error: Option<(
     Ok(html(status, &page))
 }
 
-pub(crate) async fn page(State(s): State<AppState>, u: UiUser, Params(q): Params<PageParams>) -> Result<Response, UiError> {
+pub(crate) async fn page(
+    State(s): State<AppState>,
+    u: UiUser,
+    Params(q): Params<PageParams>,
+) -> Result<Response, UiError> {
     u.require(Permission::SuperviseServiceLevels)?;
     let flash = filled(&q.done).map(|r| u.t.fmt("sla.decided", &[("reference", r)]));
     render(&s, &u, flash, None).await

@@ -18,6 +18,7 @@ mod roles;
 mod routes;
 mod rules;
 mod scan;
+mod service_levels;
 mod store;
 mod support;
 mod tenancy;
