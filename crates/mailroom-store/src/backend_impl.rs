@@ -447,9 +447,6 @@ impl crate::Store for Backend {
     async fn pending_disposals(&self, t: TenantId, limit: i64) -> Result<Vec<FollowupItem>> {
         self.read(move |c| Box::pin(pending_disposals(c, t, limit))).await
     }
-    async fn breached_items(&self, t: TenantId, limit: i64) -> Result<Vec<FollowupItem>> {
-        self.read(move |c| Box::pin(breached_items(c, t, limit))).await
-    }
     async fn item_followup(&self, t: TenantId, id: ItemId) -> Result<Option<FollowupItem>> {
         self.read(move |c| Box::pin(item_followup(c, t, id))).await
     }

@@ -2370,16 +2370,6 @@ pub(crate) async fn pending_disposals(c: &mut Conn, t: TenantId, limit: i64) -> 
     with_followup(c, t, items).await
 }
 
-/// Items marked as breached that are still in progress, with their follow-up records.
-pub(crate) async fn breached_items(c: &mut Conn, t: TenantId, limit: i64) -> Result<Vec<FollowupItem>> {
-    let sql = format!(
-        "SELECT {ITEM_COLUMNS} FROM item WHERE tenant_id = $1 AND status NOT IN {FINAL_STATUSES_SQL} AND id IN \
-         (SELECT item_id FROM item_followup WHERE tenant_id = $2 AND breached_at IS NOT NULL) ORDER BY due_by LIMIT $3"
-    );
-    let items = fetch_items(c, sql, vec![Bind::Uuid(t.0), Bind::Uuid(t.0), Bind::Int(limit)]).await?;
-    with_followup(c, t, items).await
-}
-
 /// The follow-up record of one item (the empty record when it has none).
 pub(crate) async fn item_followup(c: &mut Conn, t: TenantId, id: ItemId) -> Result<Option<FollowupItem>> {
     let Some(i) = item(c, t, id).await? else { return Ok(None) };

@@ -404,8 +404,6 @@ pub trait Store: Send + Sync + 'static {
     async fn waiting_items(&self, t: TenantId, arrived_before: DateTime<Utc>, limit: i64) -> Result<Vec<FollowupItem>>;
     /// Items whose final-step request awaits a supervisor's decision.
     async fn pending_disposals(&self, t: TenantId, limit: i64) -> Result<Vec<FollowupItem>>;
-    /// Items in progress marked as having missed their due-by.
-    async fn breached_items(&self, t: TenantId, limit: i64) -> Result<Vec<FollowupItem>>;
     /// One item with its follow-up record.
     async fn item_followup(&self, t: TenantId, id: ItemId) -> Result<Option<FollowupItem>>;
     /// One follow-up step, at most once: locks the item, checks its status is among

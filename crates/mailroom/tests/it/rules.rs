@@ -343,7 +343,7 @@ fn cli_runs_fixtures_and_checks() {
 
     let (code, out, _) = cli(&["rules", "check", broken.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("valid, 12 rules"), "{out}");
+    assert!(out.contains("valid, 14 rules"), "{out}");
     let invalid = dir.path().join("invalid.toml");
     std::fs::write(&invalid, "[[rule]]\nname = \"r\"\nwhen.keywords = [\"a\"]\nthen.due = \"soon\"\n").unwrap();
     let (code, _, err) = cli(&["rules", "check", invalid.to_str().unwrap()]);
