@@ -280,8 +280,16 @@ async fn unclaimed_items_step_by_step(backend: Backend) {
     let approved =
         sup.post(&format!("/api/v1/items/{}/disposal/approve", ids[0]), &json!({"note": "unclaimed 10 days"})).await;
     assert_eq!((approved.status, &approved.body["status"]), (200, &json!("disposed")), "{}", approved.text);
-    let rejected = sup.post(&format!("/api/v1/items/{}/disposal/reject", ids[1]), &json!({})).await;
-    assert_eq!((rejected.status, &rejected.body["status"]), (200, &json!("notified")), "{}", rejected.text);
+    // The second is rejected in the console.
+    let console = srv.browser("acme", "sup").await;
+    let page = console.get("/ui/service-levels").await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains(&format!("/ui/service-levels/{}/reject", ids[1])), "{}", page.text);
+    let rejected = console.post(&format!("/ui/service-levels/{}/reject", ids[1]), &[]).await;
+    assert_eq!(rejected.status, 303, "{}", rejected.text);
+    assert!(rejected.location.starts_with("/ui/service-levels?done="), "{}", rejected.location);
+    let item = sup.get(&format!("/api/v1/items/{}", ids[1])).await;
+    assert_eq!(item.body["status"], "notified");
     // Decided once: a second decision finds nothing to decide.
     sup.post(&format!("/api/v1/items/{}/disposal/reject", ids[0]), &json!({})).await.assert_problem(409, "conflict");
     sup.post(&format!("/api/v1/items/{}/disposal/approve", ids[1]), &json!({})).await.assert_problem(409, "conflict");
