@@ -28,8 +28,10 @@ use utoipa::ToSchema;
 
 /// How long intake trusts a calendar it read (a calendar saved on this node applies at once).
 const CALENDAR_TTL: std::time::Duration = std::time::Duration::from_secs(5);
-/// Items looked at per tenant and sweep, for each kind of step.
+/// Items read at a time by the sweeper.
 const SWEEP_BATCH: i64 = 500;
+/// Pages of waiting items one sweep looks at per tenant, at most.
+const MAX_PAGES: usize = 200;
 /// "At risk": due within this much working time.
 const AT_RISK_WORKING_MINUTES: i64 = 120;
 
@@ -288,7 +290,7 @@ impl App {
         }
         let unclaimed = self
             .store
-            .waiting_items(t, now, 500)
+            .waiting_items(t, now, None, 500)
             .await?
             .into_iter()
             .filter(mine)
@@ -476,77 +478,99 @@ impl App {
         let policies = self.store.unclaimed_policies(t).await?;
         let Some(first) = policies.iter().map(|p| p.remind_after_days).min() else { return Ok(()) };
         let policies: HashMap<Category, UnclaimedPolicy> = policies.into_iter().map(|p| (p.category, p)).collect();
-        for f in self.store.waiting_items(t, now - Duration::days(first), SWEEP_BATCH).await? {
-            let Some(policy) = policies.get(&f.item.category) else { continue };
-            let mut state = f.state.clone();
-            // Every step due now, one after another (each its own guarded transaction).
-            for _ in 0..4 {
-                let Some(step) = unclaimed_step(policy, &state, f.item.created_at, now) else { break };
-                let (guard, kind, details) = match step {
-                    UnclaimedStep::Remind { n, days_waiting } => (
-                        FollowupStep::Remind { expected: n - 1 },
-                        "reminder",
-                        json!({ "n": n, "days_waiting": days_waiting, "to_person_id": f.item.recipient_person_id }),
-                    ),
-                    UnclaimedStep::Escalate { days_waiting } => {
-                        if dir.is_none() {
-                            dir = Some(self.directory_for_sweep(t).await?);
-                        }
-                        let Some(d) = dir.as_ref() else { break };
-                        let target = self.escalation_target(t, &f.item, d).await?;
-                        (
-                            FollowupStep::Escalate { to: target.person },
-                            "escalated",
-                            json!({
-                                "reason": "unclaimed",
-                                "to_person_id": target.person,
-                                "via": target.via,
-                                "days_waiting": days_waiting,
-                            }),
-                        )
+        // Page through every waiting item (items whose steps are all done stay in the list).
+        let mut after = None;
+        for _ in 0..MAX_PAGES {
+            let page = self.store.waiting_items(t, now - Duration::days(first), after, SWEEP_BATCH).await?;
+            let last_page = page.len() < usize::try_from(SWEEP_BATCH).unwrap_or(usize::MAX);
+            after = page.last().map(|f| f.item.id);
+            for f in page {
+                self.follow_unclaimed(t, &f, &policies, now, actor, &mut dir, r).await?;
+            }
+            if last_page {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes every unclaimed-item step due now for one waiting item, one after another (each its
+    /// own guarded transaction).
+    #[allow(clippy::too_many_arguments)]
+    async fn follow_unclaimed(
+        &self,
+        t: TenantId,
+        f: &FollowupItem,
+        policies: &HashMap<Category, UnclaimedPolicy>,
+        now: DateTime<Utc>,
+        actor: &Actor,
+        dir: &mut Option<Directory>,
+        r: &mut SweepReport,
+    ) -> AppResult<()> {
+        let Some(policy) = policies.get(&f.item.category) else { return Ok(()) };
+        let mut state = f.state.clone();
+        // Every step due now, one after another (each its own guarded transaction).
+        for _ in 0..4 {
+            let Some(step) = unclaimed_step(policy, &state, f.item.created_at, now) else { break };
+            let (guard, kind, details) = match step {
+                UnclaimedStep::Remind { n, days_waiting } => (
+                    FollowupStep::Remind { expected: n - 1 },
+                    "reminder",
+                    json!({ "n": n, "days_waiting": days_waiting, "to_person_id": f.item.recipient_person_id }),
+                ),
+                UnclaimedStep::Escalate { days_waiting } => {
+                    if dir.is_none() {
+                        *dir = Some(self.directory_for_sweep(t).await?);
                     }
-                    UnclaimedStep::RequestDisposal { n, action, days_waiting } => (
-                        FollowupStep::RequestDisposal { expected: n - 1, action },
-                        "disposal_requested",
-                        json!({ "action": action, "n": n, "days_waiting": days_waiting }),
-                    ),
-                };
-                let w = FollowupWrite {
-                    tenant_id: t,
-                    item_id: f.item.id,
-                    step: guard,
-                    at: now,
-                    statuses: vec![Status::Stored, Status::Notified, Status::ReadyForPickup],
-                    events: vec![EventDraft {
-                        item_id: Some(f.item.id),
-                        kind: kind.into(),
-                        location_id: None,
-                        details,
-                    }],
-                    change: None,
-                };
-                if self.store.followup_step(w, actor).await?.is_none() {
-                    r.lost += 1;
-                    break;
+                    let Some(d) = dir.as_ref() else { break };
+                    let target = self.escalation_target(t, &f.item, d).await?;
+                    (
+                        FollowupStep::Escalate { to: target.person },
+                        "escalated",
+                        json!({
+                            "reason": "unclaimed",
+                            "to_person_id": target.person,
+                            "via": target.via,
+                            "days_waiting": days_waiting,
+                        }),
+                    )
                 }
-                match step {
-                    UnclaimedStep::Remind { n, .. } => {
-                        r.reminders += 1;
-                        state.reminders_sent = n;
-                        state.last_reminder_at = Some(now);
-                    }
-                    UnclaimedStep::Escalate { .. } => {
-                        r.escalations += 1;
-                        state.escalated_at = Some(now);
-                    }
-                    UnclaimedStep::RequestDisposal { n, action, .. } => {
-                        r.disposal_requests += 1;
-                        state.disposal_requests = n;
-                        state.disposal_requested_at = Some(now);
-                        state.disposal_action = Some(action);
-                        state.disposal_decided_at = None;
-                        state.disposal_decision = None;
-                    }
+                UnclaimedStep::RequestDisposal { n, action, days_waiting } => (
+                    FollowupStep::RequestDisposal { expected: n - 1, action },
+                    "disposal_requested",
+                    json!({ "action": action, "n": n, "days_waiting": days_waiting }),
+                ),
+            };
+            let w = FollowupWrite {
+                tenant_id: t,
+                item_id: f.item.id,
+                step: guard,
+                at: now,
+                statuses: vec![Status::Stored, Status::Notified, Status::ReadyForPickup],
+                events: vec![EventDraft { item_id: Some(f.item.id), kind: kind.into(), location_id: None, details }],
+                change: None,
+            };
+            if self.store.followup_step(w, actor).await?.is_none() {
+                r.lost += 1;
+                break;
+            }
+            match step {
+                UnclaimedStep::Remind { n, .. } => {
+                    r.reminders += 1;
+                    state.reminders_sent = n;
+                    state.last_reminder_at = Some(now);
+                }
+                UnclaimedStep::Escalate { .. } => {
+                    r.escalations += 1;
+                    state.escalated_at = Some(now);
+                }
+                UnclaimedStep::RequestDisposal { n, action, .. } => {
+                    r.disposal_requests += 1;
+                    state.disposal_requests = n;
+                    state.disposal_requested_at = Some(now);
+                    state.disposal_action = Some(action);
+                    state.disposal_decided_at = None;
+                    state.disposal_decision = None;
                 }
             }
         }

@@ -441,8 +441,8 @@ impl crate::Store for Backend {
     async fn due_items(&self, t: TenantId, until: DateTime<Utc>, unbreached_only: bool, limit: i64) -> Result<Vec<FollowupItem>> {
         self.read(move |c| Box::pin(due_items(c, t, until, unbreached_only, limit))).await
     }
-    async fn waiting_items(&self, t: TenantId, arrived_before: DateTime<Utc>, limit: i64) -> Result<Vec<FollowupItem>> {
-        self.read(move |c| Box::pin(waiting_items(c, t, arrived_before, limit))).await
+    async fn waiting_items(&self, t: TenantId, arrived_before: DateTime<Utc>, after: Option<ItemId>, limit: i64) -> Result<Vec<FollowupItem>> {
+        self.read(move |c| Box::pin(waiting_items(c, t, arrived_before, after, limit))).await
     }
     async fn pending_disposals(&self, t: TenantId, limit: i64) -> Result<Vec<FollowupItem>> {
         self.read(move |c| Box::pin(pending_disposals(c, t, limit))).await

@@ -2344,18 +2344,30 @@ pub(crate) async fn due_items(
 }
 
 /// Items waiting for their recipient (stored, notified, ready for pickup) that arrived at or
-/// before `arrived_before`, oldest first, with their follow-up records.
+/// before `arrived_before`, in id order (ids are time-ordered: oldest first) after `after`, with
+/// their follow-up records.
 pub(crate) async fn waiting_items(
     c: &mut Conn,
     t: TenantId,
     arrived_before: DateTime<Utc>,
+    after: Option<ItemId>,
     limit: i64,
 ) -> Result<Vec<FollowupItem>> {
+    let mut binds = vec![Bind::Uuid(t.0), Bind::Time(arrived_before)];
+    let cursor = match after {
+        Some(a) => {
+            binds.push(Bind::Uuid(a.0));
+            " AND id > $3"
+        }
+        None => "",
+    };
+    let limit_at = binds.len() + 1;
+    binds.push(Bind::Int(limit));
     let sql = format!(
         "SELECT {ITEM_COLUMNS} FROM item WHERE tenant_id = $1 AND status IN ('stored', 'notified', 'ready_for_pickup') \
-         AND created_at <= $2 ORDER BY created_at LIMIT $3"
+         AND created_at <= $2{cursor} ORDER BY id LIMIT ${limit_at}"
     );
-    let items = fetch_items(c, sql, vec![Bind::Uuid(t.0), Bind::Time(arrived_before), Bind::Int(limit)]).await?;
+    let items = fetch_items(c, sql, binds).await?;
     with_followup(c, t, items).await
 }
 

@@ -400,8 +400,15 @@ pub trait Store: Send + Sync + 'static {
         unbreached_only: bool,
         limit: i64,
     ) -> Result<Vec<FollowupItem>>;
-    /// Items waiting for their recipient that arrived at or before `arrived_before`, oldest first.
-    async fn waiting_items(&self, t: TenantId, arrived_before: DateTime<Utc>, limit: i64) -> Result<Vec<FollowupItem>>;
+    /// Items waiting for their recipient that arrived at or before `arrived_before`, oldest first
+    /// (in id order, after `after`).
+    async fn waiting_items(
+        &self,
+        t: TenantId,
+        arrived_before: DateTime<Utc>,
+        after: Option<ItemId>,
+        limit: i64,
+    ) -> Result<Vec<FollowupItem>>;
     /// Items whose final-step request awaits a supervisor's decision.
     async fn pending_disposals(&self, t: TenantId, limit: i64) -> Result<Vec<FollowupItem>>;
     /// One item with its follow-up record.
