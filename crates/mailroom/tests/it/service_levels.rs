@@ -247,6 +247,15 @@ async fn unclaimed_items_step_by_step(backend: Backend) {
         ids.push(id);
     }
     let arrived: DateTime<Utc> = app.store.item(t, ids[0].parse().unwrap()).await.unwrap().unwrap().created_at;
+    // The sweeper pages through waiting items in id order.
+    let later = arrived + Duration::days(1);
+    let first = app.store.waiting_items(t, later, None, 1).await.unwrap();
+    let second = app.store.waiting_items(t, later, Some(first[0].item.id), 1).await.unwrap();
+    let rest = app.store.waiting_items(t, later, Some(second[0].item.id), 1).await.unwrap();
+    assert_eq!(
+        (first[0].item.id.to_string(), second[0].item.id.to_string(), rest.len()),
+        (ids[0].clone(), ids[1].clone(), 0)
+    );
     let day = |d: i64| arrived + Duration::days(d) + Duration::minutes(1);
     let r = sweep(app, day(1)).await.unwrap();
     assert_eq!((r.reminders, r.escalations, r.disposal_requests), (0, 0, 0));
