@@ -2371,10 +2371,12 @@ pub(crate) async fn waiting_items(
     with_followup(c, t, items).await
 }
 
-/// Items whose final-step request awaits a supervisor's decision, oldest request first.
+/// Items still in the mailroom whose final-step request awaits a supervisor's decision (an item
+/// collected meanwhile needs no decision any more), oldest first.
 pub(crate) async fn pending_disposals(c: &mut Conn, t: TenantId, limit: i64) -> Result<Vec<FollowupItem>> {
     let sql = format!(
-        "SELECT {ITEM_COLUMNS} FROM item WHERE tenant_id = $1 AND id IN (SELECT item_id FROM item_followup \
+        "SELECT {ITEM_COLUMNS} FROM item WHERE tenant_id = $1 AND status NOT IN {FINAL_STATUSES_SQL} \
+         AND id IN (SELECT item_id FROM item_followup \
          WHERE tenant_id = $2 AND disposal_requested_at IS NOT NULL AND disposal_decided_at IS NULL) \
          ORDER BY created_at LIMIT $3"
     );

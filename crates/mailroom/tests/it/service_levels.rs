@@ -341,6 +341,19 @@ async fn unclaimed_items_step_by_step(backend: Backend) {
     assert_eq!(r.disposal_requests, 1, "{r:?}");
     let again = kinds(&events(app, t, &ids[1]).await, "disposal_requested");
     assert_eq!(again.iter().map(|d| d["n"].as_i64().unwrap()).collect::<Vec<_>>(), [1, 2]);
+    // Collected while the request is pending: nothing is left to decide.
+    assert_eq!(sup.get("/api/v1/service-levels").await.body["pending_approvals"].as_array().map(Vec::len), Some(1));
+    for body in [
+        json!({"action": "ready_for_pickup"}),
+        json!({"action": "pick_up", "handover": {"taken_by": "Zhang"}, "signature": {"data": crate::support::png_signature()}}),
+    ] {
+        let r = clerk.post(&format!("/api/v1/items/{}/transitions", ids[1]), &body).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    assert_eq!(sup.get("/api/v1/service-levels").await.body["pending_approvals"], json!([]));
+    sup.post(&format!("/api/v1/items/{}/disposal/approve", ids[1]), &json!({}))
+        .await
+        .assert_problem(409, "invalid_transition");
     assert_eq!(kinds(&events(app, t, &ids[0]).await, "reminder").len(), 3);
     // The custody chain verifies.
     let v = admin.get("/api/v1/custody/verify").await;
