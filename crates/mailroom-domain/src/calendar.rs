@@ -648,4 +648,25 @@ mod tests {
         assert_eq!(c.due_by(bj(2025, 9, 30, 11, 0), 24 * 60), Some(bj(2025, 10, 9, 11, 0)));
         assert_eq!(c.next_working(bj(2026, 11, 28, 3, 0)), Some(bj(2026, 11, 30, 9, 0)));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn working_time_adds_up(start_min in 0i64..(2 * 366 * 24 * 60), work in 1i64..(5 * 24 * 60), lunch in proptest::bool::ANY) {
+            let mut c = WorkingCalendar::china_mainland();
+            if lunch {
+                c.break_time = Some((t(12, 0), t(13, 0)));
+            }
+            let start = bj(2025, 1, 1, 0, 0) + Duration::minutes(start_min);
+            let due = c.add_working(start, Duration::minutes(work));
+            proptest::prop_assert!(due.is_some());
+            let due = due.unwrap_or(start);
+            proptest::prop_assert!(due > start);
+            proptest::prop_assert_eq!(c.working_between(start, due), Duration::minutes(work));
+            // Whole days are working days: never earlier than the same working time.
+            let by_days = c.due_by(start, 24 * 60);
+            proptest::prop_assert!(by_days.is_some_and(|d| d > start));
+            let always = WorkingCalendar::always_open(480);
+            proptest::prop_assert_eq!(always.due_by(start, work), Some(start + Duration::minutes(work)));
+        }
+    }
 }

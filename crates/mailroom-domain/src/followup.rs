@@ -306,4 +306,61 @@ mod tests {
         let marked = FollowupState { breached_at: Some(at(1)), ..s };
         assert!(!deadline_missed(Some(at(1)), &marked, at(3)));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn sweeps_at_any_times_keep_the_policy(
+            remind in 1i64..10, every in 0i64..5, esc_extra in 0i64..10, fin_extra in 1i64..20,
+            mut times in proptest::collection::vec(0i64..(60 * 24 * 60), 1..60),
+        ) {
+            let p = UnclaimedPolicy {
+                category: Category::General,
+                remind_after_days: remind,
+                remind_every_days: every,
+                escalate_after_days: remind + esc_extra,
+                final_after_days: remind + esc_extra + fin_extra,
+                final_action: FinalAction::ReturnToSender,
+            };
+            proptest::prop_assert!(p.validate().is_ok());
+            times.sort_unstable();
+            let since = at(0);
+            let mut s = FollowupState::default();
+            let mut reminders: Vec<DateTime<Utc>> = Vec::new();
+            let (mut escalations, mut requests) = (0, 0);
+            for m in times {
+                let now = since + Duration::minutes(m);
+                for _ in 0..4 {
+                    let Some(step) = unclaimed_step(&p, &s, since, now) else { break };
+                    match step {
+                        UnclaimedStep::Remind { n, days_waiting } => {
+                            proptest::prop_assert!(days_waiting >= p.remind_after_days);
+                            proptest::prop_assert_eq!(n, s.reminders_sent + 1);
+                            s.reminders_sent = n;
+                            s.last_reminder_at = Some(now);
+                            reminders.push(now);
+                        }
+                        UnclaimedStep::Escalate { days_waiting } => {
+                            proptest::prop_assert!(days_waiting >= p.escalate_after_days);
+                            escalations += 1;
+                            s.escalated_at = Some(now);
+                        }
+                        UnclaimedStep::RequestDisposal { n, days_waiting, .. } => {
+                            proptest::prop_assert!(days_waiting >= p.final_after_days);
+                            proptest::prop_assert!(s.escalated_at.is_some());
+                            requests += 1;
+                            s.disposal_requests = n;
+                            s.disposal_requested_at = Some(now);
+                        }
+                    }
+                }
+            }
+            proptest::prop_assert!(escalations <= 1 && requests <= 1);
+            if every == 0 {
+                proptest::prop_assert!(reminders.len() <= 1);
+            }
+            for w in reminders.windows(2) {
+                proptest::prop_assert!(w[1] - w[0] >= Duration::days(every));
+            }
+        }
+    }
 }
