@@ -204,6 +204,8 @@ pub fn available_actions(item: &Item) -> Vec<Action> {
     allowed_actions(item.status)
         .into_iter()
         .filter(|a| match a {
+            // Disposal follows a supervisor's approval of a request, never a menu.
+            a if a.needs_approval() => false,
             Action::Open => under_seal && item.seal_number.is_some(),
             Action::Reseal => under_seal && item.seal_number.is_none(),
             a if a.leaves_mailroom() => !under_seal || item.seal_number.is_some(),
@@ -497,9 +499,17 @@ impl App {
             return Err(DomainError::invalid("site_id", "no such site in this organisation").into());
         }
         let actor = p.actor(ctx);
+        // Due-by times are working time on the site's calendar (cached, see `followup`).
+        let calendar = match decision.due_in_minutes {
+            Some(_) => Some(self.calendar_for(p.tenant_id, site_id).await?),
+            None => None,
+        };
         for _ in 0..4 {
-            let now = storage_time(Utc::now());
-            let due_by = decision.due_in_minutes.map(|m| now + chrono::Duration::minutes(m));
+            let now = storage_time(self.clock.now());
+            let due_by = decision.due_in_minutes.map(|m| {
+                let working = calendar.as_ref().and_then(|c| c.due_by(now, m));
+                storage_time(working.unwrap_or(now + chrono::Duration::minutes(m)))
+            });
             let explanation = Explanation {
                 rules_version,
                 default_pack: rules_version.is_none(),
@@ -618,6 +628,14 @@ impl App {
         require(p.role, Permission::HandleItems)?;
         let item = self.store.item(p.tenant_id, id).await?.ok_or_else(|| AppError::not_found("item"))?;
         let action = Action::parse_field("action", &input.action)?;
+        if action.needs_approval() {
+            return Err(DomainError::invalid(
+                "action",
+                "an item is disposed of only when a supervisor approves a disposal request \
+                 (POST /api/v1/items/{id}/disposal/approve)",
+            )
+            .into());
+        }
         let handover = match &input.handover {
             None => None,
             Some(h) => {

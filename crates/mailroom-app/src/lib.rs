@@ -8,6 +8,7 @@ pub mod demo;
 pub mod directory;
 mod error;
 pub mod exceptions;
+pub mod followup;
 pub mod import;
 pub mod items;
 pub mod jobs;
@@ -54,6 +55,8 @@ pub struct App {
     pub notifier: Arc<notify::Notifier>,
     /// Wakes this node's job runner (see [`jobs::JobRunner`]) when a job is enqueued here.
     jobs_wake: Arc<tokio::sync::Notify>,
+    /// Working-hours calendars per site, as intake last read them.
+    calendars: Arc<followup::CalendarCache>,
 }
 
 impl App {
@@ -69,6 +72,7 @@ impl App {
             recipients: Arc::default(),
             notifier: Arc::default(),
             jobs_wake: Arc::default(),
+            calendars: Arc::default(),
         }
     }
 

@@ -46,6 +46,8 @@ string_enum!(
         ReadAuditLog = "read_audit_log",
         ManageNotifications = "manage_notifications",
         ManageJobs = "manage_jobs",
+        SuperviseServiceLevels = "supervise_service_levels",
+        ManageServiceLevels = "manage_service_levels",
     }
 );
 
@@ -81,6 +83,10 @@ impl Permission {
             Permission::ManageNotifications => {
                 "edit notice templates and notification endpoints, and anyone's notification preferences"
             }
+            Permission::SuperviseServiceLevels => {
+                "see breaches, items at risk and unclaimed items; approve or reject disposals and returns"
+            }
+            Permission::ManageServiceLevels => "set site working-hours calendars and unclaimed-item policies",
         }
     }
 }
@@ -124,6 +130,8 @@ pub fn allowed(role: Role, p: Permission) -> bool {
             matches!(role, R::OperatorAdmin | R::Admin)
         }
         P::ReadAuditLog => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor | R::Auditor),
+        P::SuperviseServiceLevels => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor),
+        P::ManageServiceLevels => matches!(role, R::OperatorAdmin | R::Admin),
     }
 }
 

@@ -95,13 +95,15 @@ string_enum!(
         Held = "held",
         ReturnedToSender = "returned_to_sender",
         Forwarded = "forwarded",
+        Disposed = "disposed",
     }
 );
 
 string_enum!(
     /// Things staff do to an item. Each is checked against the state machine. `open` opens a
     /// sealed confidential item in a secure area (the seal number is checked); `reseal` seals it
-    /// again in a new bag with a new seal number and classification marking.
+    /// again in a new bag with a new seal number and classification marking. `dispose` (status
+    /// `disposed`) happens only when a supervisor approves a disposal request (see `followup`).
     Action {
         Store = "store",
         Notify = "notify",
@@ -116,6 +118,7 @@ string_enum!(
         Move = "move",
         Open = "open",
         Reseal = "reseal",
+        Dispose = "dispose",
     }
 );
 
@@ -127,7 +130,15 @@ string_enum!(
 impl Status {
     /// No further transitions are possible.
     pub fn is_terminal(self) -> bool {
-        matches!(self, Status::Delivered | Status::PickedUp | Status::ReturnedToSender | Status::Forwarded)
+        matches!(
+            self,
+            Status::Delivered | Status::PickedUp | Status::ReturnedToSender | Status::Forwarded | Status::Disposed
+        )
+    }
+    /// Waiting in the mailroom for the recipient to collect or receive it (what the unclaimed
+    /// item policies look at).
+    pub fn awaits_recipient(self) -> bool {
+        matches!(self, Status::Stored | Status::Notified | Status::ReadyForPickup)
     }
     /// The item is physically in the mailroom.
     pub fn in_mailroom(self) -> bool {
@@ -148,8 +159,17 @@ impl Action {
     pub fn leaves_mailroom(self) -> bool {
         matches!(
             self,
-            Action::OutForDelivery | Action::Deliver | Action::PickUp | Action::ReturnToSender | Action::Forward
+            Action::OutForDelivery
+                | Action::Deliver
+                | Action::PickUp
+                | Action::ReturnToSender
+                | Action::Forward
+                | Action::Dispose
         )
+    }
+    /// Whether the action may only follow a supervisor's approval.
+    pub fn needs_approval(self) -> bool {
+        matches!(self, Action::Dispose)
     }
     /// Whether the action changes where the item is stored (open and reseal happen in a secure
     /// area but leave the item's storage location as it is).
@@ -161,8 +181,8 @@ impl Action {
 /// The lifecycle: the single source of truth for which action is allowed in which status.
 ///
 /// received → stored → notified → (out for delivery → delivered) | (ready for pickup → picked up);
-/// held, returned to sender and forwarded are reachable from any status in which the item is still
-/// in the mailroom. A failed delivery goes back to `stored`.
+/// held, returned to sender, forwarded and disposed are reachable from any status in which the
+/// item is still in the mailroom. A failed delivery goes back to `stored`.
 pub fn next_status(from: Status, action: Action) -> Result<Status, DomainError> {
     use Action as A;
     use Status as S;
@@ -175,8 +195,9 @@ pub fn next_status(from: Status, action: Action) -> Result<Status, DomainError> 
         (S::ReadyForPickup, A::PickUp) => Some(S::PickedUp),
         (S::Received | S::Stored | S::Notified | S::ReadyForPickup, A::Hold) => Some(S::Held),
         (S::Held, A::Release) => Some(S::Stored),
-        (s, A::ReturnToSender | A::Forward) if s.in_mailroom() => Some(match action {
+        (s, A::ReturnToSender | A::Forward | A::Dispose) if s.in_mailroom() => Some(match action {
             A::Forward => S::Forwarded,
+            A::Dispose => S::Disposed,
             _ => S::ReturnedToSender,
         }),
         (s @ (S::Stored | S::Notified | S::ReadyForPickup | S::Held), A::Move) => Some(s),
@@ -375,7 +396,8 @@ impl Transition {
             return Err(DomainError::invalid("location_id", format!("{} needs {what}", action.as_str())));
         }
         let note = text::optional("note", note, 2000)?;
-        if matches!(action, Action::Hold | Action::ReturnToSender | Action::Forward) && note.is_none() {
+        if matches!(action, Action::Hold | Action::ReturnToSender | Action::Forward | Action::Dispose) && note.is_none()
+        {
             return Err(DomainError::invalid("note", format!("{} needs a reason in note", action.as_str())));
         }
         let handover = match (action.is_handover(), handover) {
@@ -453,6 +475,23 @@ mod tests {
         assert_eq!(security_level(ItemKind::StorageMedia, Confidentiality::StrictlyConfidential), 3);
         assert_eq!(security_level(ItemKind::Letter, Confidentiality::Internal), 0);
         assert_eq!(normalize_seal(" seal-0001 a"), "SEAL-0001A");
+    }
+
+    #[test]
+    fn disposal() {
+        for s in [Status::Stored, Status::Notified, Status::ReadyForPickup, Status::Held, Status::Received] {
+            assert_eq!(next_status(s, Action::Dispose).ok(), Some(Status::Disposed), "{s}");
+        }
+        for s in [Status::OutForDelivery, Status::Delivered, Status::PickedUp, Status::Disposed] {
+            assert!(next_status(s, Action::Dispose).is_err(), "{s}");
+        }
+        assert!(Status::Disposed.is_terminal());
+        assert!(allowed_actions(Status::Disposed).is_empty());
+        assert!(Action::Dispose.needs_approval() && !Action::ReturnToSender.needs_approval());
+        assert!(Action::Dispose.leaves_mailroom());
+        assert!(Transition::validate(Action::Dispose, None, None, None, false).is_err());
+        assert!(Transition::validate(Action::Dispose, None, Some("unclaimed 60 days"), None, false).is_ok());
+        assert!(Status::Notified.awaits_recipient() && !Status::Held.awaits_recipient());
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod carrier;
 pub mod custody;
 pub mod error;
 pub mod exception;
+pub mod followup;
 pub mod ids;
 pub mod item;
 pub mod matcher;

@@ -557,4 +557,42 @@ impl crate::Store for Backend {
         let actor = actor.clone();
         self.write(move |c| Box::pin(async move { delete_channel_endpoint(c, t, id, &actor, &event).await })).await
     }
+
+    async fn site_calendar(&self, t: TenantId, site: SiteId) -> Result<Option<SiteCalendar>> {
+        self.read(move |c| Box::pin(site_calendar(c, t, site))).await
+    }
+    async fn put_site_calendar(&self, cal: &SiteCalendar, actor: &Actor, event: EventDraft) -> Result<CustodyEvent> {
+        let (cal, actor) = (cal.clone(), actor.clone());
+        self.write(move |c| Box::pin(async move { put_site_calendar(c, &cal, &actor, &event).await })).await
+    }
+    async fn unclaimed_policies(&self, t: TenantId) -> Result<Vec<mailroom_domain::followup::UnclaimedPolicy>> {
+        self.read(move |c| Box::pin(unclaimed_policies(c, t))).await
+    }
+    async fn set_unclaimed_policies(
+        &self,
+        t: TenantId,
+        policies: Vec<mailroom_domain::followup::UnclaimedPolicy>,
+        at: DateTime<Utc>,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<CustodyEvent> {
+        let actor = actor.clone();
+        self.write(move |c| Box::pin(async move { set_unclaimed_policies(c, t, &policies, at, &actor, &event).await })).await
+    }
+    async fn due_items(&self, t: TenantId, until: DateTime<Utc>, unbreached_only: bool, limit: i64) -> Result<Vec<FollowupItem>> {
+        self.read(move |c| Box::pin(due_items(c, t, until, unbreached_only, limit))).await
+    }
+    async fn waiting_items(&self, t: TenantId, arrived_before: DateTime<Utc>, after: Option<ItemId>, limit: i64) -> Result<Vec<FollowupItem>> {
+        self.read(move |c| Box::pin(waiting_items(c, t, arrived_before, after, limit))).await
+    }
+    async fn pending_disposals(&self, t: TenantId, limit: i64) -> Result<Vec<FollowupItem>> {
+        self.read(move |c| Box::pin(pending_disposals(c, t, limit))).await
+    }
+    async fn item_followup(&self, t: TenantId, id: ItemId) -> Result<Option<FollowupItem>> {
+        self.read(move |c| Box::pin(item_followup(c, t, id))).await
+    }
+    async fn followup_step(&self, w: FollowupWrite, actor: &Actor) -> Result<Option<Vec<CustodyEvent>>> {
+        let actor = actor.clone();
+        self.write(move |c| Box::pin(async move { followup_step(c, &w, &actor).await })).await
+    }
 }

@@ -2598,3 +2598,343 @@ pub(crate) async fn delete_channel_endpoint(
     }
     append_event(c, t, actor, draft).await
 }
+
+// ---- service levels and unclaimed items ----
+
+pub(crate) async fn site_calendar(c: &mut Conn, t: TenantId, site: SiteId) -> Result<Option<SiteCalendar>> {
+    let row = sqlx::query("SELECT config, updated_at, updated_by FROM site_calendar WHERE tenant_id = $1 AND site_id = $2")
+        .bind(t.0)
+        .bind(site.0)
+        .fetch_optional(&mut *c)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let config: String = row.try_get(0)?;
+    let config = serde_json::from_str(&config).map_err(|e| StoreError::Corrupt(format!("site calendar: {e}")))?;
+    Ok(Some(SiteCalendar { tenant_id: t, site_id: site, config, updated_at: row.try_get(1)?, updated_by: row.try_get(2)? }))
+}
+
+pub(crate) async fn put_site_calendar(c: &mut Conn, cal: &SiteCalendar, actor: &Actor, draft: &EventDraft) -> Result<CustodyEvent> {
+    let config = serde_json::to_string(&cal.config).map_err(|e| StoreError::Corrupt(format!("site calendar: {e}")))?;
+    sqlx::query(
+        "INSERT INTO site_calendar (tenant_id, site_id, config, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (tenant_id, site_id) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at, \
+         updated_by = excluded.updated_by",
+    )
+    .bind(cal.tenant_id.0)
+    .bind(cal.site_id.0)
+    .bind(config)
+    .bind(cal.updated_at)
+    .bind(&cal.updated_by)
+    .execute(&mut *c)
+    .await
+    .map_err(db_err)?;
+    append_event(c, cal.tenant_id, actor, draft).await
+}
+
+pub(crate) async fn unclaimed_policies(c: &mut Conn, t: TenantId) -> Result<Vec<mailroom_domain::followup::UnclaimedPolicy>> {
+    use mailroom_domain::followup::{FinalAction, UnclaimedPolicy};
+    let rows = sqlx::query(
+        "SELECT category, remind_after_days, remind_every_days, escalate_after_days, final_after_days, final_action \
+         FROM unclaimed_policy WHERE tenant_id = $1 ORDER BY category",
+    )
+    .bind(t.0)
+    .fetch_all(&mut *c)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let category: String = r.try_get(0)?;
+        let action: String = r.try_get(5)?;
+        out.push(UnclaimedPolicy {
+            category: Category::parse(&category).ok_or_else(|| StoreError::Corrupt(format!("category {category}")))?,
+            remind_after_days: r.try_get(1)?,
+            remind_every_days: r.try_get(2)?,
+            escalate_after_days: r.try_get(3)?,
+            final_after_days: r.try_get(4)?,
+            final_action: FinalAction::parse(&action).ok_or_else(|| StoreError::Corrupt(format!("final action {action}")))?,
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) async fn set_unclaimed_policies(
+    c: &mut Conn,
+    t: TenantId,
+    policies: &[mailroom_domain::followup::UnclaimedPolicy],
+    at: DateTime<Utc>,
+    actor: &Actor,
+    draft: &EventDraft,
+) -> Result<CustodyEvent> {
+    sqlx::query("DELETE FROM unclaimed_policy WHERE tenant_id = $1").bind(t.0).execute(&mut *c).await?;
+    for p in policies {
+        sqlx::query(
+            "INSERT INTO unclaimed_policy (tenant_id, category, remind_after_days, remind_every_days, escalate_after_days, \
+             final_after_days, final_action, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(t.0)
+        .bind(p.category.as_str())
+        .bind(p.remind_after_days)
+        .bind(p.remind_every_days)
+        .bind(p.escalate_after_days)
+        .bind(p.final_after_days)
+        .bind(p.final_action.as_str())
+        .bind(at)
+        .execute(&mut *c)
+        .await
+        .map_err(db_err)?;
+    }
+    append_event(c, t, actor, draft).await
+}
+
+const FOLLOWUP_COLUMNS: &str = "item_id, breached_at, reminders_sent, last_reminder_at, escalated_at, disposal_requests, \
+    disposal_requested_at, disposal_action, disposal_decided_at, disposal_decision";
+
+/// Statuses in which an item has left the mailroom for good (as SQL text).
+const FINAL_STATUSES_SQL: &str = "('delivered', 'picked_up', 'returned_to_sender', 'forwarded', 'disposed')";
+
+/// The follow-up records of these items (items without one get the empty record).
+async fn with_followup(c: &mut Conn, t: TenantId, items: Vec<Item>) -> Result<Vec<FollowupItem>> {
+    use mailroom_domain::followup::{FinalAction, FollowupState};
+    let mut states: std::collections::HashMap<ItemId, FollowupState> = std::collections::HashMap::new();
+    for chunk in items.chunks(200) {
+        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT {FOLLOWUP_COLUMNS} FROM item_followup WHERE tenant_id = $1 AND item_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(t.0);
+        for i in chunk {
+            q = q.bind(i.id.0);
+        }
+        for r in q.fetch_all(&mut *c).await? {
+            let id: uuid::Uuid = r.try_get(0)?;
+            let action: Option<String> = r.try_get(7)?;
+            states.insert(
+                id.into(),
+                FollowupState {
+                    breached_at: r.try_get(1)?,
+                    reminders_sent: r.try_get(2)?,
+                    last_reminder_at: r.try_get(3)?,
+                    escalated_at: r.try_get(4)?,
+                    disposal_requests: r.try_get(5)?,
+                    disposal_requested_at: r.try_get(6)?,
+                    disposal_action: action.as_deref().and_then(FinalAction::parse),
+                    disposal_decided_at: r.try_get(8)?,
+                    disposal_decision: r.try_get(9)?,
+                },
+            );
+        }
+    }
+    Ok(items
+        .into_iter()
+        .map(|item| {
+            let state = states.remove(&item.id).unwrap_or_default();
+            FollowupItem { item, state }
+        })
+        .collect())
+}
+
+async fn fetch_items(c: &mut Conn, sql: String, binds: Vec<Bind>) -> Result<Vec<Item>> {
+    let mut q = sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql));
+    for b in binds {
+        q = match b {
+            Bind::Uuid(u) => q.bind(u),
+            Bind::Time(t) => q.bind(t),
+            Bind::Int(i) => q.bind(i),
+        };
+    }
+    let rows = q.fetch_all(&mut *c).await?;
+    rows.into_iter().map(TryInto::try_into).collect()
+}
+
+/// A value bound to a follow-up query.
+enum Bind {
+    Uuid(uuid::Uuid),
+    Time(DateTime<Utc>),
+    Int(i64),
+}
+
+/// Items still in progress whose due-by is at or before `until`, earliest first, with their
+/// follow-up records; with `unbreached_only`, only those not yet marked as breached.
+pub(crate) async fn due_items(
+    c: &mut Conn,
+    t: TenantId,
+    until: DateTime<Utc>,
+    unbreached_only: bool,
+    limit: i64,
+) -> Result<Vec<FollowupItem>> {
+    let unbreached = if unbreached_only {
+        " AND NOT EXISTS (SELECT 1 FROM item_followup f WHERE f.tenant_id = $3 AND f.item_id = item.id \
+         AND f.breached_at IS NOT NULL)"
+    } else {
+        ""
+    };
+    let limit_at = if unbreached_only { 4 } else { 3 };
+    let sql = format!(
+        "SELECT {ITEM_COLUMNS} FROM item WHERE tenant_id = $1 AND due_by IS NOT NULL AND due_by <= $2 \
+         AND status NOT IN {FINAL_STATUSES_SQL}{unbreached} ORDER BY due_by LIMIT ${limit_at}"
+    );
+    let mut binds = vec![Bind::Uuid(t.0), Bind::Time(until)];
+    if unbreached_only {
+        binds.push(Bind::Uuid(t.0));
+    }
+    binds.push(Bind::Int(limit));
+    let items = fetch_items(c, sql, binds).await?;
+    with_followup(c, t, items).await
+}
+
+/// Items waiting for their recipient (stored, notified, ready for pickup) that arrived at or
+/// before `arrived_before`, in id order (ids are time-ordered: oldest first) after `after`, with
+/// their follow-up records.
+pub(crate) async fn waiting_items(
+    c: &mut Conn,
+    t: TenantId,
+    arrived_before: DateTime<Utc>,
+    after: Option<ItemId>,
+    limit: i64,
+) -> Result<Vec<FollowupItem>> {
+    let mut binds = vec![Bind::Uuid(t.0), Bind::Time(arrived_before)];
+    let cursor = match after {
+        Some(a) => {
+            binds.push(Bind::Uuid(a.0));
+            " AND id > $3"
+        }
+        None => "",
+    };
+    let limit_at = binds.len() + 1;
+    binds.push(Bind::Int(limit));
+    let sql = format!(
+        "SELECT {ITEM_COLUMNS} FROM item WHERE tenant_id = $1 AND status IN ('stored', 'notified', 'ready_for_pickup') \
+         AND created_at <= $2{cursor} ORDER BY id LIMIT ${limit_at}"
+    );
+    let items = fetch_items(c, sql, binds).await?;
+    with_followup(c, t, items).await
+}
+
+/// Items still in the mailroom whose final-step request awaits a supervisor's decision (an item
+/// collected meanwhile needs no decision any more), oldest first.
+pub(crate) async fn pending_disposals(c: &mut Conn, t: TenantId, limit: i64) -> Result<Vec<FollowupItem>> {
+    let sql = format!(
+        "SELECT {ITEM_COLUMNS} FROM item WHERE tenant_id = $1 AND status NOT IN {FINAL_STATUSES_SQL} \
+         AND id IN (SELECT item_id FROM item_followup \
+         WHERE tenant_id = $2 AND disposal_requested_at IS NOT NULL AND disposal_decided_at IS NULL) \
+         ORDER BY created_at LIMIT $3"
+    );
+    let items = fetch_items(c, sql, vec![Bind::Uuid(t.0), Bind::Uuid(t.0), Bind::Int(limit)]).await?;
+    with_followup(c, t, items).await
+}
+
+/// The follow-up record of one item (the empty record when it has none).
+pub(crate) async fn item_followup(c: &mut Conn, t: TenantId, id: ItemId) -> Result<Option<FollowupItem>> {
+    let Some(i) = item(c, t, id).await? else { return Ok(None) };
+    Ok(with_followup(c, t, vec![i]).await?.into_iter().next())
+}
+
+/// Applies one guarded follow-up step (see [`crate::Store::followup_step`]). The events returned
+/// are those of `events` (an item transition's own event is not among them).
+pub(crate) async fn followup_step(c: &mut Conn, w: &FollowupWrite, actor: &Actor) -> Result<Option<Vec<CustodyEvent>>> {
+    use mailroom_domain::item::Status;
+    let (t, id, at) = (w.tenant_id, w.item_id, w.at);
+    // The item first (locked on PostgreSQL): a step for an item that moved on meanwhile is void.
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT status FROM item WHERE tenant_id = $1 AND id = $2{FOR_UPDATE}")))
+        .bind(t.0)
+        .bind(id.0)
+        .fetch_optional(&mut *c)
+        .await?;
+    let Some(row) = row else { return Err(StoreError::NotFound) };
+    let status: String = row.try_get(0)?;
+    let status = Status::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?;
+    if !w.statuses.contains(&status) {
+        return Ok(None);
+    }
+    const UPSERT: &str = "INSERT INTO item_followup AS f ";
+    let done = match &w.step {
+        FollowupStep::Breach => {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{UPSERT}(tenant_id, item_id, breached_at, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (tenant_id, item_id) DO UPDATE SET breached_at = excluded.breached_at, \
+                 updated_at = excluded.updated_at WHERE f.breached_at IS NULL"
+            )))
+            .bind(t.0)
+            .bind(id.0)
+            .bind(at)
+            .bind(at)
+            .execute(&mut *c)
+            .await?
+        }
+        FollowupStep::Remind { expected } => {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{UPSERT}(tenant_id, item_id, reminders_sent, last_reminder_at, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (tenant_id, item_id) DO UPDATE SET reminders_sent = excluded.reminders_sent, \
+                 last_reminder_at = excluded.last_reminder_at, updated_at = excluded.updated_at \
+                 WHERE f.reminders_sent = $6"
+            )))
+            .bind(t.0)
+            .bind(id.0)
+            .bind(expected + 1)
+            .bind(at)
+            .bind(at)
+            .bind(*expected)
+            .execute(&mut *c)
+            .await?
+        }
+        FollowupStep::Escalate { to } => {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{UPSERT}(tenant_id, item_id, escalated_at, escalated_to, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (tenant_id, item_id) DO UPDATE SET escalated_at = excluded.escalated_at, \
+                 escalated_to = excluded.escalated_to, updated_at = excluded.updated_at WHERE f.escalated_at IS NULL"
+            )))
+            .bind(t.0)
+            .bind(id.0)
+            .bind(at)
+            .bind(to.map(|p| p.0))
+            .bind(at)
+            .execute(&mut *c)
+            .await?
+        }
+        FollowupStep::RequestDisposal { expected, action } => {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{UPSERT}(tenant_id, item_id, disposal_requests, disposal_requested_at, disposal_action, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, item_id) DO UPDATE SET \
+                 disposal_requests = excluded.disposal_requests, disposal_requested_at = excluded.disposal_requested_at, \
+                 disposal_action = excluded.disposal_action, disposal_decided_at = NULL, disposal_decision = NULL, \
+                 disposal_decided_by = NULL, updated_at = excluded.updated_at WHERE f.disposal_requests = $7"
+            )))
+            .bind(t.0)
+            .bind(id.0)
+            .bind(expected + 1)
+            .bind(at)
+            .bind(action.as_str())
+            .bind(at)
+            .bind(*expected)
+            .execute(&mut *c)
+            .await?
+        }
+        FollowupStep::Decide { requests, approve, by } => {
+            sqlx::query(
+                "UPDATE item_followup SET disposal_decided_at = $1, disposal_decision = $2, disposal_decided_by = $3, \
+                 updated_at = $4 WHERE tenant_id = $5 AND item_id = $6 AND disposal_requests = $7 \
+                 AND disposal_requested_at IS NOT NULL AND disposal_decided_at IS NULL",
+            )
+            .bind(at)
+            .bind(if *approve { "approved" } else { "rejected" })
+            .bind(by.map(|u| u.0))
+            .bind(at)
+            .bind(t.0)
+            .bind(id.0)
+            .bind(*requests)
+            .execute(&mut *c)
+            .await?
+        }
+    };
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    let mut out = Vec::with_capacity(w.events.len() + 1);
+    for draft in &w.events {
+        out.push(append_event(c, t, actor, draft).await?);
+    }
+    if let Some((change, draft)) = &w.change {
+        change_item(c, t, id, change, actor, draft).await?;
+    }
+    Ok(Some(out))
+}

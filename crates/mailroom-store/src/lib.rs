@@ -376,6 +376,50 @@ pub trait Store: Send + Sync + 'static {
         event: EventDraft,
     ) -> Result<(StoredRuleSet, CustodyEvent)>;
 
+    /// A site's configured working-hours calendar (`None`: the default calendar applies).
+    async fn site_calendar(&self, t: TenantId, site: SiteId) -> Result<Option<SiteCalendar>>;
+    /// Stores a site's calendar and appends its audit event, in one transaction.
+    async fn put_site_calendar(&self, cal: &SiteCalendar, actor: &Actor, event: EventDraft) -> Result<CustodyEvent>;
+    /// The organisation's unclaimed-item policies, by category.
+    async fn unclaimed_policies(&self, t: TenantId) -> Result<Vec<mailroom_domain::followup::UnclaimedPolicy>>;
+    /// Replaces the organisation's unclaimed-item policies and appends the audit event, in one
+    /// transaction.
+    async fn set_unclaimed_policies(
+        &self,
+        t: TenantId,
+        policies: Vec<mailroom_domain::followup::UnclaimedPolicy>,
+        at: DateTime<Utc>,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<CustodyEvent>;
+    /// Items in progress due at or before `until`, earliest first (optionally only those not yet
+    /// marked as breached), with their follow-up records.
+    async fn due_items(
+        &self,
+        t: TenantId,
+        until: DateTime<Utc>,
+        unbreached_only: bool,
+        limit: i64,
+    ) -> Result<Vec<FollowupItem>>;
+    /// Items waiting for their recipient that arrived at or before `arrived_before`, oldest first
+    /// (in id order, after `after`).
+    async fn waiting_items(
+        &self,
+        t: TenantId,
+        arrived_before: DateTime<Utc>,
+        after: Option<ItemId>,
+        limit: i64,
+    ) -> Result<Vec<FollowupItem>>;
+    /// Items whose final-step request awaits a supervisor's decision.
+    async fn pending_disposals(&self, t: TenantId, limit: i64) -> Result<Vec<FollowupItem>>;
+    /// One item with its follow-up record.
+    async fn item_followup(&self, t: TenantId, id: ItemId) -> Result<Option<FollowupItem>>;
+    /// One follow-up step, at most once: locks the item, checks its status is among
+    /// `w.statuses`, applies the step's conditional update of the follow-up record and, only if
+    /// that took, appends `w.events` and applies `w.change` (with its event), all in one
+    /// transaction. `None` when the item moved on or another node did the step first.
+    async fn followup_step(&self, w: FollowupWrite, actor: &Actor) -> Result<Option<Vec<CustodyEvent>>>;
+
     /// The organisation's own notice templates (kinds and languages without one use the
     /// built-in wording).
     async fn notification_templates(&self, t: TenantId) -> Result<Vec<NotificationTemplate>>;

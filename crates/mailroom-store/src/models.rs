@@ -739,3 +739,49 @@ impl ChannelEndpoint {
         self.active && (self.events.is_empty() || self.events.contains(&kind))
     }
 }
+
+/// A site's working-hours calendar as configured.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SiteCalendar {
+    pub tenant_id: TenantId,
+    pub site_id: SiteId,
+    pub config: mailroom_domain::calendar::CalendarConfig,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
+/// An item with its follow-up record (breach, reminders, escalation, final step).
+#[derive(Debug, Clone)]
+pub struct FollowupItem {
+    pub item: Item,
+    pub state: mailroom_domain::followup::FollowupState,
+}
+
+/// One follow-up step, guarded so that it happens at most once (see [`crate::Store::followup_step`]).
+#[derive(Debug, Clone)]
+pub enum FollowupStep {
+    /// Marks the deadline missed, unless it was marked.
+    Breach,
+    /// Counts reminder `expected + 1`, if `expected` reminders were sent so far.
+    Remind { expected: i64 },
+    /// Marks the escalation (to this person), unless it was escalated.
+    Escalate { to: Option<PersonId> },
+    /// Records final-step request `expected + 1`, if `expected` requests were made so far.
+    RequestDisposal { expected: i64, action: mailroom_domain::followup::FinalAction },
+    /// Decides request number `requests`, if it is still undecided.
+    Decide { requests: i64, approve: bool, by: Option<UserId> },
+}
+
+/// A guarded follow-up write: the step, the statuses the item must be in, the custody events to
+/// append when the step takes, and (for an approval) the item's transition with its event.
+#[derive(Debug, Clone)]
+pub struct FollowupWrite {
+    pub tenant_id: TenantId,
+    pub item_id: ItemId,
+    pub step: FollowupStep,
+    pub at: DateTime<Utc>,
+    pub statuses: Vec<Status>,
+    pub events: Vec<mailroom_domain::custody::EventDraft>,
+    pub change: Option<(ItemChange, mailroom_domain::custody::EventDraft)>,
+}

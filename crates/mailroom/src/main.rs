@@ -1111,6 +1111,28 @@ async fn serve(db: DbArg, addr: String, demo: bool, secure_cookies: bool, securi
             maintain(&keeper).await;
         }
     });
+    // Service levels: missed deadlines, unclaimed-item reminders, escalations and disposal
+    // requests. Every node sweeps; each step happens once (see docs/SERVICE-LEVELS.md).
+    let sweep_secs = std::env::var("MAILROOM_SWEEP_SECS").ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(30);
+    let sweeper = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(sweep_secs.max(1)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match mailroom_app::followup::sweep(&sweeper, sweeper.clock.now()).await {
+                Ok(r) if r.deadline_missed + r.reminders + r.escalations + r.disposal_requests > 0 => tracing::info!(
+                    deadline_missed = r.deadline_missed,
+                    reminders = r.reminders,
+                    escalations = r.escalations,
+                    disposal_requests = r.disposal_requests,
+                    "service-level sweep"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %describe(&e), "service-level sweep failed"),
+            }
+        }
+    });
     #[cfg(unix)]
     {
         let reloader = app.clone();

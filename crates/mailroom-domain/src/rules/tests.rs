@@ -26,7 +26,10 @@ fn default_pack_parses_and_its_fixtures_pass() {
 
 #[test]
 fn a_broken_rule_fails_its_fixture() {
-    let broken = DEFAULT_PACK.replace("then.route = { department = \"CS\" }\nthen.due = \"1d\"", "then.due = \"1d\"");
+    let broken = DEFAULT_PACK.replace(
+        "then.category = \"complaint\"\nthen.route = { department = \"CS\" }\n",
+        "then.category = \"complaint\"\n",
+    );
     assert_ne!(broken, DEFAULT_PACK);
     let pack = RuleSet::parse(&broken).unwrap();
     let results = run_fixtures(&pack, DEFAULT_FIXTURES).unwrap();

@@ -496,7 +496,7 @@ fn action_view(t: Tr, a: Action) -> ActionView {
         Action::Store | Action::Move => "location",
         Action::Open => "secure",
         Action::Reseal => "reseal",
-        Action::Hold | Action::ReturnToSender | Action::Forward => "note",
+        Action::Hold | Action::ReturnToSender | Action::Forward | Action::Dispose => "note",
         Action::Deliver | Action::PickUp => "handover",
         _ => "simple",
     };
@@ -888,7 +888,7 @@ fn whereabouts(t: Tr, i: &Item, locations: &[Location], sites: &[Site]) -> Strin
         Status::Held => t.get("my.held").to_string(),
         Status::OutForDelivery => t.get("my.on_the_way").to_string(),
         Status::Delivered | Status::PickedUp => t.get("my.handed_over").to_string(),
-        Status::ReturnedToSender | Status::Forwarded => t.status(i.status),
+        Status::ReturnedToSender | Status::Forwarded | Status::Disposed => t.status(i.status),
     }
 }
 

@@ -11,6 +11,7 @@ mod jobs;
 mod notifications;
 mod reports;
 mod rules;
+mod service_levels;
 mod session;
 pub(crate) mod view;
 
@@ -56,6 +57,9 @@ fn table() -> Vec<Route> {
         route(M::POST, "/ui/departments/{id}/delete", directory::delete_department),
         route(M::GET, "/ui/sites", directory::sites),
         route(M::GET, "/ui/reports", reports::page),
+        route(M::GET, "/ui/service-levels", service_levels::page),
+        route(M::POST, "/ui/service-levels/{id}/approve", service_levels::approve),
+        route(M::POST, "/ui/service-levels/{id}/reject", service_levels::reject),
         route(M::GET, "/ui/rules", rules::page),
         route(M::POST, "/ui/rules", rules::save),
         route(M::GET, "/ui/jobs", jobs::page),

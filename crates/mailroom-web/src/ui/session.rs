@@ -34,6 +34,7 @@ const NAV: &[(&str, &str, &str, Permission)] = &[
     ("/ui/departments", "departments", "nav.departments", Permission::ReadDirectory),
     ("/ui/sites", "sites", "nav.sites", Permission::ReadDirectory),
     ("/ui/reports", "reports", "nav.reports", Permission::ViewReports),
+    ("/ui/service-levels", "service_levels", "nav.service_levels", Permission::SuperviseServiceLevels),
     ("/ui/rules", "rules", "nav.rules", Permission::ManageRules),
     ("/ui/jobs", "jobs", "nav.jobs", Permission::ManageJobs),
     ("/ui/notifications/templates", "notifications", "nav.notifications", Permission::ManageNotifications),

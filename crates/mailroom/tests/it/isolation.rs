@@ -268,6 +268,7 @@ async fn cross_tenant(b: Backend) {
     job_probes(&srv, &a, &bv, &probes).await;
     task_probes(&srv, &a, &bv, &probes).await;
     notification_probes(&srv, &a, &bv, &probes).await;
+    service_level_probes(&a, &bv, &probes).await;
     registration_probes(&a, &bv).await;
     // Nothing of A changed.
     let clerk = srv.client(&srv.token("clerk").await);
@@ -712,6 +713,7 @@ async fn ui_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
         ("/ui/sites", "/ui/sites"),
         ("/ui/reports", "/ui/reports"),
         ("/ui/rules", "/ui/rules"),
+        ("/ui/service-levels", "/ui/service-levels"),
     ] {
         hit("GET", template);
         let p = ui.get(path).await;
@@ -731,9 +733,11 @@ async fn ui_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
         ("GET", "/ui/departments/{id}"),
         ("POST", "/ui/departments/{id}"),
         ("POST", "/ui/departments/{id}/delete"),
+        ("POST", "/ui/service-levels/{id}/approve"),
+        ("POST", "/ui/service-levels/{id}/reject"),
     ] {
         hit(m, p);
-        let a_id = if p.starts_with("/ui/items") {
+        let a_id = if p.starts_with("/ui/items") || p.starts_with("/ui/service-levels") {
             &a.item
         } else if p.starts_with("/ui/people") {
             &a.person
@@ -791,6 +795,37 @@ async fn ui_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
     let p = srv.browser("bravo", "clerk").await.post("/ui/logout", &[]).await;
     assert_eq!(p.status, 303);
     check("logout", &p, &[]);
+}
+
+/// Service levels: B's dashboard and policies show nothing of A's; A's sites and items answer
+/// exactly as ids that never existed.
+async fn service_level_probes(a: &Alpha, bv: &Bravo, probes: &Probes) {
+    let admin = &bv.admin;
+    let hit = |m: &str, p: &str| probes.hit(m, p);
+    hit("GET", "/api/v1/service-levels");
+    let r = admin.get("/api/v1/service-levels").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    no_leak("service levels", &r.text, a);
+    hit("GET", "/api/v1/unclaimed-policies");
+    let r = admin.get("/api/v1/unclaimed-policies").await;
+    assert_eq!(r.body["policies"], json!([]), "{}", r.text);
+    hit("PUT", "/api/v1/unclaimed-policies");
+    let r = admin.put("/api/v1/unclaimed-policies", &json!({"policies": []})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let cal = json!({"always_open": true});
+    for (m, p) in [("GET", "/api/v1/sites/{id}/calendar"), ("PUT", "/api/v1/sites/{id}/calendar")] {
+        hit(m, p);
+        let body = (m == "PUT").then(|| cal.clone());
+        let r_a = admin.request(m, &p.replace("{id}", &a.site), body.as_ref(), &[]).await;
+        r_a.assert_problem(404, "not_found");
+        same(p, &r_a, &admin.request(m, &p.replace("{id}", &random()), body.as_ref(), &[]).await);
+    }
+    for p in ["/api/v1/items/{id}/disposal/approve", "/api/v1/items/{id}/disposal/reject"] {
+        hit("POST", p);
+        let r_a = admin.post(&p.replace("{id}", &a.item), &json!({})).await;
+        r_a.assert_problem(404, "not_found");
+        same(p, &r_a, &admin.post(&p.replace("{id}", &random()), &json!({})).await);
+    }
 }
 
 /// The exception queue and enriching details: B sees and changes only its own, and A's ids and

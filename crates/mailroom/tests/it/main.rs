@@ -21,6 +21,7 @@ mod roles;
 mod routes;
 mod rules;
 mod scan;
+mod service_levels;
 mod store;
 mod support;
 mod tenancy;

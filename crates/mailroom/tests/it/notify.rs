@@ -128,6 +128,8 @@ async fn english_confidential_and_signed_webhook(b: Backend) {
     assert_eq!(r.status, 201, "{}", r.text);
     let secret = r.body["generated_secret"].as_str().expect("generated secret").to_string();
     let clerk = srv.client(&srv.token("clerk").await);
+    // The receiver is busy at first: the webhook is retried after a back-off.
+    hooks.fail.store(1, std::sync::atomic::Ordering::SeqCst);
     let r = clerk
         .post(
             "/api/v1/items",
@@ -155,7 +157,15 @@ async fn english_confidential_and_signed_webhook(b: Backend) {
         assert!(!whole.contains(secret_word), "a confidential notice names {secret_word:?}: {whole}");
     }
     assert!(whole.is_ascii() || whole.contains("Zhang"), "English text: {whole}");
-    // The webhook: signed, and as redacted.
+    // The webhook: refused once (503), sent again after the back-off, signed, and as redacted.
+    for _ in 0..300 {
+        if hooks.fail.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(hooks.fail.load(std::sync::atomic::Ordering::SeqCst), 0, "the webhook was attempted");
+    srv.app.clock.advance(chrono::Duration::minutes(2));
     let got = hooks.wait_for(1, 30).await;
     assert_eq!(got.len(), 1);
     let h = &got[0];

@@ -68,6 +68,7 @@ fn path_of(spec: &RouteSpec, w: &World, item: &str) -> String {
     };
     let p = p.replace("{kind}/{lang}", "arrival/en");
     let p = if p.contains("/departments/{id}") { p.replace("{id}", &w.dept) } else { p };
+    let p = if p.contains("/sites/{id}") { p.replace("{id}", &w.site) } else { p };
     let p = p.replace("{user_id}", &uuid::Uuid::now_v7().to_string()).replace("{file}", "icon.svg");
     match p.as_str() {
         "/ui/lang" => "/ui/lang?set=en&next=/ui/".to_string(),
@@ -92,6 +93,9 @@ fn api_body(spec: &RouteSpec, w: &World) -> Option<Value> {
         ("POST", "/api/v1/locations") => json!({"site_id": w.site, "code": "", "name": ""}),
         ("PUT", "/api/v1/users/{id}/clearance") => json!({"level": 9}),
         ("PUT", "/api/v1/retention") => json!({"policies": [{"category": "no-such-category", "days": 1}]}),
+        ("PUT", "/api/v1/unclaimed-policies") => json!({"policies": [{"category": "general", "remind_after_days": 0,
+            "escalate_after_days": 1, "final_after_days": 2, "final_action": "dispose"}]}),
+        ("PUT", "/api/v1/sites/{id}/calendar") => json!({"hours": {"mon": "not hours"}}),
         ("PUT", "/api/v1/rules") => json!({"source": "[[rule]]\nname = \"does-nothing\"\n"}),
         ("POST", "/api/v1/rules/evaluate") => json!({"item": {"notes": "invoice"}}),
         ("PUT", "/api/v1/notification-templates/{kind}/{lang}")

@@ -72,9 +72,13 @@ async fn default_pack_routes_at_intake(b: Backend) {
         (&invoice["category"], &invoice["confidentiality"], &invoice["route"]),
         (&json!("invoice"), &json!("confidential"), &json!("department:FIN"))
     );
+    // Due in 2 working days on the site's calendar (Monday to Friday 09:00-18:00, Beijing time).
     let due: chrono::DateTime<chrono::Utc> = invoice["due_by"].as_str().unwrap().parse().unwrap();
-    let hours = (due - before).num_minutes() as f64 / 60.0;
-    assert!((47.9..48.2).contains(&hours), "due in {hours} h");
+    let cal = mailroom_domain::calendar::WorkingCalendar::china_mainland();
+    let (earliest, latest) =
+        (cal.due_by(before, 2 * 24 * 60).unwrap(), cal.due_by(chrono::Utc::now(), 2 * 24 * 60).unwrap());
+    assert!(earliest <= due && due <= latest, "due {due}, expected between {earliest} and {latest}");
+    assert!(due - before >= chrono::Duration::hours(48), "two working days are at least two days: {due}");
     // Finance reads invoices, but without clearance not the contents of a confidential one: the
     // explanation (which quotes notes and sender) is withheld, and so is it in the timeline.
     let finance = srv.client(&srv.user_with_role("fin", mailroom_domain::auth::Role::Finance, None).await);
@@ -100,7 +104,8 @@ async fn default_pack_routes_at_intake(b: Backend) {
     assert_eq!((&urgent["category"], &urgent["priority"]), (&json!("complaint"), &json!("urgent")));
     let x = explanation(&clerk, &urgent).await;
     assert_eq!(x["decision"]["flags"], json!(["urgent_complaint"]));
-    assert_eq!(fired(&x), ["complaints", "urgent-complaints"]);
+    assert_eq!(fired(&x), ["complaints", "urgent-complaints", "complaints-due"]);
+    assert_eq!(x["decision"]["due_in"], "2h");
     let enquiry = register(&clerk, person.clone(), json!({"notes": "Product enquiry"})).await;
     assert_eq!((&enquiry["category"], &enquiry["route"]), (&json!("customer_correspondence"), &json!("department:CS")));
 
@@ -338,7 +343,7 @@ fn cli_runs_fixtures_and_checks() {
 
     let (code, out, _) = cli(&["rules", "check", broken.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("valid, 12 rules"), "{out}");
+    assert!(out.contains("valid, 14 rules"), "{out}");
     let invalid = dir.path().join("invalid.toml");
     std::fs::write(&invalid, "[[rule]]\nname = \"r\"\nwhen.keywords = [\"a\"]\nthen.due = \"soon\"\n").unwrap();
     let (code, _, err) = cli(&["rules", "check", invalid.to_str().unwrap()]);
