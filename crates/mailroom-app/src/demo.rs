@@ -358,6 +358,27 @@ impl App {
                     },
                 )
                 .await?;
+            // A few people chose how they hear of their mail; everyone else has the defaults
+            // (Chinese, by e-mail, at once).
+            let chosen = match i % 13 {
+                _ if i % 7 == 6 => Some(("en", None, false)),
+                5 => Some(("zh-CN", None, true)),
+                9 => Some(("zh-CN", Some(("22:00", "07:30")), false)),
+                _ => None,
+            };
+            if let (Some((lang, quiet, digest)), true) = (chosen, !left) {
+                let input = crate::notify_settings::PreferencesInput {
+                    lang: lang.to_string(),
+                    email: true,
+                    sms: false,
+                    robot: false,
+                    quiet_start: quiet.map(|q: (&str, &str)| q.0.to_string()),
+                    quiet_end: quiet.map(|q| q.1.to_string()),
+                    digest,
+                    digest_at: digest.then(|| "08:30".to_string()),
+                };
+                self.save_notification_preferences(&admin, &ctx, p.id, &input).await?;
+            }
             people.push(p);
         }
         // Department key contacts.

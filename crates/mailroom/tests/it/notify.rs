@@ -423,3 +423,118 @@ async fn two_servers_share_ten_thousand_jobs() {
     assert_eq!(done, 10_000);
     db.cleanup().await;
 }
+
+/// Local (Beijing) time `minutes` from the app's now, as "HH:MM".
+fn local_hhmm(srv: &TestServer, minutes: i64) -> String {
+    let t = srv.app.clock.now() + chrono::Duration::minutes(minutes) + chrono::Duration::hours(8);
+    t.format("%H:%M").to_string()
+}
+
+/// Quiet hours hold a notice until they end; a daily digest replaces single arrival notices
+/// with one message at the chosen time, listing every item still waiting.
+async fn quiet_hours_and_daily_digest(b: Backend) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let opts = ServerOptions { notify: Some(config(&sink.url())), ..Default::default() };
+    let Some(srv) = TestServer::start_with(b, opts).await else { return };
+    let employee = srv.client(&srv.token("employee").await);
+    let clerk = srv.client(&srv.token("clerk").await);
+    // Quiet from an hour ago until an hour from now.
+    let r = employee
+        .put(
+            "/api/v1/me/notification-preferences",
+            &json!({"lang": "zh-CN", "email": true, "sms": false, "robot": false, "digest": false,
+                    "quiet_start": local_hhmm(&srv, -60), "quiet_end": local_hhmm(&srv, 60)}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = clerk
+        .post("/api/v1/items", &json!({"tracking_number": "QT00000001", "recipient": {"person_id": srv.fx.person.id}}))
+        .await;
+    assert_eq!(r.status, 201);
+    let quiet_ref = r.body["reference"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(sink.messages().len(), 0, "nothing during quiet hours");
+    srv.app.clock.advance(chrono::Duration::minutes(61));
+    let mails = sink.wait_for(1, 30).await;
+    assert_eq!(mails.len(), 1, "sent when the quiet hours end");
+    assert!(mails[0]["subject"].as_str().unwrap().contains(&quiet_ref));
+    // A digest at a time two hours from now: two arrivals, no single notices, then one digest.
+    let r = employee
+        .put(
+            "/api/v1/me/notification-preferences",
+            &json!({"lang": "en", "email": true, "sms": false, "robot": false, "digest": true,
+                    "digest_at": local_hhmm(&srv, 120)}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut refs = Vec::new();
+    for t in ["DG00000001", "DG00000002"] {
+        let r = clerk.post("/api/v1/items", &json!({"tracking_number": t, "recipient": {"person_id": srv.fx.person.id}})).await;
+        assert_eq!(r.status, 201);
+        refs.push(r.body["reference"].as_str().unwrap().to_string());
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(sink.messages().len(), 1, "no single arrival notices for a digest reader");
+    srv.app.clock.advance(chrono::Duration::minutes(125));
+    let mails = sink.wait_for(2, 30).await;
+    assert_eq!(mails.len(), 2, "one digest");
+    let digest = &mails[1];
+    assert_eq!(digest["content_language"], "en");
+    let text = mail_part(digest, "text/plain");
+    for r in refs.iter().chain([&quiet_ref]) {
+        assert!(text.contains(r.as_str()), "the digest lists {r}: {text}");
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(sink.messages().len(), 2);
+    srv.stop().await;
+}
+
+/// An unclaimed item: the sweeper's reminder and escalation reach the recipient and the
+/// department's key contact by e-mail.
+async fn unclaimed_reminder_and_escalation_are_sent(b: Backend) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let opts = ServerOptions { notify: Some(config(&sink.url())), ..Default::default() };
+    let Some(srv) = TestServer::start_with(b, opts).await else { return };
+    let admin = srv.client(&srv.token("admin").await);
+    let clerk = srv.client(&srv.token("clerk").await);
+    let r = admin
+        .put(
+            "/api/v1/unclaimed-policies",
+            &json!({"policies": [{"category": "general", "remind_after_days": 2, "remind_every_days": 0,
+                                  "escalate_after_days": 4, "final_after_days": 30, "final_action": "return_to_sender"}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = clerk
+        .post("/api/v1/items", &json!({"tracking_number": "UC00000001", "recipient": {"person_id": srv.fx.person.id}}))
+        .await;
+    assert_eq!(r.status, 201);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let reference = r.body["reference"].as_str().unwrap().to_string();
+    let r = clerk.post(&format!("/api/v1/items/{id}/transitions"), &json!({"action": "store", "location_id": srv.fx.shelf.id})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(sink.wait_for(1, 30).await.len(), 1, "the arrival notice");
+    srv.app.clock.advance(chrono::Duration::days(3));
+    mailroom_app::followup::sweep(&srv.app, srv.app.clock.now()).await.unwrap();
+    let mails = sink.wait_for(2, 30).await;
+    assert_eq!(mails.len(), 2, "a reminder");
+    assert!(mails[1]["subject"].as_str().unwrap().contains(&reference));
+    assert_eq!(mails[1]["rcpt_tos"], json!(["wj@example.cn"]));
+    srv.app.clock.advance(chrono::Duration::days(2));
+    mailroom_app::followup::sweep(&srv.app, srv.app.clock.now()).await.unwrap();
+    let events = clerk.get(&format!("/api/v1/items/{id}/events")).await;
+    let escalated = events.body["items"].as_array().unwrap().iter().find(|e| e["kind"] == "escalated").cloned();
+    let escalated = escalated.expect("escalated");
+    let details: serde_json::Value = serde_json::from_str(escalated["details"].as_str().unwrap()).unwrap();
+    if details["to_person_id"].is_string() {
+        let mails = sink.wait_for(3, 30).await;
+        assert_eq!(mails.len(), 3, "the escalation");
+        assert!(mails[2]["subject"].as_str().unwrap().contains(&reference));
+    }
+    let log = clerk.get(&format!("/api/v1/items/{id}/notifications")).await;
+    let kinds: Vec<&str> = log.body["items"].as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap()).collect();
+    assert!(kinds.starts_with(&["arrival", "reminder"]), "{kinds:?}");
+    srv.stop().await;
+}
+
+crate::both_backends!(quiet_hours_and_daily_digest, unclaimed_reminder_and_escalation_are_sent);

@@ -106,6 +106,7 @@ fn api_body(spec: &RouteSpec, w: &World) -> Option<Value> {
         ("POST", "/api/v1/notification-endpoints") | ("PUT", "/api/v1/notification-endpoints/{id}") => {
             json!({"kind": "no-such-channel"})
         }
+        ("POST", "/api/v1/tasks/{id}/done") => json!({"note": ""}),
         ("POST", "/api/v1/delegations") => {
             json!({"delegate_id": w.site, "scope": "all", "valid_until": "2020-01-01T00:00:00Z"})
         }
