@@ -703,7 +703,10 @@ impl JobHandler for NotifyHandler {
                 let html = match &inline_png {
                     Some((cid, _)) => {
                         let alt = if out.lang == Lang::ZhCn { "取件二维码" } else { "Pickup QR code" };
-                        format!("{}\n<p><img src=\"cid:{cid}\" alt=\"{alt}\" width=\"164\" height=\"164\"></p>", out.html)
+                        format!(
+                            "{}\n<p><img src=\"cid:{cid}\" alt=\"{alt}\" width=\"164\" height=\"164\"></p>",
+                            out.html
+                        )
                     }
                     None => out.html.clone(),
                 };

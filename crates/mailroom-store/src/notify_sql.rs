@@ -173,6 +173,7 @@ pub(crate) async fn task(c: &mut Conn, t: TenantId, id: uuid::Uuid) -> Result<Op
 }
 
 /// Marks an open task done and appends its custody event; `Stale` when it is not open any more.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn complete_task(
     c: &mut Conn,
     t: TenantId,

@@ -95,6 +95,7 @@ pub fn load(args: &[OsString]) -> Result<Vec<String>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -153,7 +153,8 @@ async fn english_confidential_and_signed_webhook(b: Backend) {
     let raw = std::fs::read_to_string(format!("{}", m["subject"])).unwrap_or_default();
     let whole = format!("{} {} {} {raw}", m["subject"], mail_part(m, "text/plain"), mail_part(m, "text/html"));
     assert!(whole.contains(&reference), "{whole}");
-    for secret_word in ["Top Secret", "Hidden Bank", "EMS9876543210CN", "bank statement", "bank_statement", "quarterly"] {
+    for secret_word in ["Top Secret", "Hidden Bank", "EMS9876543210CN", "bank statement", "bank_statement", "quarterly"]
+    {
         assert!(!whole.contains(secret_word), "a confidential notice names {secret_word:?}: {whole}");
     }
     assert!(whole.is_ascii() || whole.contains("Zhang"), "English text: {whole}");
@@ -174,8 +175,24 @@ async fn english_confidential_and_signed_webhook(b: Backend) {
     let ts: i64 = h.header("webhook-timestamp").parse().unwrap();
     let sig = h.header("webhook-signature");
     assert!(!id.is_empty() && sig.starts_with("v1,"), "{:?}", h.headers);
-    assert!(mailroom_notify::verify_webhook(&secret, id, &ts.to_string(), sig, &h.body, chrono::Utc::now().timestamp(), 300));
-    assert!(!mailroom_notify::verify_webhook(&secret, id, &ts.to_string(), sig, b"{}", chrono::Utc::now().timestamp(), 300));
+    assert!(mailroom_notify::verify_webhook(
+        &secret,
+        id,
+        &ts.to_string(),
+        sig,
+        &h.body,
+        chrono::Utc::now().timestamp(),
+        300
+    ));
+    assert!(!mailroom_notify::verify_webhook(
+        &secret,
+        id,
+        &ts.to_string(),
+        sig,
+        b"{}",
+        chrono::Utc::now().timestamp(),
+        300
+    ));
     let body = h.json();
     assert_eq!(body["type"], "item.confidential_arrival");
     assert_eq!(body["data"]["reference"], reference.as_str());
@@ -191,14 +208,15 @@ async fn english_confidential_and_signed_webhook(b: Backend) {
 async fn smtp_outage_is_retried(b: Backend) {
     let Some(sink) = SmtpSink::start() else { return };
     let (port, dir) = sink.stop();
-    let opts = ServerOptions {
-        notify: Some(config(&format!("smtp://127.0.0.1:{port}?tls=none"))),
-        ..Default::default()
-    };
+    let opts =
+        ServerOptions { notify: Some(config(&format!("smtp://127.0.0.1:{port}?tls=none"))), ..Default::default() };
     let Some(srv) = TestServer::start_with(b, opts).await else { return };
     let clerk = srv.client(&srv.token("clerk").await);
     let r = clerk
-        .post("/api/v1/items", &json!({"tracking_number": "YT1234567890", "recipient": {"person_id": srv.fx.person.id}}))
+        .post(
+            "/api/v1/items",
+            &json!({"tracking_number": "YT1234567890", "recipient": {"person_id": srv.fx.person.id}}),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let reference = r.body["reference"].as_str().unwrap().to_string();
@@ -228,7 +246,6 @@ async fn smtp_outage_is_retried(b: Backend) {
     assert_eq!(sink.messages().len(), 1, "and only once");
     srv.stop().await;
 }
-
 
 /// An item that arrives damaged opens a "contact the sender" task, whether or not anyone can be
 /// notified; closing it takes a note and appends a custody event.
@@ -267,10 +284,15 @@ async fn damaged_item_opens_a_sender_task(b: Backend) {
     assert_eq!(tasks[0]["damage_description"], "corner crushed, contents loose");
     let task_id = tasks[0]["id"].as_str().unwrap().to_string();
     // A note is required; employees may not close tasks.
-    clerk.post(&format!("/api/v1/tasks/{task_id}/done"), &json!({"note": ""})).await.assert_problem(422, "validation_failed");
+    clerk
+        .post(&format!("/api/v1/tasks/{task_id}/done"), &json!({"note": ""}))
+        .await
+        .assert_problem(422, "validation_failed");
     let employee = srv.client(&srv.token("employee").await);
     employee.get("/api/v1/tasks").await.assert_problem(403, "forbidden");
-    let r = clerk.post(&format!("/api/v1/tasks/{task_id}/done"), &json!({"note": "Called Ms Li; replacement shipped"})).await;
+    let r = clerk
+        .post(&format!("/api/v1/tasks/{task_id}/done"), &json!({"note": "Called Ms Li; replacement shipped"}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["status"], "done");
     clerk
@@ -283,7 +305,12 @@ async fn damaged_item_opens_a_sender_task(b: Backend) {
     assert!(kinds.contains(&"sender_contacted"), "{kinds:?}");
     srv.stop().await;
 }
-crate::both_backends!(arrival_notice_by_email, english_confidential_and_signed_webhook, smtp_outage_is_retried, damaged_item_opens_a_sender_task);
+crate::both_backends!(
+    arrival_notice_by_email,
+    english_confidential_and_signed_webhook,
+    smtp_outage_is_retried,
+    damaged_item_opens_a_sender_task
+);
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -469,7 +496,9 @@ async fn quiet_hours_and_daily_digest(b: Backend) {
     assert_eq!(r.status, 200, "{}", r.text);
     let mut refs = Vec::new();
     for t in ["DG00000001", "DG00000002"] {
-        let r = clerk.post("/api/v1/items", &json!({"tracking_number": t, "recipient": {"person_id": srv.fx.person.id}})).await;
+        let r = clerk
+            .post("/api/v1/items", &json!({"tracking_number": t, "recipient": {"person_id": srv.fx.person.id}}))
+            .await;
         assert_eq!(r.status, 201);
         refs.push(r.body["reference"].as_str().unwrap().to_string());
     }
@@ -511,7 +540,9 @@ async fn unclaimed_reminder_and_escalation_are_sent(b: Backend) {
     assert_eq!(r.status, 201);
     let id = r.body["id"].as_str().unwrap().to_string();
     let reference = r.body["reference"].as_str().unwrap().to_string();
-    let r = clerk.post(&format!("/api/v1/items/{id}/transitions"), &json!({"action": "store", "location_id": srv.fx.shelf.id})).await;
+    let r = clerk
+        .post(&format!("/api/v1/items/{id}/transitions"), &json!({"action": "store", "location_id": srv.fx.shelf.id}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(sink.wait_for(1, 30).await.len(), 1, "the arrival notice");
     srv.app.clock.advance(chrono::Duration::days(3));

@@ -692,7 +692,8 @@ impl SmtpSink {
             .expect("start smtp-sink.py");
         let mut line = String::new();
         std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("sink output");
-        let port = line.trim().rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("sink said {line:?}"));
+        let port =
+            line.trim().rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("sink said {line:?}"));
         Some(SmtpSink { child, port, dir })
     }
 
