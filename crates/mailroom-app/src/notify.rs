@@ -269,26 +269,20 @@ pub async fn dispatch(app: &App, now: DateTime<Utc>) -> AppResult<u64> {
 /// One batch of one organisation's events: (jobs enqueued, whether more events wait).
 async fn dispatch_tenant(app: &App, t: TenantId, now: DateTime<Utc>) -> AppResult<(u64, bool)> {
     let Some(cursor) = app.store.notify_cursor(t).await? else { return Ok((0, false)) };
-    let events = app.store.custody_events(t, cursor, DISPATCH_BATCH).await?;
-    let Some(last) = events.last().map(|e| e.seq) else { return Ok((0, false)) };
-    let more = events.len() as i64 == DISPATCH_BATCH;
-    // An item that arrived damaged: staff contact its sender (a task, whether or not anyone can
-    // be notified).
-    for ev in events.iter().filter(|e| e.kind == "registered") {
-        if let Some(item) = ev.item_id
-            && ev.details.contains("\"condition\":\"damaged\"")
-        {
-            app.store.open_task(t, item, crate::tasks::CONTACT_SENDER, now).await?;
-        }
-    }
     let endpoints = app.store.channel_endpoints(t).await?;
     let endpoints: Vec<_> = endpoints.into_iter().filter(|e| e.active).collect();
     let has_sms = endpoints.iter().any(|e| e.kind == EndpointKind::Sms);
     if app.notifier.mailer.is_none() && endpoints.is_empty() {
-        // Nothing could carry a notice: nothing to prepare.
-        app.store.advance_notify_cursor(t, last, now).await?;
-        return Ok((0, more));
+        // Nothing could carry a notice: nothing to prepare, and no events to read.
+        let (head, _) = app.store.custody_head(t).await?;
+        if head > cursor {
+            app.store.advance_notify_cursor(t, head, now).await?;
+        }
+        return Ok((0, false));
     }
+    let events = app.store.custody_events(t, cursor, DISPATCH_BATCH).await?;
+    let Some(last) = events.last().map(|e| e.seq) else { return Ok((0, false)) };
+    let more = events.len() as i64 == DISPATCH_BATCH;
     let mut items: HashMap<ItemId, Option<Item>> = HashMap::new();
     let mut people: HashMap<PersonId, Option<Person>> = HashMap::new();
     let mut prefs_of: HashMap<PersonId, NotifyPreference> = HashMap::new();

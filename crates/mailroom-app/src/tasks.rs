@@ -1,5 +1,5 @@
 //! Staff tasks that a notice alone does not settle. An item that arrived damaged opens a
-//! `contact_sender` task (the dispatcher opens it when it reads the item's `registered` event);
+//! `contact_sender` task (in the same transaction as its registration);
 //! staff contact the sender and close the task with a note, which appends a `sender_contacted`
 //! custody event in the same transaction.
 

@@ -181,7 +181,8 @@ impl crate::Store for Backend {
 
     async fn register_item(&self, ins: ItemInsert, actor: &Actor, event: EventDraft) -> Result<Registered> {
         let actor = actor.clone();
-        if ins.idempotency.is_some() || ins.exception.is_some() {
+        let damaged = ins.item.condition == mailroom_domain::item::Condition::Damaged;
+        if ins.idempotency.is_some() || ins.exception.is_some() || damaged {
             self.write(move |c| Box::pin(async move { register_item(c, &ins, &actor, &event).await })).await
         } else {
             // Without an idempotency key the only write is one all-or-nothing insert.

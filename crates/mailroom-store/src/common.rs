@@ -914,6 +914,10 @@ pub(crate) async fn register_item(c: &mut Conn, ins: &ItemInsert, actor: &Actor,
         if let Some(x) = &ins.exception {
             insert_exception(c, x).await?;
         }
+        // An item that arrived damaged: staff contact its sender (a task, opened with the item).
+        if ins.item.condition == mailroom_domain::item::Condition::Damaged {
+            open_task(c, t, ins.item.id, "contact_sender", ins.item.created_at).await?;
+        }
         Registered { item: ins.item.clone(), created: true }
     } else {
         let tn = ins.item.tracking_number.as_deref().unwrap_or_default();

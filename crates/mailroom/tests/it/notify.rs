@@ -283,6 +283,12 @@ async fn damaged_item_opens_a_sender_task(b: Backend) {
     assert_eq!(tasks[0]["sender_org"], "华东设备有限公司");
     assert_eq!(tasks[0]["damage_description"], "corner crushed, contents loose");
     let task_id = tasks[0]["id"].as_str().unwrap().to_string();
+    // The console lists it with the exception queue, with the sender to call.
+    let ui = srv.browser(&srv.fx.tenant.slug, "clerk").await;
+    let page = ui.get("/ui/exceptions").await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("data-testid=\"task\"") && page.text.contains("华东设备有限公司"), "{}", page.text);
+    assert!(page.text.contains(&format!("/ui/tasks/{task_id}/done")));
     // A note is required; employees may not close tasks.
     clerk
         .post(&format!("/api/v1/tasks/{task_id}/done"), &json!({"note": ""}))
@@ -300,6 +306,7 @@ async fn damaged_item_opens_a_sender_task(b: Backend) {
         .await
         .assert_problem(409, "conflict");
     assert_eq!(clerk.get("/api/v1/tasks").await.body["items"].as_array().unwrap().len(), 0);
+    assert!(!ui.get("/ui/exceptions").await.text.contains("data-testid=\"task\""));
     let ev = clerk.get(&format!("/api/v1/items/{item_id}/events")).await;
     let kinds: Vec<&str> = ev.body["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"sender_contacted"), "{kinds:?}");
