@@ -421,11 +421,17 @@ async fn dispatch_tenant(app: &App, t: TenantId, now: DateTime<Utc>) -> AppResul
                     None => None,
                 },
             };
+            // A department's robot carries a person's notices only when that person chose it;
+            // items for the department itself always go there.
+            let robot_ok = match item.recipient_person_id {
+                Some(p) => prefs_of.get(&p).is_some_and(|x| x.robot),
+                None => true,
+            };
             for e in endpoints.iter().filter(|e| e.kind != EndpointKind::Sms) {
                 if !e.wants(kind) {
                     continue;
                 }
-                if e.kind != EndpointKind::Webhook && e.department_id.is_some() && e.department_id != dept {
+                if e.kind != EndpointKind::Webhook && e.department_id.is_some() && (e.department_id != dept || !robot_ok) {
                     continue;
                 }
                 let payload = NoticeJob {

@@ -115,10 +115,19 @@ async fn english_confidential_and_signed_webhook(b: Backend) {
     let r = employee
         .put(
             "/api/v1/me/notification-preferences",
-            &json!({"lang": "en", "email": true, "sms": false, "robot": false, "digest": false}),
+            &json!({"lang": "en", "email": true, "sms": false, "robot": true, "digest": false}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
+    // The department's WeCom group robot.
+    let r = admin
+        .post(
+            "/api/v1/notification-endpoints",
+            &json!({"kind": "wecom", "name": "Finance group", "department_id": srv.fx.dept.id,
+                    "url": format!("{}/robot/wecom?key=abc", hooks.base)}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
     let r = admin
         .post(
             "/api/v1/notification-endpoints",
@@ -167,10 +176,18 @@ async fn english_confidential_and_signed_webhook(b: Backend) {
     }
     assert_eq!(hooks.fail.load(std::sync::atomic::Ordering::SeqCst), 0, "the webhook was attempted");
     srv.app.clock.advance(chrono::Duration::minutes(2));
-    let got = hooks.wait_for(1, 30).await;
-    assert_eq!(got.len(), 1);
-    let h = &got[0];
-    assert_eq!(h.path, "/hooks/mail");
+    let got = hooks.wait_for(2, 30).await;
+    assert_eq!(got.len(), 2, "the webhook and the group robot");
+    let robot = got.iter().find(|h| h.path.starts_with("/robot/wecom")).expect("robot message");
+    assert_eq!(robot.path, "/robot/wecom?key=abc");
+    let rb = robot.json();
+    assert_eq!(rb["msgtype"], "markdown", "{rb}");
+    let robot_text = rb.to_string();
+    assert!(robot_text.contains(&reference), "{robot_text}");
+    for secret_word in ["Top Secret", "Hidden Bank", "EMS9876543210CN"] {
+        assert!(!robot_text.contains(secret_word), "the robot names {secret_word:?}: {robot_text}");
+    }
+    let h = got.iter().find(|h| h.path == "/hooks/mail").expect("webhook");
     let id = h.header("webhook-id");
     let ts: i64 = h.header("webhook-timestamp").parse().unwrap();
     let sig = h.header("webhook-signature");
