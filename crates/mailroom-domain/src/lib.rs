@@ -6,6 +6,7 @@ pub mod auth;
 pub mod calendar;
 pub mod carrier;
 pub mod custody;
+pub mod customs;
 pub mod error;
 pub mod exception;
 pub mod ids;
