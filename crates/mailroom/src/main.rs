@@ -872,6 +872,8 @@ fn address_check(country: String, postal_code: Option<String>, text: Option<Stri
     if text.as_deref().is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS) {
         return usage(&format!("--text is longer than {MAX_TEXT_CHARS} characters"));
     }
+    // `\n` typed in a shell argument separates lines, as a new line does
+    let text = text.map(|t| t.replace("\\n", "\n"));
     let verdict = check(&CheckRequest { country, postal_code, text, fields: None });
     println!("{}", serde_json::to_string_pretty(&verdict)?);
     Ok(if verdict.valid { ExitCode::SUCCESS } else { ExitCode::from(1) })

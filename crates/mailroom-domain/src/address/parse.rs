@@ -645,6 +645,14 @@ fn drop_country(parts: &mut Vec<String>) {
     {
         parts.pop();
     }
+    // largest-first Latin and Cyrillic addresses start with the country (`Россия, 101000, Москва, …`)
+    if parts.len() > 1
+        && let Some(first) = parts.first()
+        && country::lookup(first).is_some()
+        && first.chars().count() > 3
+    {
+        parts.remove(0);
+    }
 }
 
 /// Finds the postal code in a part: one token, or two joined by a space (`SW1A 2AA`).
@@ -689,10 +697,42 @@ fn split_region(rules: &PostalRules, text: &str) -> Option<(String, String)> {
 /// Assigns the leading parts (before the city): street lines last, organisation and
 /// recipient first when they hold no digits.
 fn assign_leading(parts: Vec<String>, fields: &mut AddressFields, unparsed: &mut Vec<String>) {
-    // a house number alone is part of the street before it (`ул. Тверская, 13`)
+    let mut parts = merge_house_numbers(parts);
+    // the street starts at the first part with a digit or a street word (or is the last part)
+    let first_street = parts
+        .iter()
+        .position(|p| p.chars().any(|c| c.is_ascii_digit()) || is_street_like(p))
+        .unwrap_or(parts.len().saturating_sub(1));
+    let mut street = parts.split_off(first_street);
+    for h in parts {
+        if fields.organisation.is_empty() && is_organisation(&h) {
+            fields.organisation = h;
+        } else if fields.recipient.is_empty() {
+            fields.recipient = h;
+        } else if fields.organisation.is_empty() {
+            fields.organisation = h;
+        } else {
+            unparsed.push(h);
+        }
+    }
+    street.extend(std::mem::take(&mut fields.street));
+    // more lines than a label takes: the first ones share a line
+    while street.len() > super::MAX_STREET_LINES {
+        let second = street.remove(1);
+        street[0] = format!("{}, {second}", street[0]);
+    }
+    fields.street = street;
+}
+
+/// A house number alone is part of the street before it (`ул. Тверская, 13`).
+fn merge_house_numbers(parts: Vec<String>) -> Vec<String> {
     let mut merged: Vec<String> = Vec::new();
     for p in parts {
-        let number_only = p.chars().count() <= 6 && p.chars().next().is_some_and(|c| c.is_ascii_digit());
+        // `13`, `13А`, `5/2`, `д. 26`, `No. 5`: a house number on its own
+        let number_only = p.chars().count() <= 8
+            && p.chars().any(|c| c.is_ascii_digit())
+            && p.split_whitespace().count() <= 2
+            && (p.chars().next().is_some_and(|c| c.is_ascii_digit()) || p.split_whitespace().count() == 2);
         match merged.last_mut() {
             Some(prev) if number_only && is_street_like(prev) => {
                 prev.push_str(", ");
@@ -701,22 +741,53 @@ fn assign_leading(parts: Vec<String>, fields: &mut AddressFields, unparsed: &mut
             _ => merged.push(p),
         }
     }
-    let mut parts = merged;
-    // the street starts at the first part with a digit or a street word (or is the last part)
-    let first_street = parts
-        .iter()
-        .position(|p| p.chars().any(|c| c.is_ascii_digit()) || is_street_like(p))
-        .unwrap_or(parts.len().saturating_sub(1));
-    let street = parts.split_off(first_street);
-    let mut heads = parts.into_iter();
-    if let Some(h) = heads.next() {
-        fields.recipient = h;
-    }
-    if let Some(h) = heads.next() {
-        fields.organisation = h;
-    }
-    unparsed.extend(heads);
-    fields.street = street;
+    merged
+}
+
+/// Words that make a Latin-script line an organisation.
+const ORG_WORDS: &[&str] = &[
+    "inc",
+    "ltd",
+    "llc",
+    "llp",
+    "plc",
+    "corp",
+    "corporation",
+    "company",
+    "co",
+    "gmbh",
+    "ag",
+    "kg",
+    "sa",
+    "sarl",
+    "sas",
+    "srl",
+    "spa",
+    "bv",
+    "nv",
+    "ab",
+    "as",
+    "oy",
+    "pty",
+    "pte",
+    "bhd",
+    "kk",
+    "university",
+    "universität",
+    "université",
+    "hospital",
+    "bank",
+    "embassy",
+    "ministry",
+    "institute",
+    "school",
+    "college",
+    "foundation",
+    "association",
+];
+
+fn is_organisation(line: &str) -> bool {
+    line.split(|c: char| !c.is_alphanumeric()).any(|w| ORG_WORDS.contains(&w.to_lowercase().as_str()))
 }
 
 /// Words that mark a street, in the languages of the countries with rules.
@@ -822,9 +893,6 @@ fn parse_latin(rules: &PostalRules, text: &str) -> Parsed {
             found = Some((idx, hit));
             break;
         }
-        if parts.len() - idx >= 3 {
-            break;
-        }
     }
     let city_idx;
     if let Some((idx, (code, before, after))) = found {
@@ -837,6 +905,17 @@ fn parse_latin(rules: &PostalRules, text: &str) -> Parsed {
             remainder = rest;
         } else if rules.country == "SG" && remainder.eq_ignore_ascii_case("singapore") {
             remainder.clear();
+        } else if rules.regions.is_empty() && rules.format.contains("%C %S") {
+            // a province code after the city (`00186 Roma RM`, `28014 Madrid M`)
+            let toks: Vec<&str> = remainder.split_whitespace().collect();
+            if let [city @ .., code] = toks.as_slice()
+                && !city.is_empty()
+                && (1..=2).contains(&code.len())
+                && code.bytes().all(|b| b.is_ascii_uppercase())
+            {
+                fields.region = (*code).to_string();
+                remainder = city.join(" ");
+            }
         }
         if remainder.is_empty() && rules.country != "SG" {
             // the city is on the previous part (possibly followed by a region part)
@@ -864,18 +943,23 @@ fn parse_latin(rules: &PostalRules, text: &str) -> Parsed {
             }
         }
         fields.city = remainder;
+        // what follows the postal code: region, city, then (largest first) the street
+        let mut trailing_street: Vec<String> = Vec::new();
         for t in trailing {
-            // a region or city written after the postal code
+            let streetish = t.chars().any(|c| c.is_ascii_digit()) || is_street_like(&t);
             if fields.region.is_empty() && rules::find_region(rules, &t).is_some() {
                 fields.region = t;
-            } else if fields.city.is_empty() {
+            } else if fields.city.is_empty() && !streetish {
                 fields.city = t;
+            } else if streetish || !trailing_street.is_empty() {
+                trailing_street.push(t);
             } else if fields.region.is_empty() && rules.format.contains("%S") {
                 fields.region = t;
             } else {
                 unparsed.push(t);
             }
         }
+        fields.street = merge_house_numbers(trailing_street);
         city_idx = None;
     } else {
         // no postal code: the last part is "City Region" or the city

@@ -277,7 +277,7 @@ const CN_PHRASES: &[(&str, &str)] = &[
 
 /// Readings more likely in place names than the first dictionary reading.
 const CN_PLACE_READINGS: &[(char, &str)] =
-    &[('长', "chang"), ('長', "chang"), ('重', "chong"), ('行', "xing"), ('厦', "xia")];
+    &[('长', "chang"), ('長', "chang"), ('重', "chong"), ('行', "xing"), ('厦', "xia"), ('都', "du")];
 
 /// Romanises a run of Han characters (stopping at the first non-Han one) as pinyin words,
 /// splitting off unit words (`科技南路` → `Kejinan Lu`). Returns the characters consumed.
@@ -291,8 +291,10 @@ fn han_run(chars: &[char], out: &mut Out) -> usize {
             let uc: Vec<char> = u.chars().collect();
             run[i..].starts_with(&uc)
         });
+        // a one-character unit starts a word only after a number or letter (`1号`, `A座`)
+        let after_number = i == 0 && out.s.ends_with(|c: char| c.is_ascii_alphanumeric());
         if let Some((u, latin)) = unit
-            && (!word.is_empty() || u.chars().count() > 1)
+            && (!word.is_empty() || u.chars().count() > 1 || after_number)
         {
             out.word(&capitalise(&word));
             word.clear();

@@ -677,6 +677,44 @@ fn parses_latin_addresses() {
         },
     );
     assert_parsed(
+        "US",
+        "Apple Inc.\nOne Apple Park Way\nCupertino, CA 95014",
+        Want {
+            organisation: "Apple Inc.",
+            street: &["One Apple Park Way"],
+            city: "Cupertino",
+            region: "CA",
+            postal_code: "95014",
+            ..W
+        },
+    );
+    assert_parsed(
+        "IT",
+        "Via del Corso 1, 00186 Roma RM",
+        Want { street: &["Via del Corso 1"], city: "Roma", region: "RM", postal_code: "00186", ..W },
+    );
+    // largest first, country first (Russian custom)
+    assert_parsed(
+        "RU",
+        "Россия, 101000, Москва, ул. Мясницкая, д. 26",
+        Want { street: &["ул. Мясницкая, д. 26"], city: "Москва", postal_code: "101000", ..W },
+    );
+    assert_parsed(
+        "RU",
+        "ул. Тверская, 13, Москва, 125009",
+        Want { street: &["ул. Тверская, 13"], city: "Москва", postal_code: "125009", ..W },
+    );
+    // more street lines than a label takes: the first share a line
+    assert_parsed(
+        "HK",
+        "Room 1001, 10/F, Tower 1, Times Square, 1 Matheson Street, Causeway Bay, Hong Kong",
+        Want {
+            street: &["Room 1001, 10/F", "Tower 1", "Times Square", "1 Matheson Street"],
+            district: "Causeway Bay",
+            ..W
+        },
+    );
+    assert_parsed(
         "FR",
         "Société Exemple\n12 avenue des Champs-Élysées\n75008 PARIS CEDEX 08",
         Want {
@@ -745,6 +783,8 @@ fn transliteration_tables() {
     assert_eq!(thai(&chars("กรุงเทพ")), "krungthep");
     assert_eq!(thai(&chars("เมือง")), "mueang");
     assert_eq!(to_latin("北京", false), ("Beijing".to_string(), true));
+    assert_eq!(to_latin("成都市", false).0, "Chengdu Shi");
+    assert_eq!(to_latin("1号国贸大厦A座", false).0, "1 Hao Guomao Dasha A Zuo");
     assert_eq!(to_latin("广东省深圳市", false).0, "Guangdong Sheng Shenzhen Shi");
     assert_eq!(to_latin("长安街１号", false).0, "Chang'an Jie 1 Hao".replace('\'', ""));
     assert_eq!(to_latin("東京都千代田区", true), ("Tokyo Chiyoda-ku".to_string(), true));

@@ -74,6 +74,9 @@ fn address_check_command_for_the_parsed_countries() {
         ("USA", "350 Fifth Avenue, New York, NY 10118-0110", "region", "NY"),
         ("UK", "10 Downing Street\nLondon\nSW1A 2AA", "city", "London"),
         ("Germany", "Platz der Republik 1\n11011 Berlin", "city", "Berlin"),
+        // `\n` as typed in a shell separates lines too
+        ("DE", r"Deutscher Bundestag\nPlatz der Republik 1\n11011 Berlin", "recipient", "Deutscher Bundestag"),
+        ("Россия", "Россия, 101000, Москва, ул. Мясницкая, д. 26", "city", "Москва"),
         ("法国", "55 Rue du Faubourg Saint-Honoré, 75008 Paris", "postal_code", "75008"),
     ] {
         let (code, out, err) = cli(&["address", "check", "--country", country, "--text", text]);
