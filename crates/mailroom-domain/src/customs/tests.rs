@@ -249,6 +249,12 @@ fn restricted_goods_table() {
         ("Book about tea ceremonies", None, &[], false, &[]),
         ("Hammer", None, &[], false, &[]),
         ("Teapot, porcelain", None, &[], false, &[]),
+        ("Tea cups, set of 6", None, &[], false, &[]),
+        ("Oil painting on canvas", None, &[], false, &[]),
+        ("Rice cooker", None, &[], false, &[]),
+        ("Battery charger", None, &[], false, &[]),
+        ("Camera lens 50mm", None, &[], false, &[]),
+        ("Olive oil, 500 ml bottle", None, &[K::Liquid], false, &[C::Msds]),
     ];
     for (desc, hs, kinds, prohibited, certs) in table {
         let r = restrictions(0, desc, *hs);
