@@ -44,7 +44,7 @@ impl ContentsCategory {
 
 /// Which form the item carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CustomsForm))]
 #[serde(rename_all = "snake_case")]
 pub enum Form {
     Cn22,
@@ -53,7 +53,7 @@ pub enum Form {
 
 /// A certificate, licence or declaration that goes with the item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CustomsCertificate))]
 #[serde(rename_all = "snake_case")]
 pub enum Certificate {
     /// Plants, plant products, seeds (IPPC phytosanitary certificate).
@@ -72,7 +72,7 @@ pub enum Certificate {
 
 /// One line of the declaration as given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CustomsDeclarationLine))]
 pub struct DeclarationLine {
     /// Detailed description (`men's cotton T-shirts`, not `clothes`).
     pub description: String,
@@ -93,7 +93,7 @@ pub struct DeclarationLine {
 
 /// A customs declaration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CustomsDeclaration))]
 pub struct Declaration {
     pub category: ContentsCategory,
     /// Required when the category is `other`.
@@ -107,7 +107,7 @@ pub struct Declaration {
 
 /// A kind of restricted or quarantine goods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CustomsRestrictionKind))]
 #[serde(rename_all = "snake_case")]
 pub enum RestrictionKind {
     AnimalProduct,
@@ -123,7 +123,7 @@ pub enum RestrictionKind {
 
 /// A restriction found on one line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CustomsRestriction))]
 pub struct Restriction {
     /// Index of the line (0-based).
     pub line: usize,
@@ -137,13 +137,7 @@ pub struct Restriction {
 }
 
 /// Severity of a customs problem: errors block acceptance, warnings do not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Error,
-    Warning,
-}
+pub use crate::address::Severity;
 
 /// Stable codes of customs problems.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -173,7 +167,7 @@ pub enum CustomsCode {
 
 /// One problem, tied to a line (when it is about one) and a field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CustomsProblem))]
 pub struct CustomsProblem {
     pub line: Option<usize>,
     pub field: String,

@@ -29,7 +29,7 @@ pub const MAX_STREET_LINES: usize = 4;
 
 /// The fields of an address. Empty strings are absent fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = AddressFields))]
 pub struct AddressFields {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub recipient: String,
@@ -78,7 +78,7 @@ impl AddressFields {
 
 /// What to check.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = AddressCheck))]
 pub struct CheckRequest {
     /// ISO 3166-1 alpha-2 or alpha-3 code, or the country's English or Chinese name.
     pub country: String,
@@ -95,7 +95,7 @@ pub struct CheckRequest {
 
 /// How serious a problem is: errors make the address invalid, warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Severity))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Error,
@@ -104,7 +104,7 @@ pub enum Severity {
 
 /// Stable codes of address problems.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = AddressProblemCode))]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemCode {
     /// The country is not an ISO 3166-1 country.
@@ -135,7 +135,7 @@ pub enum ProblemCode {
 
 /// One problem found, tied to a field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = AddressProblem))]
 pub struct Problem {
     pub field: Field,
     pub code: ProblemCode,
@@ -145,7 +145,7 @@ pub struct Problem {
 
 /// Which rules the verdict was made with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = AddressRules))]
 #[serde(rename_all = "snake_case")]
 pub enum RulesLevel {
     /// The country's own rules (required fields, postal-code pattern, line order).
@@ -156,7 +156,7 @@ pub enum RulesLevel {
 
 /// The outcome of [`check`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = AddressVerdict))]
 pub struct Verdict {
     /// No problem of severity `error`.
     pub valid: bool,

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 /// One address field, with its letter in the format strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = AddressField))]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
     Country,
