@@ -941,6 +941,7 @@ pub fn thai(chars: &[char]) -> String {
     let mut lead: Option<char> = None;
     let mut has_initial = false;
     let mut has_vowel = false;
+    let mut initial_char: Option<char> = None;
     let mut i = 0;
     let next_is_vowel = |j: usize| chars.get(j).is_some_and(|c| thai_vowel(*c).is_some() || *c == 'ั');
     while i < chars.len() {
@@ -964,6 +965,7 @@ pub fn thai(chars: &[char]) -> String {
         if let Some(init) = thai_initial(c) {
             if let Some(l) = lead.take() {
                 out.push_str(init);
+                initial_char = Some(c);
                 // clusters after a leading vowel: เปลี่ยน, โคร
                 if let Some(&n) = chars.get(i + 1)
                     && matches!(n, 'ร' | 'ล' | 'ว')
@@ -1004,27 +1006,50 @@ pub fn thai(chars: &[char]) -> String {
             if !has_initial {
                 out.push_str(init);
                 has_initial = true;
+                initial_char = Some(c);
             } else if !has_vowel {
-                if next_is_vowel(i + 1) || (matches!(c, 'ร' | 'ล' | 'ว') && i + 1 < chars.len()) {
-                    if c == 'อ' {
-                        out.push('o');
-                        has_vowel = true;
-                    } else if c == 'ว' && !next_is_vowel(i + 1) {
-                        out.push_str("ua");
-                        has_vowel = true;
-                    } else {
-                        out.push_str(init);
-                    }
-                } else if c == 'อ' {
+                let next_vowel = next_is_vowel(i + 1);
+                let cluster = matches!(c, 'ร' | 'ล' | 'ว')
+                    && initial_char
+                        .is_some_and(|p| matches!(p, 'ก' | 'ข' | 'ค' | 'ต' | 'ป' | 'ผ' | 'พ' | 'บ' | 'ฟ' | 'ด' | 'ท'));
+                let c3_closes = chars.get(i + 1).is_some_and(|n| thai_initial(*n).is_some() && *n != 'อ')
+                    && !next_is_vowel(i + 2)
+                    && !matches!(chars.get(i + 2), Some('เ' | 'แ' | 'โ' | 'ใ' | 'ไ' | 'ั' | 'ะ' | 'อ' | 'ว'));
+                if c == 'อ' {
+                    // อ after a consonant is the vowel o (ขอ kho)
                     out.push('o');
                     has_vowel = true;
+                } else if c == 'ว' && !next_vowel && i + 1 < chars.len() {
+                    // ว between consonants is the vowel ua (สวน suan)
+                    out.push_str("ua");
+                    has_vowel = true;
+                } else if next_vowel && cluster {
+                    // a true cluster: กร, พล, คว
+                    out.push_str(init);
+                    initial_char = Some(c);
+                } else if next_vowel {
+                    // the first consonant is a syllable of its own, with a short a (ปทุม pa-thum)
+                    out.push('a');
+                    out.push_str(init);
+                    initial_char = Some(c);
+                } else if c3_closes {
+                    // C1 C2 C3 without vowels: C1-a C2-o-C3 (ถนน tha-non)
+                    out.push('a');
+                    out.push_str(init);
+                    out.push('o');
+                    out.push_str(thai_final(chars[i + 1]));
+                    has_initial = false;
+                    i += 2;
+                    continue;
                 } else {
+                    // C1 C2: C1-o-C2 (คน khon)
                     out.push('o');
                     out.push_str(thai_final(c));
                     has_initial = false;
                 }
             } else if next_is_vowel(i + 1) {
                 out.push_str(init);
+                initial_char = Some(c);
                 has_vowel = false;
             } else {
                 out.push_str(thai_final(c));

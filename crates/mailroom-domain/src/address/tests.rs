@@ -782,6 +782,12 @@ fn transliteration_tables() {
     assert_eq!(arabic(&chars("الرياض")), "al-Ryad");
     assert_eq!(thai(&chars("กรุงเทพ")), "krungthep");
     assert_eq!(thai(&chars("เมือง")), "mueang");
+    assert_eq!(thai(&chars("ถนน")), "thanon");
+    assert_eq!(thai(&chars("ปทุมวัน")), "pathumwan");
+    assert_eq!(thai(&chars("พระราม")), "phraram");
+    assert_eq!(thai(&chars("ลุมพินี")), "lumphini");
+    assert_eq!(thai(&chars("คน")), "khon");
+    assert_eq!(thai(&chars("สวน")), "suan");
     assert_eq!(to_latin("北京", false), ("Beijing".to_string(), true));
     assert_eq!(to_latin("成都市", false).0, "Chengdu Shi");
     assert_eq!(to_latin("1号国贸大厦A座", false).0, "1 Hao Guomao Dasha A Zuo");
