@@ -797,6 +797,15 @@ pub const RULES: &[PostalRules] = &[
         example: ["Atatürk Bulvarı 1", "", "Çankaya", "Ankara", "06420"],
         ..DEFAULT
     },
+    PostalRules {
+        country: "RO",
+        format: "%N%n%O%n%A%n%Z %C%n%S",
+        required: "ACZ",
+        upper: "",
+        postal: &["999999"],
+        example: ["Bulevardul Regina Elisabeta 47", "", "București", "", "050013"],
+        ..DEFAULT
+    },
     // ---- Middle East and Africa
     PostalRules {
         country: "IL",

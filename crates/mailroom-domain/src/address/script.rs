@@ -657,14 +657,24 @@ pub fn hangul(chars: &[char]) -> String {
         let prev_final = if i > 0 { parts[i - 1].map(|x| x.2).unwrap_or(0) } else { 0 };
         // ㄹ after ㄹ is l; after ㅇ, ㅁ, ㄱ, ㅂ it is read n (종로 Jongno)
         let initial = match (l, prev_final) {
-            (5, 8) => "l",
+            (5, 8 | 4) | (2, 8) => "l",
             (5, 21 | 16 | 1 | 17) => "n",
             _ => RR_INITIAL[l],
         };
         out.push_str(initial);
         out.push_str(RR_VOWEL[v]);
-        let next_silent = parts.get(i + 1).copied().flatten().is_some_and(|n| n.0 == 11);
-        out.push_str(if next_silent { RR_FINAL_LINKED[t] } else { RR_FINAL[t] });
+        let next_initial = parts.get(i + 1).copied().flatten().map(|n| n.0);
+        let fin = match (t, next_initial) {
+            (_, Some(11)) => RR_FINAL_LINKED[t],
+            // ㄴ+ㄹ and ㄹ+ㄴ are read ll (신라 Silla)
+            (4, Some(5)) => "l",
+            // nasalisation before ㄴ and ㅁ (국민 gungmin, 합니다 hamnida, 믿는 minneun)
+            (1 | 2 | 3 | 9 | 24, Some(2 | 6)) => "ng",
+            (17 | 18 | 26 | 14, Some(2 | 6)) => "m",
+            (7 | 19 | 20 | 22 | 23 | 25 | 27, Some(2 | 6)) => "n",
+            _ => RR_FINAL[t],
+        };
+        out.push_str(fin);
     }
     out
 }

@@ -770,6 +770,10 @@ fn transliteration_tables() {
     assert_eq!(hangul(&chars("종로")), "jongno");
     assert_eq!(hangul(&chars("한글")), "hangeul");
     assert_eq!(hangul(&chars("음악")), "eumak");
+    assert_eq!(hangul(&chars("신라")), "silla");
+    assert_eq!(hangul(&chars("국민")), "gungmin");
+    assert_eq!(hangul(&chars("합니다")), "hamnida");
+    assert_eq!(hangul(&chars("설날")), "seollal");
     assert_eq!(cyrillic(&chars("Москва")), "Moskva");
     assert_eq!(cyrillic(&chars("Щукин")), "Shchukin");
     assert_eq!(cyrillic(&chars("Юрий")), "Iurii");
