@@ -222,3 +222,19 @@ async fn address_and_customs_checks_over_the_api() {
     r.assert_problem(401, "unauthorized");
     srv.stop().await;
 }
+
+#[test]
+fn openapi_describes_the_checks() {
+    let doc: Value = serde_json::from_str(&mailroom_web::api::openapi_json()).unwrap();
+    for path in ["/api/v1/addresses/check", "/api/v1/customs/check"] {
+        assert!(doc["paths"][path]["post"].is_object(), "{path} missing from OpenAPI");
+    }
+    let schemas = &doc["components"]["schemas"];
+    // the address problem has its own schema; `Problem` stays the problem+json document
+    assert_eq!(
+        schemas["AddressVerdict"]["properties"]["problems"]["items"]["$ref"],
+        "#/components/schemas/AddressProblem"
+    );
+    assert!(schemas["Problem"]["properties"]["request_id"].is_object());
+    assert!(schemas["CustomsVerdict"]["properties"]["form"].is_object());
+}
