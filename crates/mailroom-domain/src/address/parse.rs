@@ -658,6 +658,13 @@ fn drop_country(parts: &mut Vec<String>) {
 /// Finds the postal code in a part: one token, or two joined by a space (`SW1A 2AA`).
 /// Returns (canonical code, text before, text after).
 fn find_postal(rules: &PostalRules, part: &str) -> Option<(String, String, String)> {
+    // where the country writes the code on its line: first (`11011 Berlin`), last
+    // (`Washington, DC 20500`) or alone; a number elsewhere is a house number
+    let line = rules.format.split("%n").find(|l| l.contains("%Z")).unwrap_or("%Z");
+    let line = line.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '%');
+    let zip_first =
+        line.starts_with("%Z") || !line.contains('%') || line.find("%Z").is_some_and(|p| !line[..p].contains('%'));
+    let zip_last = line.ends_with("%Z");
     let toks: Vec<&str> = part.split_whitespace().collect();
     for start in (0..toks.len()).rev() {
         for len in [2usize, 1] {
@@ -670,7 +677,10 @@ fn find_postal(rules: &PostalRules, part: &str) -> Option<(String, String, Strin
                 continue;
             }
             if let Some(code) = rules::normalise_postal_code(rules, cand) {
-                return Some((code, toks[..start].join(" "), toks[start + len..].join(" ")));
+                let (before, after) = (toks[..start].join(" "), toks[start + len..].join(" "));
+                if (zip_first && before.is_empty()) || (zip_last && after.is_empty()) {
+                    return Some((code, before, after));
+                }
             }
         }
     }

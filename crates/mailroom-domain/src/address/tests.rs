@@ -688,6 +688,11 @@ fn parses_latin_addresses() {
             ..W
         },
     );
+    // a house number is not a ZIP code
+    let v = text("US", "12345 Main Street, Springfield, IL");
+    assert_eq!(v.fields.street, ["12345 Main Street"]);
+    assert_eq!((v.fields.city.as_str(), v.fields.region.as_str()), ("Springfield", "IL"));
+    assert!(codes(&v).contains(&(Field::PostalCode, ProblemCode::Required)));
     assert_parsed(
         "IT",
         "Via del Corso 1, 00186 Roma RM",
