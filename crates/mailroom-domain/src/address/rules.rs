@@ -852,6 +852,368 @@ pub const RULES: &[PostalRules] = &[
         example: ["Government Avenue", "Arcadia", "Pretoria", "", "0001"],
         ..DEFAULT
     },
+    // ---- more countries
+    PostalRules {
+        country: "HR",
+        format: "%N%n%O%n%A%n%Z %C",
+        required: "ACZ",
+        upper: "",
+        postal: &["99999"],
+        example: ["Jurišićeva 13", "", "Zagreb", "", "10000"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "SI",
+        format: "%N%n%O%n%A%n%Z %C",
+        required: "ACZ",
+        upper: "",
+        postal: &["9999"],
+        example: ["Slovenska cesta 32", "", "Ljubljana", "", "1000"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "SK",
+        format: "%N%n%O%n%A%n%Z %C",
+        required: "ACZ",
+        upper: "",
+        postal: &["999 99"],
+        example: ["Námestie SNP 35", "", "Bratislava", "", "811 01"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "BG",
+        format: "%N%n%O%n%A%n%Z %C",
+        required: "ACZ",
+        upper: "",
+        postal: &["9999"],
+        example: ["ul. General Gurko 6", "", "Sofia", "", "1000"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "RS",
+        format: "%N%n%O%n%A%n%Z %C",
+        required: "ACZ",
+        upper: "",
+        postal: &["99999"],
+        example: ["Takovska 2", "", "Beograd", "", "11000"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "LT",
+        format: "%O%n%N%n%A%n%Z %C",
+        required: "ACZ",
+        upper: "",
+        postal: &["LT-99999", "99999"],
+        example: ["Gedimino pr. 7", "", "Vilnius", "", "LT-01103"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "LV",
+        format: "%N%n%O%n%A%n%C, %Z",
+        required: "ACZ",
+        upper: "",
+        postal: &["LV-9999"],
+        example: ["Brīvības bulvāris 32", "", "Rīga", "", "LV-1050"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "EE",
+        format: "%N%n%O%n%A%n%Z %C",
+        required: "ACZ",
+        upper: "",
+        postal: &["99999"],
+        example: ["Narva mnt 1", "", "Tallinn", "", "10111"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "IS",
+        format: "%N%n%O%n%A%n%Z %C",
+        required: "ACZ",
+        upper: "",
+        postal: &["999"],
+        example: ["Pósthússtræti 5", "", "Reykjavík", "", "101"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "CY",
+        format: "%N%n%O%n%A%n%Z %C",
+        required: "ACZ",
+        upper: "",
+        postal: &["9999"],
+        example: ["Eleftherias Square", "", "Nicosia", "", "1010"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "MT",
+        format: "%N%n%O%n%A%n%C%n%Z",
+        required: "ACZ",
+        upper: "CZ",
+        postal: &["@@@ 9999"],
+        example: ["Castille Place", "", "Valletta", "", "VLT 1060"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "BY",
+        format: "%N%n%O%n%A%n%Z %C%n%S",
+        required: "ACZ",
+        upper: "AC",
+        postal: &["999999"],
+        example: ["pr. Nezavisimosti 10", "", "Minsk", "", "220050"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "PR",
+        format: "%N%n%O%n%A%n%C PR %Z",
+        required: "ACZ",
+        upper: "ACNOZ",
+        postal: &["99999", "99999-9999"],
+        postal_name: "ZIP code",
+        example: ["100 Calle Fortaleza", "", "San Juan", "", "00901"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "CO",
+        format: "%N%n%O%n%A%n%D%n%C, %S, %Z",
+        required: "AC",
+        upper: "",
+        postal: &["999999"],
+        example: ["Carrera 7 # 6-54", "", "Bogotá", "", "111711"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "PE",
+        format: "%N%n%O%n%A%n%C %Z%n%S",
+        required: "AC",
+        upper: "",
+        postal: &["99999"],
+        example: ["Jirón Conde de Superunda 170", "", "Lima", "", "15001"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "EC",
+        format: "%N%n%O%n%A%n%Z%n%C",
+        required: "AC",
+        upper: "CZ",
+        postal: &["999999"],
+        example: ["Avenida Eloy Alfaro", "", "Quito", "", "170150"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "CR",
+        format: "%N%n%O%n%A%n%S, %C%n%Z",
+        required: "AC",
+        upper: "",
+        postal: &["99999"],
+        example: ["Avenida Central", "", "San José", "", "10101"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "UY",
+        format: "%N%n%O%n%A%n%Z %C %S",
+        required: "AC",
+        upper: "CS",
+        postal: &["99999"],
+        example: ["Avenida 18 de Julio 1360", "", "Montevideo", "", "11200"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "DO",
+        format: "%N%n%O%n%A%n%Z %C",
+        required: "AC",
+        upper: "",
+        postal: &["99999"],
+        example: ["Avenida Winston Churchill", "", "Santo Domingo", "", "10148"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "GT",
+        format: "%N%n%O%n%A%n%Z- %C",
+        required: "AC",
+        upper: "",
+        postal: &["99999"],
+        example: ["7a Avenida 11-67 Zona 1", "", "Ciudad de Guatemala", "", "01001"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "PK",
+        format: "%N%n%O%n%A%n%D%n%C-%Z",
+        required: "AC",
+        upper: "",
+        postal: &["99999"],
+        example: ["Constitution Avenue", "", "Islamabad", "", "44000"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "BD",
+        format: "%N%n%O%n%A%n%D%n%C - %Z",
+        required: "AC",
+        upper: "",
+        postal: &["9999"],
+        example: ["Abdul Gani Road", "", "Dhaka", "", "1000"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "LK",
+        format: "%N%n%O%n%A%n%C%n%Z",
+        required: "AC",
+        upper: "",
+        postal: &["99999"],
+        example: ["D. R. Wijewardena Mawatha", "", "Colombo", "", "00100"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "NP",
+        format: "%N%n%O%n%A%n%C %Z",
+        required: "AC",
+        upper: "",
+        postal: &["99999"],
+        example: ["Sundhara", "", "Kathmandu", "", "44600"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "MM",
+        format: "%N%n%O%n%A%n%C, %Z",
+        required: "AC",
+        upper: "",
+        postal: &["99999"],
+        example: ["Bo Aung Kyaw Street", "", "Yangon", "", "11181"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "LA",
+        format: "%N%n%O%n%A%n%Z %C",
+        required: "AC",
+        upper: "",
+        postal: &["99999"],
+        example: ["Lane Xang Avenue", "", "Vientiane", "", "01000"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "BN",
+        format: "%N%n%O%n%A%n%C %Z",
+        required: "AZ",
+        upper: "CZ",
+        postal: &["@@9999"],
+        example: ["Jalan Elizabeth II", "", "Bandar Seri Begawan", "", "BS8811"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "MN",
+        format: "%N%n%O%n%A%n%C%n%S %Z",
+        required: "AC",
+        upper: "",
+        postal: &["99999"],
+        example: ["Peace Avenue", "", "Ulaanbaatar", "", "14200"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "IR",
+        format: "%O%n%N%n%A%n%C%n%S%n%Z",
+        required: "AC",
+        upper: "",
+        postal: &["99999-99999"],
+        example: ["Imam Khomeini Street", "", "Tehran", "", "11369-14731"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "OM",
+        format: "%N%n%O%n%A%n%Z%n%C",
+        required: "AC",
+        upper: "",
+        postal: &["999"],
+        example: ["Sultan Qaboos Street", "", "Muscat", "", "113"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "BH",
+        format: "%N%n%O%n%A%n%C %Z",
+        required: "AC",
+        upper: "",
+        postal: &["999", "9999"],
+        example: ["Government Avenue", "", "Manama", "", "317"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "QA",
+        format: "%N%n%O%n%A%n%C",
+        required: "A",
+        upper: "C",
+        postal: &[],
+        example: ["Corniche Street", "", "Doha", "", ""],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "KW",
+        format: "%N%n%O%n%A%n%Z %C",
+        required: "AC",
+        upper: "",
+        postal: &["99999"],
+        example: ["Fahad Al-Salem Street", "", "Kuwait City", "", "13001"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "JO",
+        format: "%N%n%O%n%A%n%C %Z",
+        required: "AC",
+        upper: "",
+        postal: &["99999"],
+        example: ["King Hussein Street", "", "Amman", "", "11118"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "IQ",
+        format: "%O%n%N%n%A%n%C, %S%n%Z",
+        required: "AC",
+        upper: "CS",
+        postal: &["99999"],
+        example: ["Rashid Street", "", "Baghdad", "", "10001"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "MA",
+        format: "%N%n%O%n%A%n%Z %C",
+        required: "AC",
+        upper: "",
+        postal: &["99999"],
+        example: ["Avenue Mohammed V", "", "Rabat", "", "10000"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "DZ",
+        format: "%N%n%O%n%A%n%Z %C",
+        required: "AC",
+        upper: "",
+        postal: &["99999"],
+        example: ["Boulevard Zighoud Youcef", "", "Alger", "", "16000"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "TN",
+        format: "%N%n%O%n%A%n%Z %C",
+        required: "AC",
+        upper: "",
+        postal: &["9999"],
+        example: ["Avenue Habib Bourguiba", "", "Tunis", "", "1000"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "KE",
+        format: "%N%n%O%n%A%n%C%n%Z",
+        required: "AC",
+        upper: "",
+        postal: &["99999"],
+        example: ["Kenyatta Avenue", "", "Nairobi", "", "00100"],
+        ..DEFAULT
+    },
+    PostalRules {
+        country: "NG",
+        format: "%N%n%O%n%A%n%C %Z%n%S",
+        required: "AC",
+        upper: "CS",
+        postal: &["999999"],
+        example: ["Broad Street", "", "Lagos", "", "100001"],
+        ..DEFAULT
+    },
 ];
 
 /// The rules of a country (by alpha-2 code), or `None` when it has no entry of its own.

@@ -92,7 +92,7 @@ fn unknown_country_is_a_problem() {
 
 #[test]
 fn rules_are_well_formed() {
-    assert!(RULES.len() >= 45, "{}", RULES.len());
+    assert!(RULES.len() >= 85, "{}", RULES.len());
     let mut seen = Vec::new();
     for r in RULES {
         assert!(country::by_alpha2(r.country).is_some(), "{}", r.country);
@@ -176,8 +176,8 @@ fn every_country_rejects_malformed_postal_codes() {
             let n = s.chars().filter(|c| c.is_ascii_alphanumeric()).count();
             r.postal.iter().any(|p| p.chars().filter(|c| !matches!(c, ' ' | '-')).count() == n)
         };
-        let mut bad = vec![letters.as_str(), "!", "12 34 56 78 90"];
-        bad.extend([longer.as_str(), shorter.as_str()].into_iter().filter(|s| !other_lengths(s)));
+        let mut bad = vec![letters.as_str(), "!"];
+        bad.extend([longer.as_str(), shorter.as_str(), "12 34 56 78 90"].into_iter().filter(|s| !other_lengths(s)));
         for bad in bad {
             let v = postal(r.country, bad);
             assert!(!v.valid, "{}: {bad} accepted", r.country);
@@ -238,12 +238,12 @@ fn countries_without_postal_codes_warn_and_drop_it() {
 
 #[test]
 fn generic_rules_for_countries_without_their_own() {
-    let v = text("Kenya", "Kenyatta Avenue 12\nNairobi 00100");
+    let v = text("Fiji", "Victoria Parade 12\nSuva 679");
     assert_eq!(v.rules, RulesLevel::Generic);
     assert!(v.valid, "{:?}", v.problems);
     assert!(codes(&v).contains(&(Field::Country, ProblemCode::GenericRules)));
-    assert_eq!(v.lines.last().map(String::as_str), Some("KENYA"));
-    assert!(!postal("KE", "00100!").valid);
+    assert_eq!(v.lines.last().map(String::as_str), Some("FIJI"));
+    assert!(!postal("FJ", "679!").valid);
 }
 
 #[test]
