@@ -1,10 +1,12 @@
 //! Pure domain model of the mailroom: identifiers, the item state machine, custody hashing,
 //! reference codes, roles, validation and carrier recognition. No I/O lives here.
 
+pub mod address;
 pub mod auth;
 pub mod calendar;
 pub mod carrier;
 pub mod custody;
+pub mod customs;
 pub mod error;
 pub mod exception;
 pub mod followup;

@@ -191,6 +191,8 @@ fn table() -> Vec<Route> {
         route(M::GET, "/api/v1/locations/suggestion", suggest_location),
         route(M::GET, "/api/v1/carriers/detect", detect_carrier),
         route(M::POST, "/api/v1/scans", scan_label),
+        route(M::POST, "/api/v1/addresses/check", check_address),
+        route(M::POST, "/api/v1/customs/check", check_customs),
         route(M::PATCH, "/api/v1/items/{id}", update_item),
         route(M::GET, "/api/v1/exceptions", list_exceptions),
         route(M::GET, "/api/v1/exceptions/{id}", get_exception),
@@ -1232,6 +1234,59 @@ async fn item_explanation(
     s.app.item_explanation(&c.principal, id).await.map(Json).map_err(|e| ApiError::new(e, rid))
 }
 
+/// Check an international address, or a postal code alone, against the destination country's
+/// postal rules: required fields, postal-code pattern, region; parse a free-text address into
+/// fields; lay out the label lines in the country's order with a Latin rendering beside text in
+/// other scripts. An invalid address is an answer (200, `valid: false`, `problems`); a body
+/// with nothing to check is 422. Any signed-in user may call it.
+#[utoipa::path(post, path = "/api/v1/addresses/check", tag = "outbound",
+    request_body = mailroom_domain::address::CheckRequest,
+    responses((status = 200, body = mailroom_domain::address::Verdict), (status = 422, body = Problem),
+        (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+async fn check_address(
+    c: Caller,
+    body: JsonBody<mailroom_domain::address::CheckRequest>,
+) -> ApiResult<Json<mailroom_domain::address::Verdict>> {
+    use mailroom_domain::address::{MAX_TEXT_CHARS, check};
+    let rid = &c.ctx.request_id;
+    let req = body.value;
+    if req.country.trim().is_empty() {
+        return Err(crate::problem::bad_input("country", "country is required", rid));
+    }
+    let blank = |s: &Option<String>| s.as_deref().is_none_or(|v| v.trim().is_empty());
+    if blank(&req.postal_code) && blank(&req.text) && req.fields.is_none() {
+        return Err(crate::problem::bad_input("text", "give a postal_code, a text or fields", rid));
+    }
+    if req.text.as_deref().is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS) {
+        return Err(crate::problem::bad_input("text", format!("text is longer than {MAX_TEXT_CHARS} characters"), rid));
+    }
+    Ok(Json(check(&req)))
+}
+
+/// Check a customs declaration: the form (CN22 up to 300 SDR, CN23 above or when a line needs
+/// a certificate), every line (specific description, quantity, net weight, value and ISO 4217
+/// currency, 6-digit HS code, origin country) and the restricted and quarantine goods with the
+/// certificates they need. `accepted: false` means the item must not be accepted for dispatch.
+/// Any signed-in user may call it.
+#[utoipa::path(post, path = "/api/v1/customs/check", tag = "outbound",
+    request_body = mailroom_domain::customs::Declaration,
+    responses((status = 200, body = mailroom_domain::customs::CustomsVerdict), (status = 422, body = Problem),
+        (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+async fn check_customs(
+    State(s): State<AppState>,
+    c: Caller,
+    body: JsonBody<mailroom_domain::customs::Declaration>,
+) -> ApiResult<Json<mailroom_domain::customs::CustomsVerdict>> {
+    use mailroom_domain::customs::{MAX_LINES, check};
+    let rid = &c.ctx.request_id;
+    if body.value.lines.len() > MAX_LINES {
+        return Err(crate::problem::bad_input("lines", format!("at most {MAX_LINES} lines"), rid));
+    }
+    Ok(Json(check(&body.value, &s.sdr_rates)))
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DetectQuery {
@@ -1774,7 +1829,7 @@ impl utoipa::Modify for BearerAuth {
         list_departments, create_department, get_department, update_department, delete_department, import_departments,
         list_sites, create_site, list_locations, create_location, suggest_location, get_retention, put_retention, detect_carrier,
         get_rules, put_rules, rule_versions, evaluate_rules, item_explanation,
-        scan_label, add_item_photo, item_photos, item_photo,
+        scan_label, add_item_photo, item_photos, item_photo, check_address, check_customs,
         update_item, list_exceptions, get_exception, resolve_exception,
         crate::api_notify::item_notifications, crate::api_notify::list_tasks, crate::api_notify::complete_task, list_jobs, get_job, retry_job,
         list_notification_templates, get_notification_template, put_notification_template, reset_notification_template,
@@ -1787,7 +1842,7 @@ impl utoipa::Modify for BearerAuth {
         crate::api_sla::reject_disposal),
     components(schemas(Problem, mailroom_app::RowError, mailroom_app::retention::PolicyInput)),
     modifiers(&BearerAuth),
-    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller, users, API tokens and login lockouts"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"), (name = "audit", description = "The audit log of administrative actions"), (name = "rules", description = "Classification and routing rules: versions, validation, dry runs"), (name = "exceptions", description = "Two-stage intake: items waiting for someone to decide who they are for"), (name = "notifications", description = "Notices: templates, preferences and endpoints; the notices sent and the staff tasks they leave behind"), (name = "jobs", description = "The background job queue and its dead-letter list"), (name = "service_levels", description = "Due-by times on site calendars, breaches, unclaimed-item policies and disposal approvals"))
+    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller, users, API tokens and login lockouts"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"), (name = "audit", description = "The audit log of administrative actions"), (name = "rules", description = "Classification and routing rules: versions, validation, dry runs"), (name = "exceptions", description = "Two-stage intake: items waiting for someone to decide who they are for"), (name = "notifications", description = "Notices: templates, preferences and endpoints; the notices sent and the staff tasks they leave behind"), (name = "jobs", description = "The background job queue and its dead-letter list"), (name = "service_levels", description = "Due-by times on site calendars, breaches, unclaimed-item policies and disposal approvals"), (name = "outbound", description = "International addresses and customs declarations for outbound mail"))
 )]
 pub struct ApiDoc;
 

@@ -36,11 +36,19 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Reverse proxies whose `X-Forwarded-For` names the real client address.
     pub trusted_proxies: Vec<IpRange>,
+    /// SDR conversion rates for customs declarations (configuration: `MAILROOM_SDR_RATES`).
+    pub sdr_rates: Arc<mailroom_domain::customs::RateTable>,
 }
 
 impl AppState {
     pub fn new(app: App) -> AppState {
-        AppState { app, metrics: Arc::new(Metrics::default()), secure_cookies: false, trusted_proxies: Vec::new() }
+        AppState {
+            app,
+            metrics: Arc::new(Metrics::default()),
+            secure_cookies: false,
+            trusted_proxies: Vec::new(),
+            sdr_rates: Arc::new(mailroom_domain::customs::RateTable::default()),
+        }
     }
 }
 

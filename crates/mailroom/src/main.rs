@@ -75,6 +75,9 @@ enum Command {
         /// Mark cookies Secure and send Strict-Transport-Security (set when served over HTTPS).
         #[arg(long, env = "MAILROOM_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// SDR rates for customs declarations over the defaults: `USD=0.74,EUR=0.85` (SDR per unit).
+        #[arg(long, env = "MAILROOM_SDR_RATES", default_value = "")]
+        sdr_rates: String,
         #[command(flatten)]
         security: SecurityArgs,
     },
@@ -159,6 +162,17 @@ enum Command {
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
     },
+    /// International addresses: check an address or a postal code against the destination
+    /// country's postal rules and print the label lines.
+    Address {
+        #[command(subcommand)]
+        command: AddressCommand,
+    },
+    /// Customs declarations: the CN22/CN23 form, line checks, restricted goods.
+    Customs {
+        #[command(subcommand)]
+        command: CustomsCommand,
+    },
     /// Load N synthetic items into the demo organisation (for benchmarks).
     Seed {
         #[arg(long)]
@@ -167,6 +181,37 @@ enum Command {
         tenant: String,
         #[command(flatten)]
         db: DbArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum AddressCommand {
+    /// Print a JSON verdict: `valid`, `problems`, the normalised `fields`, the label `lines` and
+    /// their `latin_lines`. Exit 0 when valid, 1 when not, 2 on usage errors. Needs no database.
+    Check {
+        /// Destination: ISO 3166-1 code (`CN`, `GBR`), English or Chinese name (`Japan`, `中国`).
+        #[arg(long)]
+        country: String,
+        /// A postal code to check (alone or with --text).
+        #[arg(long)]
+        postal_code: Option<String>,
+        /// The address as free text (lines separated by new lines or commas).
+        #[arg(long)]
+        text: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CustomsCommand {
+    /// Check a declaration (JSON, as `POST /api/v1/customs/check` takes it) from FILE or stdin
+    /// (`-`). Prints the JSON verdict; exit 0 when the item may be accepted for dispatch, 1
+    /// when not, 2 on usage errors. Needs no database.
+    Check {
+        /// The declaration file; `-` or nothing reads stdin.
+        file: Option<std::path::PathBuf>,
+        /// SDR rates over the defaults: `USD=0.74,EUR=0.85` (SDR per unit).
+        #[arg(long, env = "MAILROOM_SDR_RATES", default_value = "")]
+        sdr_rates: String,
     },
 }
 
@@ -543,8 +588,10 @@ fn parse_category(s: &str) -> Result<Category> {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Serve { db, addr, demo, secure_cookies, security } => {
-            serve(db, addr, demo, secure_cookies, security).await
+        Command::Serve { db, addr, demo, secure_cookies, sdr_rates, security } => {
+            let mut rates = mailroom_domain::customs::RateTable::default();
+            rates.apply(&sdr_rates).map_err(|e| anyhow::anyhow!("MAILROOM_SDR_RATES: {e}"))?;
+            serve(db, addr, demo, secure_cookies, rates, security).await
         }
         Command::Migrate { db } => {
             open(&db).await?;
@@ -810,6 +857,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Rules { command } => rules_cli::run(command),
         Command::Carrier { inputs } => carrier(&inputs),
         Command::ScanImage { files } => scan_image(&files),
+        Command::Address { command: AddressCommand::Check { country, postal_code, text } } => {
+            address_check(country, postal_code, text)
+        }
+        Command::Customs { command: CustomsCommand::Check { file, sdr_rates } } => customs_check(file, &sdr_rates),
         Command::Seed { items, tenant, db } => {
             let app = open(&db).await?;
             let start = std::time::Instant::now();
@@ -818,6 +869,57 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// A usage error: the message on stderr, exit 2.
+fn usage(message: &str) -> Result<ExitCode> {
+    eprintln!("error: {message}");
+    Ok(ExitCode::from(2))
+}
+
+fn address_check(country: String, postal_code: Option<String>, text: Option<String>) -> Result<ExitCode> {
+    use mailroom_domain::address::{CheckRequest, MAX_TEXT_CHARS, check};
+    if country.trim().is_empty() {
+        return usage("--country must not be empty");
+    }
+    let blank = |s: &Option<String>| s.as_deref().is_none_or(|v| v.trim().is_empty());
+    if blank(&postal_code) && blank(&text) {
+        return usage("give --postal-code, --text or both");
+    }
+    if text.as_deref().is_some_and(|t| t.chars().count() > MAX_TEXT_CHARS) {
+        return usage(&format!("--text is longer than {MAX_TEXT_CHARS} characters"));
+    }
+    // `\n` typed in a shell argument separates lines, as a new line does
+    let text = text.map(|t| t.replace("\\n", "\n"));
+    let verdict = check(&CheckRequest { country, postal_code, text, fields: None });
+    println!("{}", serde_json::to_string_pretty(&verdict)?);
+    Ok(if verdict.valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn customs_check(file: Option<std::path::PathBuf>, sdr_rates: &str) -> Result<ExitCode> {
+    use mailroom_domain::customs::{Declaration, MAX_LINES, RateTable, check};
+    use std::io::Read;
+    let mut rates = RateTable::default();
+    if let Err(e) = rates.apply(sdr_rates) {
+        return usage(&format!("--sdr-rates: {e}"));
+    }
+    let mut raw = String::new();
+    match file.as_deref() {
+        None => std::io::stdin().read_to_string(&mut raw).map(|_| ()),
+        Some(p) if p.as_os_str() == "-" => std::io::stdin().read_to_string(&mut raw).map(|_| ()),
+        Some(p) => std::fs::read_to_string(p).map(|t| raw = t),
+    }
+    .context("cannot read the declaration")?;
+    let decl: Declaration = match serde_json::from_str(&raw) {
+        Ok(d) => d,
+        Err(e) => return usage(&format!("the declaration is not valid JSON of the expected shape: {e}")),
+    };
+    if decl.lines.len() > MAX_LINES {
+        return usage(&format!("at most {MAX_LINES} lines"));
+    }
+    let verdict = check(&decl, &rates);
+    println!("{}", serde_json::to_string_pretty(&verdict)?);
+    Ok(if verdict.accepted { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 async fn keys(command: KeysCommand) -> Result<ExitCode> {
@@ -1052,7 +1154,14 @@ async fn import(kind: ImportWhat, file: std::path::PathBuf, tenant: String, db: 
     }
 }
 
-async fn serve(db: DbArg, addr: String, demo: bool, secure_cookies: bool, security: SecurityArgs) -> Result<ExitCode> {
+async fn serve(
+    db: DbArg,
+    addr: String,
+    demo: bool,
+    secure_cookies: bool,
+    sdr_rates: mailroom_domain::customs::RateTable,
+    security: SecurityArgs,
+) -> Result<ExitCode> {
     let policy = security.policy()?;
     let trusted_proxies = security.trusted_proxies()?;
     let url = db.url()?;
@@ -1158,6 +1267,7 @@ async fn serve(db: DbArg, addr: String, demo: bool, secure_cookies: bool, securi
     let mut state = mailroom_web::AppState::new(app);
     state.secure_cookies = secure_cookies;
     state.trusted_proxies = trusted_proxies;
+    state.sdr_rates = std::sync::Arc::new(sdr_rates);
     mailroom_web::serve(state, listener, shutdown_signal()).await?;
     dispatcher.abort();
     jobs.shutdown().await;

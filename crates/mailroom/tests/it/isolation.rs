@@ -426,6 +426,18 @@ async fn api_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
     let det = clerk.get("/api/v1/carriers/detect?code=SF1234567890123").await;
     assert_eq!(det.status, 200, "{}", det.text);
     no_leak("carrier detection", &det.text, a);
+    // Address and customs checks read no tenant data at all.
+    hit("POST", "/api/v1/addresses/check");
+    let addr = clerk
+        .post("/api/v1/addresses/check", &json!({"country": "DE", "text": "Platz der Republik 1\n11011 Berlin"}))
+        .await;
+    assert_eq!(addr.status, 200, "{}", addr.text);
+    no_leak("address check", &addr.text, a);
+    hit("POST", "/api/v1/customs/check");
+    let decl = json!({"category": "gift", "lines": [{"description": "Wool scarf", "quantity": 1, "net_weight_g": 100, "value": "10", "currency": "EUR"}]});
+    let customs = clerk.post("/api/v1/customs/check", &decl).await;
+    assert_eq!(customs.status, 200, "{}", customs.text);
+    no_leak("customs check", &customs.text, a);
     // Retention policies are per organisation: B sees and changes only its own.
     hit("GET", "/api/v1/retention");
     let ret = admin.get("/api/v1/retention").await;

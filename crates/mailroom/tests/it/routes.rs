@@ -66,6 +66,9 @@ pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/api/v1/carriers/detect", Signed),
     // API: label photos (reads no tenant data; stores nothing).
     r("POST", "/api/v1/scans", Perm(P::RegisterItems)),
+    // API: outbound address and customs checks (no tenant data).
+    r("POST", "/api/v1/addresses/check", Signed),
+    r("POST", "/api/v1/customs/check", Signed),
     // API: retention.
     r("GET", "/api/v1/retention", Perm(P::ManageRetention)),
     r("PUT", "/api/v1/retention", Perm(P::ManageRetention)),
