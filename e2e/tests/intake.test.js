@@ -115,6 +115,7 @@ test("scanning a registered tracking number shows the existing item, no duplicat
 
 test("a letter without tracking number goes to a department, with optional fields by keyboard", async () => {
   await page.goto("/ui/intake");
+  await waitForFocus("tracking");
   // No tracking number: Enter goes straight to the recipient.
   await page.keyboard.press("Enter");
   await waitForFocus("recipient");

@@ -98,7 +98,7 @@ test("scan → carrier, recipient, rules and location suggested → save", async
   const why = await apiInPage(page, "GET", `/api/v1/items/${item.id}/explanation`);
   assert.equal(why.status, 200);
   const fired = why.data.decision.fired.map((f) => f.rule);
-  assert.deepEqual(fired.slice().sort(), ["complaints", "urgent-complaints"]);
+  assert.deepEqual(fired.slice().sort(), ["complaints", "complaints-due", "urgent-complaints"]);
   // Ready for the next scan.
   await waitForFocus("tracking");
   h.assertClean();
