@@ -578,6 +578,10 @@ async fn variables(
     v.insert("handed_over_at", local(now));
     v.insert("item_count", "1".into());
     v.insert("items", String::new());
+    // A confidential item's notices never name its sender or contents, whatever the template.
+    if item.confidentiality != Confidentiality::Internal {
+        mailroom_domain::notify::redact_sensitive(&mut v);
+    }
     Ok(v)
 }
 
