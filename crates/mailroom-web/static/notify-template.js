@@ -34,6 +34,9 @@
         var shown = document.querySelector('[data-testid="template-preview"]');
         if (fresh && shown) {
           shown.replaceWith(document.importNode(fresh, true));
+        } else if (fresh) {
+          // The page came back from a refused save without a preview: show it again, after the form.
+          form.parentNode.insertBefore(document.importNode(fresh, true), form.nextSibling);
         }
         var oldError = document.querySelector('[data-testid="template-error"]');
         if (oldError) {
