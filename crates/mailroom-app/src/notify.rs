@@ -431,7 +431,10 @@ async fn dispatch_tenant(app: &App, t: TenantId, now: DateTime<Utc>) -> AppResul
                 if !e.wants(kind) {
                     continue;
                 }
-                if e.kind != EndpointKind::Webhook && e.department_id.is_some() && (e.department_id != dept || !robot_ok) {
+                if e.kind != EndpointKind::Webhook
+                    && e.department_id.is_some()
+                    && (e.department_id != dept || !robot_ok)
+                {
                     continue;
                 }
                 let payload = NoticeJob {

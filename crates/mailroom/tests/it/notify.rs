@@ -593,3 +593,58 @@ async fn unclaimed_reminder_and_escalation_are_sent(b: Backend) {
 }
 
 crate::both_backends!(quiet_hours_and_daily_digest, unclaimed_reminder_and_escalation_are_sent);
+
+/// A person who chose SMS gets the arrival notice through the organisation's SMS provider
+/// adapter, with the carrier's signature, and not by e-mail.
+async fn sms_through_the_provider_adapter(b: Backend) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let gateway = Receiver::start().await;
+    let opts =
+        ServerOptions { notify: Some(config(&sink.url())), policy: Some(loopback_allowed()), ..Default::default() };
+    let Some(srv) = TestServer::start_with(b, opts).await else { return };
+    let mut person = srv.fx.person.clone();
+    person.phone = Some("+86 138-0013-8000".into());
+    srv.app.store.upsert_person(&person).await.unwrap();
+    let admin = srv.client(&srv.token("admin").await);
+    let url = format!("{}/sms/send", gateway.base);
+    let r = admin
+        .post(
+            "/api/v1/notification-endpoints",
+            &json!({"kind": "sms", "name": "SMS gateway", "url": url, "config": {
+                "method": "POST", "url": url, "format": "json",
+                "body": "{\"mobile\":\"{{phone}}\",\"content\":\"{{sign}}{{text}}\"}",
+                "sign": "【收发室】", "success": {"json_field": "code", "equals": "0"}}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let employee = srv.client(&srv.token("employee").await);
+    let r = employee
+        .put(
+            "/api/v1/me/notification-preferences",
+            &json!({"lang": "zh-CN", "email": false, "sms": true, "robot": false, "digest": false}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let clerk = srv.client(&srv.token("clerk").await);
+    let r = clerk
+        .post("/api/v1/items", &json!({"tracking_number": "SMS0000001", "recipient": {"person_id": srv.fx.person.id}}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let reference = r.body["reference"].as_str().unwrap().to_string();
+    let got = gateway.wait_for(1, 30).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].path, "/sms/send");
+    let body = got[0].json();
+    assert_eq!(body["mobile"], "+8613800138000", "{body}");
+    let content = body["content"].as_str().unwrap();
+    assert!(content.starts_with("【收发室】") && content.contains(&reference), "{content}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(sink.messages().len(), 0, "no e-mail for someone who chose SMS only");
+    let id = r.body["id"].as_str().unwrap();
+    let log = clerk.get(&format!("/api/v1/items/{id}/notifications")).await;
+    assert_eq!(log.body["items"][0]["channel"], "sms", "{}", log.text);
+    assert_eq!(log.body["items"][0]["target"], "***8000", "{}", log.text);
+    srv.stop().await;
+}
+
+crate::both_backends!(sms_through_the_provider_adapter);

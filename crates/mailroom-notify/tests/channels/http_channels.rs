@@ -1,6 +1,5 @@
 //! Webhooks, robots and SMS against a real HTTP receiver on 127.0.0.1: what arrived (method,
 //! path, query, headers, body) and how answers are classified.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use axum::body::Bytes;
 use axum::extract::State;

@@ -3,7 +3,6 @@
 //!
 //! Without python3 and aiosmtpd these tests print a notice and pass, except with `CI=true`,
 //! where they fail. The TLS tests also need the `openssl` command.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use mailroom_notify::{Email, Mailer, SendError, SmtpConfig, SmtpSecurity};
 use serde_json::Value;
