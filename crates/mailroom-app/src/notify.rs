@@ -559,7 +559,26 @@ async fn variables(
     v.insert("kind", label(lang, item.kind.as_str()));
     v.insert("category", label(lang, item.category.as_str()));
     v.insert("priority", label(lang, item.priority.as_str()));
-    v.insert("carrier", item.carrier.clone().unwrap_or_default());
+    // The carrier by its name in the notice's language: as recorded, else recognised from the
+    // tracking number.
+    let carrier_id = item
+        .carrier
+        .clone()
+        .or_else(|| item.tracking_number.as_deref().and_then(|t| mailroom_domain::carrier::detect(t).carrier));
+    let carrier = match carrier_id {
+        Some(id) => match mailroom_domain::carrier::carrier_names(&id) {
+            Some((en, zh)) => {
+                if lang == Lang::ZhCn {
+                    zh
+                } else {
+                    en
+                }
+            }
+            None => id,
+        },
+        None => String::new(),
+    };
+    v.insert("carrier", carrier);
     v.insert("tracking_number", item.tracking_number.clone().unwrap_or_default());
     let sender = [item.sender_name.as_deref(), item.sender_org.as_deref()]
         .into_iter()

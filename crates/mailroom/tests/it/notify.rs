@@ -59,6 +59,7 @@ async fn arrival_notice_by_email(b: Backend) {
     assert_eq!(code.len(), 6);
     assert!(text.contains(&reference) && text.contains(&code), "{text}");
     assert!(text.contains("张伟杰"), "addressed by name: {text}");
+    assert!(text.contains("顺丰速运"), "the carrier by its Chinese name, recognised from the number: {text}");
     let html = mail_part(m, "text/html");
     assert!(html.contains("cid:"), "the QR code is shown inline: {html}");
     let png = m["parts"].as_array().unwrap().iter().find(|p| p["content_type"] == "image/png").expect("QR code");
