@@ -1005,7 +1005,15 @@ impl App {
             },
             ..Default::default()
         };
-        if let Some(code) = q.tracking.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let mut pickup = None;
+        if let Some((r, code)) = q.tracking.as_deref().and_then(crate::notify::parse_pickup_qr) {
+            // The QR code of an arrival notice, shown at the counter: the item, if the pickup
+            // code is its own.
+            f.reference = Some(reference::normalize(&r).ok_or_else(|| {
+                DomainError::invalid("tracking", "tracking must be a tracking number or a reference code")
+            })?);
+            pickup = Some(code);
+        } else if let Some(code) = q.tracking.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             // A scan may be a carrier tracking number or one of our own reference labels.
             match reference::normalize(code) {
                 Some(r) if code.contains('-') || normalize_tracking(code).is_err() => f.reference = Some(r),
@@ -1017,6 +1025,15 @@ impl App {
             }
         }
         let mut items = self.store.list_items(p.tenant_id, &f).await?;
+        if let Some(code) = pickup {
+            let mut kept = Vec::with_capacity(items.len());
+            for i in items {
+                if self.store.existing_pickup_code(p.tenant_id, i.id).await?.as_deref() == Some(code.as_str()) {
+                    kept.push(i);
+                }
+            }
+            items = kept;
+        }
         if items.is_empty()
             && let (Some(tn), None) = (&f.tracking_number, &f.reference)
             && let Some(r) = reference::normalize(tn)

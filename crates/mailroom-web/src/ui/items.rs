@@ -152,16 +152,21 @@ pub(crate) async fn list(
     u.require(Permission::SearchItems)?;
     let t = u.t;
     let q = filled(&p.q).map(str::to_string);
+    // The QR code of an arrival notice, scanned into the search box at the counter.
+    let pickup_scan = q.as_deref().and_then(mailroom_app::notify::parse_pickup_qr).is_some();
     let status = filled(&p.status).and_then(Status::parse);
     let query = ListQuery {
-        q: q.clone(),
-        tracking: None,
+        q: if pickup_scan { None } else { q.clone() },
+        tracking: if pickup_scan { q.clone() } else { None },
         status: status.map(|s| s.as_str().to_string()),
         mine: false,
         cursor: filled(&p.cursor).map(str::to_string),
         limit: Some(PAGE_SIZE),
     };
     let page = s.app.list_items(&u.principal, &query).await.map_err(|e| u.fail(e))?;
+    if pickup_scan && let [only] = page.items.as_slice() {
+        return Ok(super::view::see_other(&format!("/ui/items/{}", only.id)));
+    }
     let (_, locations) = s.app.places(&u.principal).await.map_err(|e| u.fail(e))?;
     let rows = page
         .items

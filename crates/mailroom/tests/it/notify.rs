@@ -77,6 +77,18 @@ async fn arrival_notice_by_email(b: Backend) {
     assert_eq!(items[0]["channel"], "email");
     assert_eq!(items[0]["status"], "sent");
     assert_eq!(items[0]["target"], "wj***@example.cn");
+    // At the counter, the notice's QR code finds the item, if its pickup code is right.
+    let qr = mailroom_app::notify::pickup_qr_text(&reference, &code);
+    let found = clerk.get(&format!("/api/v1/items?tracking={}", crate::support::enc(&qr))).await;
+    assert_eq!(found.status, 200, "{}", found.text);
+    assert_eq!(found.body["items"].as_array().unwrap().len(), 1, "{}", found.text);
+    let wrong = mailroom_app::notify::pickup_qr_text(&reference, if code == "000000" { "111111" } else { "000000" });
+    let none = clerk.get(&format!("/api/v1/items?tracking={}", crate::support::enc(&wrong))).await;
+    assert_eq!(none.body["items"].as_array().unwrap().len(), 0, "{}", none.text);
+    let ui = srv.browser(&srv.fx.tenant.slug, "clerk").await;
+    let page = ui.get(&format!("/ui/items?q={}", crate::support::enc(&qr))).await;
+    assert_eq!(page.status, 303, "{}", page.text);
+    assert!(page.location.ends_with(&item_id.to_string()), "{}", page.location);
     // Handing the item over sends a receipt, and nothing else arrives twice.
     for action in ["store", "ready_for_pickup"] {
         let body = if action == "store" {
