@@ -621,27 +621,6 @@ pub fn parse_pickup_qr(scan: &str) -> Option<(String, String)> {
         .then(|| (reference.to_string(), code.to_string()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pickup_qr_codes_read_back() {
-        let text = pickup_qr_text("PFFD-W921", "012345");
-        assert_eq!(parse_pickup_qr(&text), Some(("PFFD-W921".to_string(), "012345".to_string())));
-        assert_eq!(parse_pickup_qr(" MRPICKUP:PFFD-W921:012345\n").map(|x| x.1), Some("012345".to_string()));
-        for bad in ["PFFD-W921", "MRPICKUP:PFFD-W921", "MRPICKUP::123456", "MRPICKUP:X:12345", "MRPICKUP:X:12345a"] {
-            assert_eq!(parse_pickup_qr(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn targets_are_masked() {
-        assert_eq!(mask("wj@example.cn"), "wj***@example.cn");
-        assert_eq!(mask("+86 138 0013 8000"), "***8000");
-        assert_eq!(mask("123"), "****");
-    }
-}
 
 fn send_failure(e: mailroom_notify::SendError) -> JobFailure {
     match e {
@@ -997,4 +976,26 @@ pub fn spawn_dispatcher(app: App) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pickup_qr_codes_read_back() {
+        let text = pickup_qr_text("PFFD-W921", "012345");
+        assert_eq!(parse_pickup_qr(&text), Some(("PFFD-W921".to_string(), "012345".to_string())));
+        assert_eq!(parse_pickup_qr(" MRPICKUP:PFFD-W921:012345\n").map(|x| x.1), Some("012345".to_string()));
+        for bad in ["PFFD-W921", "MRPICKUP:PFFD-W921", "MRPICKUP::123456", "MRPICKUP:X:12345", "MRPICKUP:X:12345a"] {
+            assert_eq!(parse_pickup_qr(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn targets_are_masked() {
+        assert_eq!(mask("wj@example.cn"), "wj***@example.cn");
+        assert_eq!(mask("+86 138 0013 8000"), "***8000");
+        assert_eq!(mask("123"), "****");
+    }
 }
