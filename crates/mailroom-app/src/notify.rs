@@ -613,6 +613,20 @@ pub fn pickup_qr_text(reference: &str, code: &str) -> String {
     format!("MRPICKUP:{reference}:{code}")
 }
 
+impl App {
+    /// The pickup code of an item and its QR code (PNG), for the recipient while the item waits
+    /// to be collected; made now if no notice has made it yet. `None` for anyone else.
+    pub async fn my_pickup(&self, p: &crate::Principal, item: &Item) -> AppResult<Option<(String, Vec<u8>)>> {
+        if p.person_id.is_none() || item.recipient_person_id != p.person_id || !waiting(item.status) {
+            return Ok(None);
+        }
+        let code = self.store.pickup_code(p.tenant_id, item.id, &new_pickup_code()?, self.clock.now()).await?;
+        let png = mailroom_scan::qr_png(&pickup_qr_text(&item.reference, &code), 4)
+            .map_err(|e| AppError::Internal(format!("QR code: {e}")))?;
+        Ok(Some((code, png)))
+    }
+}
+
 /// The reference code and pickup code a scanned arrival-notice QR code carries.
 pub fn parse_pickup_qr(scan: &str) -> Option<(String, String)> {
     let rest = scan.trim().strip_prefix("MRPICKUP:")?;
@@ -620,7 +634,6 @@ pub fn parse_pickup_qr(scan: &str) -> Option<(String, String)> {
     (!reference.is_empty() && code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()))
         .then(|| (reference.to_string(), code.to_string()))
 }
-
 
 fn send_failure(e: mailroom_notify::SendError) -> JobFailure {
     match e {

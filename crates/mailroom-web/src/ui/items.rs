@@ -288,6 +288,8 @@ struct ItemPage {
     edit: Option<EditView>,
     /// The notices sent about the item (staff; a recipient sees those sent to them).
     notices: Vec<NoticeView>,
+    /// For the recipient while the item waits: the pickup code and its QR code (a data: URI).
+    pickup: Option<(String, String)>,
 }
 
 struct FiredView {
@@ -581,9 +583,14 @@ async fn detail_page(s: &AppState, u: &UiUser, id: ItemId, extras: DetailExtras)
             sent: n.status == "sent",
         })
         .collect();
+    let pickup = s.app.my_pickup(p, &item).await.map_err(|e| u.fail(e))?.map(|(code, png)| {
+        use base64::Engine;
+        (code, format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png)))
+    });
     let page = ItemPage {
         t,
         notices,
+        pickup,
         c: if staff { chrome.with_scripts(t, &["label-photo.js"]) } else { chrome },
         reference: item.reference.clone(),
         status: item.status.as_str(),

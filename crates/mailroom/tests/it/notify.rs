@@ -89,6 +89,13 @@ async fn arrival_notice_by_email(b: Backend) {
     let page = ui.get(&format!("/ui/items?q={}", crate::support::enc(&qr))).await;
     assert_eq!(page.status, 303, "{}", page.text);
     assert!(page.location.ends_with(&item_id.to_string()), "{}", page.location);
+    // The recipient sees the same code, with its QR code, on the item's page; staff do not.
+    let me = srv.browser(&srv.fx.tenant.slug, "employee").await;
+    let mine = me.get(&format!("/ui/items/{item_id}")).await;
+    assert_eq!(mine.status, 200);
+    assert!(mine.text.contains(&format!("data-testid=\"pickup-code\">{code}<")), "{}", mine.text);
+    assert!(mine.text.contains("data:image/png;base64,"));
+    assert!(!ui.get(&format!("/ui/items/{item_id}")).await.text.contains("data-testid=\"pickup\""));
     // Handing the item over sends a receipt, and nothing else arrives twice.
     for action in ["store", "ready_for_pickup"] {
         let body = if action == "store" {
