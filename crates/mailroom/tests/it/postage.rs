@@ -1,0 +1,255 @@
+//! Postage accounts and cost control, on both backends, through the real server: rate tables
+//! (CSV all or nothing), quotes, charges with soft and hard monthly limits, insufficient balance,
+//! top-ups and refunds, the ledger's running balance, the chargeback report per department (JSON
+//! and CSV), the audit log, and who may do what.
+
+use crate::both_backends;
+use crate::support::{Backend, Client, TestServer};
+use mailroom_domain::auth::Role;
+use serde_json::{Value, json};
+
+both_backends!(charges_budgets_and_chargeback, who_may_do_what);
+
+const RATES: &str = "carrier,method,zone,max_weight_g,price,step_price\n\
+    ems,standard,domestic,500,8.00,\n\
+    ems,standard,domestic,2000,12.00,2.00\n\
+    sf,express,asia,1000,50,\n";
+
+fn this_month() -> String {
+    chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).format("%Y-%m").to_string()
+}
+
+fn charge_body(account: &str, cc: &str, weight: u32) -> Value {
+    json!({"account_id": account, "cost_centre_id": cc, "carrier": "EMS", "method": "standard", "weight_g": weight,
+           "country": "CN", "reference": "OUT-0001"})
+}
+
+async fn ledger(c: &Client, account: &str) -> Vec<Value> {
+    let r = c.get(&format!("/api/v1/postage/ledger?account_id={account}")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut items = r.body["items"].as_array().unwrap().clone();
+    items.reverse();
+    items
+}
+
+async fn balance(c: &Client, account: &str) -> i64 {
+    let r = c.get("/api/v1/postage/accounts").await;
+    r.body["items"].as_array().unwrap().iter().find(|a| a["id"] == account).unwrap()["balance"].as_i64().unwrap()
+}
+
+async fn charges_budgets_and_chargeback(b: Backend) {
+    let Some(srv) = TestServer::start(b).await else { return };
+    let admin = srv.client(&srv.token("admin").await);
+    let clerk = srv.client(&srv.token("clerk").await);
+    let dept2 = admin.post("/api/v1/departments", &json!({"code": "LEGAL", "name": "Legal Affairs"})).await;
+    assert_eq!(dept2.status, 201, "{}", dept2.text);
+    let cc_a = admin
+        .post(
+            "/api/v1/postage/cost-centres",
+            &json!({"code": "cc-a", "name": "Cardiology post", "department_id": srv.fx.dept.id,
+                    "soft_limit": 1000, "hard_limit": 2000}),
+        )
+        .await;
+    assert_eq!(cc_a.status, 201, "{}", cc_a.text);
+    assert_eq!(cc_a.body["code"], "CC-A");
+    let cc_a = cc_a.body["id"].as_str().unwrap().to_string();
+    let cc_b = admin
+        .post("/api/v1/postage/cost-centres", &json!({"code": "CC-B", "name": "Legal post", "department_id": dept2.body["id"]}))
+        .await;
+    assert_eq!(cc_b.status, 201, "{}", cc_b.text);
+    let cc_b = cc_b.body["id"].as_str().unwrap().to_string();
+    // Limits are checked; codes are unique.
+    let r = admin
+        .post("/api/v1/postage/cost-centres", &json!({"code": "CC-C", "name": "x", "soft_limit": 5, "hard_limit": 4}))
+        .await;
+    r.assert_problem(422, "validation_failed");
+    let r = admin.post("/api/v1/postage/cost-centres", &json!({"code": "CC-A", "name": "again"})).await;
+    r.assert_problem(409, "conflict");
+    let acct = admin.post("/api/v1/postage/accounts", &json!({"name": "Franking machine"})).await;
+    assert_eq!(acct.status, 201, "{}", acct.text);
+    assert_eq!(acct.body["balance"], 0);
+    let acct = acct.body["id"].as_str().unwrap().to_string();
+
+    // A rate file with bad lines changes nothing, and says which lines.
+    let bad = format!("{RATES}ems,teleport,domestic,500,1.00,\nems,standard,domestic,abc,1.00,\n");
+    let r = admin.post_raw("/api/v1/postage/rates/import", "text/csv", bad.into_bytes()).await;
+    r.assert_problem(422, "validation_failed");
+    let lines: Vec<i64> = r.body["errors"].as_array().unwrap().iter().map(|x| x["line"].as_i64().unwrap()).collect();
+    assert_eq!(lines, vec![5, 6], "{}", r.text);
+    assert_eq!(admin.get("/api/v1/postage/rates").await.body["rates"], json!([]));
+    let r = clerk.post("/api/v1/postage/quote", &json!({"carrier": "ems", "method": "standard", "weight_g": 300, "zone": "domestic"})).await;
+    r.assert_problem(422, "validation_failed");
+    let r = admin.post_raw("/api/v1/postage/rates/import", "text/csv", RATES.as_bytes().to_vec()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["rates"].as_array().unwrap().len(), 3);
+
+    // Quotes: bands, steps, zones from countries.
+    let quote = |carrier: &str, method: &str, weight: u32, dest: Value| {
+        let mut body = json!({"carrier": carrier, "method": method, "weight_g": weight});
+        for (k, v) in dest.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let clerk = &clerk;
+        async move { clerk.post("/api/v1/postage/quote", &body).await }
+    };
+    let q = quote("ems", "standard", 1200, json!({"country": "CN"})).await;
+    assert_eq!((q.status, q.body["amount"].as_i64(), q.body["zone"].as_str()), (200, Some(1400), Some("domestic")), "{}", q.text);
+    assert_eq!(q.body["display"], "¥14.00");
+    let q = quote("sf", "express", 800, json!({"country": "jp"})).await;
+    assert_eq!((q.body["amount"].as_i64(), q.body["zone"].as_str()), (Some(5000), Some("asia")), "{}", q.text);
+    quote("sf", "express", 800, json!({"country": "DE"})).await.assert_problem(422, "validation_failed");
+    quote("ems", "standard", 2001, json!({"zone": "domestic"})).await.assert_problem(422, "validation_failed");
+    quote("ems", "pigeon", 10, json!({"zone": "domestic"})).await.assert_problem(422, "validation_failed");
+
+    // No money, no charge.
+    let r = clerk.post("/api/v1/postage/charges", &charge_body(&acct, &cc_a, 300)).await;
+    r.assert_problem(409, "insufficient_balance");
+    assert!(ledger(&admin, &acct).await.is_empty());
+    let r = admin.post(&format!("/api/v1/postage/accounts/{acct}/top-ups"), &json!({"amount": 0})).await;
+    r.assert_problem(422, "validation_failed");
+    let r = admin.post(&format!("/api/v1/postage/accounts/{acct}/top-ups"), &json!({"amount": 3000, "note": "invoice 42"})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["entry"]["balance_after"], 3000);
+
+    // Within limits, then past the soft limit (charged, with a warning).
+    let r = clerk.post("/api/v1/postage/charges", &charge_body(&acct, &cc_a, 300)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!((r.body["verdict"].as_str(), r.body["month_spend"].as_i64()), (Some("ok"), Some(800)));
+    assert_eq!((r.body["entry"]["amount"].as_i64(), r.body["entry"]["balance_after"].as_i64()), (Some(-800), Some(2200)));
+    assert_eq!(r.body["entry"]["actor"], "clerk");
+    let r = clerk.post("/api/v1/postage/charges", &charge_body(&acct, &cc_a, 300)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!((r.body["verdict"].as_str(), r.body["month_spend"].as_i64()), (Some("warn"), Some(1600)));
+    // Past the hard limit: refused, and nothing is written.
+    let before = ledger(&admin, &acct).await.len();
+    let r = clerk.post("/api/v1/postage/charges", &charge_body(&acct, &cc_a, 300)).await;
+    r.assert_problem(409, "budget_exceeded");
+    assert_eq!(ledger(&admin, &acct).await.len(), before);
+    assert_eq!(balance(&admin, &acct).await, 1400);
+    // Another cost centre, no limits; then the account runs dry.
+    let r = clerk.post("/api/v1/postage/charges", &charge_body(&acct, &cc_b, 1200)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["entry"]["balance_after"], 0);
+    let r = clerk.post("/api/v1/postage/charges", &charge_body(&acct, &cc_b, 10)).await;
+    r.assert_problem(409, "insufficient_balance");
+    assert_eq!(ledger(&admin, &acct).await.len(), before + 1);
+    // An unknown cost centre is refused.
+    let r = clerk.post("/api/v1/postage/charges", &charge_body(&acct, &uuid::Uuid::now_v7().to_string(), 10)).await;
+    r.assert_problem(422, "validation_failed");
+    // A refund credits the account and the cost centre's month; an adjustment never goes below zero.
+    let r = admin
+        .post(
+            &format!("/api/v1/postage/accounts/{acct}/adjustments"),
+            &json!({"kind": "refund", "amount": 800, "cost_centre_id": cc_a, "reference": "returned unsent"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["month_spend"], 800);
+    let r = admin.post(&format!("/api/v1/postage/accounts/{acct}/adjustments"), &json!({"kind": "adjustment", "amount": -801})).await;
+    r.assert_problem(409, "insufficient_balance");
+    // Now CC-A has room again.
+    let r = clerk.post("/api/v1/postage/charges", &charge_body(&acct, &cc_a, 300)).await;
+    assert_eq!((r.status, r.body["verdict"].as_str()), (201, Some("warn")), "{}", r.text);
+
+    // The ledger's running balance adds up to the account's balance.
+    let entries = ledger(&admin, &acct).await;
+    let kinds: Vec<&str> = entries.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["top_up", "charge", "charge", "charge", "refund", "charge"]);
+    let mut running = 0;
+    for e in &entries {
+        running += e["amount"].as_i64().unwrap();
+        assert_eq!(e["balance_after"].as_i64().unwrap(), running, "{e}");
+    }
+    assert_eq!(balance(&admin, &acct).await, running);
+    assert_eq!(running, 3000 - 800 - 800 - 1400 + 800 - 800);
+    let cc = admin.get("/api/v1/postage/cost-centres").await;
+    let a_row = cc.body["items"].as_array().unwrap().iter().find(|c| c["id"] == cc_a.as_str()).unwrap().clone();
+    assert_eq!((a_row["month_spend"].as_i64(), a_row["status"].as_str()), (Some(1600), Some("warn")), "{}", cc.text);
+
+    // The chargeback per department.
+    let month = this_month();
+    let r = admin.get(&format!("/api/v1/reports/chargeback?month={month}")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["total"], 1600 + 1400);
+    let depts = r.body["departments"].as_array().unwrap();
+    assert_eq!(depts.len(), 2, "{}", r.text);
+    let by_code = |code: &str| depts.iter().find(|d| d["department_code"] == code).unwrap().clone();
+    assert_eq!((by_code("LEGAL")["amount"].as_i64(), by_code("LEGAL")["charges"].as_i64()), (Some(1400), Some(1)));
+    let own = by_code(&srv.fx.dept.code);
+    assert_eq!((own["amount"].as_i64(), own["charges"].as_i64()), (Some(1600), Some(3)));
+    let csv = admin.get(&format!("/api/v1/reports/chargeback.csv?month={month}")).await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.content_type.starts_with("text/csv"), "{}", csv.content_type);
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(lines[0], "month,department_code,department_name,cost_centres,charges,amount_cny");
+    assert!(lines.contains(&format!("{month},LEGAL,Legal Affairs,CC-B,1,14.00").as_str()), "{}", csv.text);
+    assert!(lines.contains(&format!("{month},TOTAL,,,4,30.00").as_str()), "{}", csv.text);
+    assert_eq!(lines.len(), 4, "{}", csv.text);
+    // Another month is empty; a bad month is refused.
+    let r = admin.get("/api/v1/reports/chargeback?month=2020-01").await;
+    assert_eq!((r.body["total"].as_i64(), r.body["departments"].clone()), (Some(0), json!([])));
+    admin.get("/api/v1/reports/chargeback?month=2026-13").await.assert_problem(422, "validation_failed");
+
+    // Raising the hard limit (an audited change) lets charges through again.
+    let r = admin
+        .put(&format!("/api/v1/postage/cost-centres/{cc_a}"), &json!({"code": "CC-A", "name": "Cardiology post",
+              "department_id": srv.fx.dept.id, "soft_limit": 1000, "hard_limit": 100000}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let audit = admin.get("/api/v1/audit?kind=admin.postage").await;
+    let kinds: Vec<&str> = audit.body["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    for k in [
+        "admin.postage.cost_centre.create",
+        "admin.postage.cost_centre.update",
+        "admin.postage.account.create",
+        "admin.postage.top_up",
+        "admin.postage.adjustment",
+        "admin.postage.rates.replace",
+    ] {
+        assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
+    }
+    // The rate table can be replaced as JSON too, and is checked as a whole.
+    let r = admin
+        .put("/api/v1/postage/rates", &json!({"rates": [
+            {"carrier": "ems", "method": "standard", "zone": "local", "max_weight_g": 500, "price": 500},
+            {"carrier": "EMS", "method": "standard", "zone": "local", "max_weight_g": 500, "price": 600}]}))
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(admin.get("/api/v1/postage/rates").await.body["rates"].as_array().unwrap().len(), 3);
+    srv.stop().await;
+}
+
+async fn who_may_do_what(b: Backend) {
+    let Some(srv) = TestServer::start(b).await else { return };
+    let admin = srv.client(&srv.token("admin").await);
+    let clerk = srv.client(&srv.token("clerk").await);
+    let employee = srv.client(&srv.token("employee").await);
+    let finance = srv.client(&srv.user_with_role("fin", Role::Finance, None).await);
+    let cc = admin.post("/api/v1/postage/cost-centres", &json!({"code": "X", "name": "X"})).await;
+    let cc = cc.body["id"].as_str().unwrap().to_string();
+    let acct = admin.post("/api/v1/postage/accounts", &json!({"name": "Main"})).await;
+    let acct = acct.body["id"].as_str().unwrap().to_string();
+    admin.post(&format!("/api/v1/postage/accounts/{acct}/top-ups"), &json!({"amount": 10000})).await;
+    admin.post_raw("/api/v1/postage/rates/import", "text/csv", RATES.as_bytes().to_vec()).await;
+    // Staff charge sends but do not manage accounts, budgets or rates.
+    let r = clerk.post("/api/v1/postage/charges", &charge_body(&acct, &cc, 100)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    clerk.post("/api/v1/postage/cost-centres", &json!({"code": "Y", "name": "Y"})).await.assert_problem(403, "forbidden");
+    clerk.post(&format!("/api/v1/postage/accounts/{acct}/top-ups"), &json!({"amount": 1})).await.assert_problem(403, "forbidden");
+    clerk.post_raw("/api/v1/postage/rates/import", "text/csv", RATES.as_bytes().to_vec()).await.assert_problem(403, "forbidden");
+    clerk.get("/api/v1/reports/chargeback").await.assert_problem(403, "forbidden");
+    // Finance reads the chargeback and the ledger, and charges nothing.
+    let r = finance.get("/api/v1/reports/chargeback.csv").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains(",X,1,") || r.text.contains("TOTAL,,,1,0.80"), "{}", r.text);
+    assert_eq!(finance.get("/api/v1/postage/ledger").await.status, 200);
+    finance.post("/api/v1/postage/charges", &charge_body(&acct, &cc, 100)).await.assert_problem(403, "forbidden");
+    // Employees see nothing of postage.
+    employee.get("/api/v1/postage/accounts").await.assert_problem(403, "forbidden");
+    employee.post("/api/v1/postage/quote", &json!({})).await.assert_problem(403, "forbidden");
+    employee.get("/api/v1/reports/chargeback").await.assert_problem(403, "forbidden");
+    // Nothing the refused callers tried was written.
+    assert_eq!(ledger(&admin, &acct).await.len(), 2);
+    assert_eq!(balance(&admin, &acct).await, 10000 - 800);
+    srv.stop().await;
+}
