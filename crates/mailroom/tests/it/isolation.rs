@@ -948,6 +948,20 @@ alphapost,standard,domestic,1000,7.77,
     assert_eq!(accts.body["items"][0]["balance"], 100000 - 777, "{}", accts.text);
     assert_eq!(a_admin.get("/api/v1/postage/cost-centres").await.body["items"][0]["code"], "ALPHACC");
     assert_eq!(a_admin.get("/api/v1/postage/rates").await.body["rates"][0]["price"], 777);
+    // The console page and its top-up form.
+    hit("GET", "/ui/postage");
+    let p = bv.ui.get("/ui/postage").await;
+    assert_eq!(p.status, 200);
+    no_leak("postage page", &p.text, a);
+    hit("POST", "/ui/postage/accounts/{id}/top-up");
+    let form = [("amount", "5.00")];
+    let r_id = random();
+    let with_a = bv.ui.post(&format!("/ui/postage/accounts/{acct}/top-up"), &form).await;
+    let with_r = bv.ui.post(&format!("/ui/postage/accounts/{r_id}/top-up"), &form).await;
+    assert_eq!(with_a.status, 404, "{}", with_a.text);
+    assert_eq!(with_a.text.replace(&acct, "ID"), with_r.text.replace(&r_id, "ID"), "top-up: A's id is distinguishable");
+    no_leak("top-up", &with_a.text.replace(&acct, ""), a);
+    assert_eq!(a_admin.get("/api/v1/postage/accounts").await.body["items"][0]["balance"], 100000 - 777);
 }
 
 fn seed_clone(a: &Alpha) -> Alpha {

@@ -8,7 +8,7 @@ use crate::support::{Backend, Client, TestServer};
 use mailroom_domain::auth::Role;
 use serde_json::{Value, json};
 
-both_backends!(charges_budgets_and_chargeback, who_may_do_what);
+both_backends!(charges_budgets_and_chargeback, who_may_do_what, console_page);
 
 const RATES: &str = "carrier,method,zone,max_weight_g,price,step_price\n\
     ems,standard,domestic,500,8.00,\n\
@@ -251,5 +251,40 @@ async fn who_may_do_what(b: Backend) {
     // Nothing the refused callers tried was written.
     assert_eq!(ledger(&admin, &acct).await.len(), 2);
     assert_eq!(balance(&admin, &acct).await, 10000 - 800);
+    srv.stop().await;
+}
+
+async fn console_page(b: Backend) {
+    let Some(srv) = TestServer::start(b).await else { return };
+    let admin = srv.client(&srv.token("admin").await);
+    let acct = admin.post("/api/v1/postage/accounts", &json!({"name": "Franking machine"})).await;
+    let acct = acct.body["id"].as_str().unwrap().to_string();
+    admin.post(&format!("/api/v1/postage/accounts/{acct}/top-ups"), &json!({"amount": 3000})).await;
+    admin
+        .post("/api/v1/postage/cost-centres", &json!({"code": "CC-A", "name": "Cardiology post", "soft_limit": 1000}))
+        .await;
+    let ui = srv.browser("acme", "admin").await;
+    let p = ui.get("/ui/postage").await;
+    assert_eq!(p.status, 200);
+    for want in ["Franking machine", "¥30.00", "CC-A", "¥10.00", "Within budget", "Top-up", "/api/v1/reports/chargeback.csv?month="] {
+        assert!(p.text.contains(want), "{want} missing: {}", p.text);
+    }
+    // Top up by the form, in yuan.
+    let r = ui.post(&format!("/ui/postage/accounts/{acct}/top-up"), &[("amount", "12.50"), ("note", "cash")]).await;
+    assert_eq!((r.status, r.location.starts_with("/ui/postage?done=")), (303, true), "{}", r.text);
+    assert_eq!(balance(&admin, &acct).await, 4250);
+    let r = ui.post(&format!("/ui/postage/accounts/{acct}/top-up"), &[("amount", "12.345")]).await;
+    assert_eq!(r.status, 422);
+    assert!(r.text.contains("postage-error"), "{}", r.text);
+    assert_eq!(balance(&admin, &acct).await, 4250);
+    // In Chinese.
+    let p = ui.with_cookie("mr_lang=zh-CN").get("/ui/postage").await;
+    assert!(p.text.contains("邮资") && p.text.contains("¥42.50") && p.text.contains("充值"), "{}", p.text);
+    // Staff see the page without the top-up form; employees do not see it.
+    let staff = srv.browser("acme", "clerk").await;
+    let p = staff.get("/ui/postage").await;
+    assert_eq!(p.status, 200);
+    assert!(!p.text.contains("/top-up"), "{}", p.text);
+    assert_eq!(srv.browser("acme", "employee").await.get("/ui/postage").await.status, 403);
     srv.stop().await;
 }

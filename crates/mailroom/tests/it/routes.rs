@@ -197,6 +197,8 @@ pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/ui/sites", Perm(P::ReadDirectory)),
     r("GET", "/ui/reports", Perm(P::ViewReports)),
     r("GET", "/ui/service-levels", Perm(P::SuperviseServiceLevels)),
+    r("GET", "/ui/postage", Perm(P::ReadPostage)),
+    r("POST", "/ui/postage/accounts/{id}/top-up", Perm(P::ManagePostage)),
     r("POST", "/ui/service-levels/{id}/approve", Perm(P::SuperviseServiceLevels)),
     r("POST", "/ui/service-levels/{id}/reject", Perm(P::SuperviseServiceLevels)),
     r("GET", "/ui/rules", Perm(P::ManageRules)),
