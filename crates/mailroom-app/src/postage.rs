@@ -182,8 +182,9 @@ fn cst() -> FixedOffset {
 pub fn month_bounds(year: i32, month: u32) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
     let bad = || AppError::from(DomainError::invalid("month", "month must be YYYY-MM"));
     let start = NaiveDate::from_ymd_opt(year, month, 1).ok_or_else(bad)?;
-    let next = if month == 12 { NaiveDate::from_ymd_opt(year + 1, 1, 1) } else { NaiveDate::from_ymd_opt(year, month + 1, 1) }
-        .ok_or_else(bad)?;
+    let next =
+        if month == 12 { NaiveDate::from_ymd_opt(year + 1, 1, 1) } else { NaiveDate::from_ymd_opt(year, month + 1, 1) }
+            .ok_or_else(bad)?;
     let at = |d: NaiveDate| {
         d.and_hms_opt(0, 0, 0)
             .and_then(|n| cst().from_local_datetime(&n).single())
@@ -222,11 +223,17 @@ impl App {
             .into_iter()
             .map(|cc| {
                 let month_spend = spend.iter().find(|s| s.cost_centre_id == cc.id).map(|s| s.spend).unwrap_or(0);
-                let status =
-                    postage::check_budget(Money(month_spend), Money::ZERO, cc.soft_limit.map(Money), cc.hard_limit.map(Money));
+                let status = postage::check_budget(
+                    Money(month_spend),
+                    Money::ZERO,
+                    cc.soft_limit.map(Money),
+                    cc.hard_limit.map(Money),
+                );
                 // Spend at the hard limit blocks the next charge; shown as such.
                 let status = match (status, cc.hard_limit) {
-                    (BudgetVerdict::Ok | BudgetVerdict::Warn, Some(h)) if month_spend >= h && h > 0 => BudgetVerdict::Block,
+                    (BudgetVerdict::Ok | BudgetVerdict::Warn, Some(h)) if month_spend >= h && h > 0 => {
+                        BudgetVerdict::Block
+                    }
                     (s, _) => s,
                 };
                 CostCentreView { cost_centre: cc, month_spend, status }
@@ -386,7 +393,13 @@ impl App {
         })
     }
 
-    pub async fn top_up(&self, p: &Principal, ctx: &RequestCtx, account: Uuid, input: &TopUpInput) -> AppResult<ChargeResult> {
+    pub async fn top_up(
+        &self,
+        p: &Principal,
+        ctx: &RequestCtx,
+        account: Uuid,
+        input: &TopUpInput,
+    ) -> AppResult<ChargeResult> {
         require(p.role, Permission::ManagePostage)?;
         self.account(p, account).await?;
         positive("amount", input.amount)?;
@@ -411,7 +424,9 @@ impl App {
             "refund" => {
                 positive("amount", input.amount)?;
                 if input.cost_centre_id.is_none() {
-                    return Err(DomainError::invalid("cost_centre_id", "a refund names the cost centre it credits").into());
+                    return Err(
+                        DomainError::invalid("cost_centre_id", "a refund names the cost centre it credits").into()
+                    );
                 }
             }
             "adjustment" => {
@@ -444,7 +459,9 @@ impl App {
     async fn replace_rates(&self, p: &Principal, ctx: &RequestCtx, table: RateTable, source: &str) -> AppResult<Rates> {
         let rows = table.rows();
         let draft = audit::draft(RATES_REPLACE, json!({"rows": rows.len(), "source": source}));
-        self.store.admin_write(p.tenant_id, AdminChange::ReplacePostageRates(rows.clone()), &p.actor(ctx), draft).await?;
+        self.store
+            .admin_write(p.tenant_id, AdminChange::ReplacePostageRates(rows.clone()), &p.actor(ctx), draft)
+            .await?;
         Ok(Rates { rates: rows })
     }
 
@@ -554,7 +571,9 @@ impl App {
         for d in &mut out {
             d.cost_centres.sort_by(|a, b| a.code.cmp(&b.code));
         }
-        out.sort_by(|a, b| (a.department_id.is_none(), &a.department_code).cmp(&(b.department_id.is_none(), &b.department_code)));
+        out.sort_by(|a, b| {
+            (a.department_id.is_none(), &a.department_code).cmp(&(b.department_id.is_none(), &b.department_code))
+        });
         let total = out.iter().map(|d| d.amount).sum();
         Ok(Chargeback { month: format!("{y:04}-{m:02}"), from, to, departments: out, total })
     }

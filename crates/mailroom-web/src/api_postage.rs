@@ -84,7 +84,11 @@ pub struct LedgerList {
     responses((status = 200, body = CostCentreList), (status = 403, body = Problem)), security(("bearer" = [])))]
 pub(crate) async fn list_cost_centres(State(s): State<AppState>, c: Caller) -> ApiResult<Json<CostCentreList>> {
     let rid = &c.ctx.request_id;
-    s.app.cost_centres(&c.principal).await.map(|items| Json(CostCentreList { items })).map_err(|e| ApiError::new(e, rid))
+    s.app
+        .cost_centres(&c.principal)
+        .await
+        .map(|items| Json(CostCentreList { items }))
+        .map_err(|e| ApiError::new(e, rid))
 }
 
 /// Create a cost centre (administrators): a code, a name, the department it bills and optional
@@ -123,7 +127,11 @@ pub(crate) async fn update_cost_centre(
     responses((status = 200, body = AccountList), (status = 403, body = Problem)), security(("bearer" = [])))]
 pub(crate) async fn list_accounts(State(s): State<AppState>, c: Caller) -> ApiResult<Json<AccountList>> {
     let rid = &c.ctx.request_id;
-    s.app.postage_accounts(&c.principal).await.map(|items| Json(AccountList { items })).map_err(|e| ApiError::new(e, rid))
+    s.app
+        .postage_accounts(&c.principal)
+        .await
+        .map(|items| Json(AccountList { items }))
+        .map_err(|e| ApiError::new(e, rid))
 }
 
 /// Create a postage account (administrators) for the organisation or one site; its balance
@@ -198,7 +206,11 @@ pub(crate) async fn ledger(State(s): State<AppState>, c: Caller, Q(q): Q<LedgerQ
         Some(a) => Some(id(a, "postage account", rid)?),
         None => None,
     };
-    s.app.postage_ledger(&c.principal, account).await.map(|items| Json(LedgerList { items })).map_err(|e| ApiError::new(e, rid))
+    s.app
+        .postage_ledger(&c.principal, account)
+        .await
+        .map(|items| Json(LedgerList { items }))
+        .map_err(|e| ApiError::new(e, rid))
 }
 
 /// The rate table: per carrier, method, zone and weight band, the price (fen) of the band's
@@ -228,7 +240,11 @@ pub(crate) async fn put_rates(State(s): State<AppState>, c: Caller, raw: Bytes) 
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = Rates), (status = 422, body = Problem), (status = 413, body = Problem),
         (status = 415, body = Problem), (status = 403, body = Problem)), security(("bearer" = [])))]
-pub(crate) async fn import_rates(State(s): State<AppState>, c: Caller, CsvBody(data): CsvBody) -> ApiResult<Json<Rates>> {
+pub(crate) async fn import_rates(
+    State(s): State<AppState>,
+    c: Caller,
+    CsvBody(data): CsvBody,
+) -> ApiResult<Json<Rates>> {
     let rid = &c.ctx.request_id;
     allowed(&c, Permission::ManagePostage)?;
     s.app.import_postage_rates(&c.principal, &c.ctx, &data).await.map(Json).map_err(|e| ApiError::new(e, rid))
@@ -269,7 +285,12 @@ pub struct MonthQuery {
 
 fn month(s: &AppState, q: &MonthQuery) -> String {
     q.month.clone().unwrap_or_else(|| {
-        s.app.clock.now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap_or(chrono::Offset::fix(&chrono::Utc))).format("%Y-%m").to_string()
+        s.app
+            .clock
+            .now()
+            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap_or(chrono::Offset::fix(&chrono::Utc)))
+            .format("%Y-%m")
+            .to_string()
     })
 }
 
@@ -278,7 +299,11 @@ fn month(s: &AppState, q: &MonthQuery) -> String {
 #[utoipa::path(get, path = "/api/v1/reports/chargeback", tag = "postage", params(MonthQuery),
     responses((status = 200, body = Chargeback), (status = 422, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
-pub(crate) async fn chargeback(State(s): State<AppState>, c: Caller, Q(q): Q<MonthQuery>) -> ApiResult<Json<Chargeback>> {
+pub(crate) async fn chargeback(
+    State(s): State<AppState>,
+    c: Caller,
+    Q(q): Q<MonthQuery>,
+) -> ApiResult<Json<Chargeback>> {
     let rid = &c.ctx.request_id;
     allowed(&c, Permission::ReadChargeback)?;
     s.app.chargeback(&c.principal, &month(&s, &q)).await.map(Json).map_err(|e| ApiError::new(e, rid))

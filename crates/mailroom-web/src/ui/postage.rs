@@ -76,12 +76,20 @@ fn money(v: Option<i64>) -> String {
     v.map(|x| Money(x).to_string()).unwrap_or_else(|| "—".into())
 }
 
-async fn render(s: &AppState, u: &UiUser, flash: Option<String>, error: Option<(String, StatusCode)>) -> Result<Response, UiError> {
+async fn render(
+    s: &AppState,
+    u: &UiUser,
+    flash: Option<String>,
+    error: Option<(String, StatusCode)>,
+) -> Result<Response, UiError> {
     let t = u.t;
     let o = s.app.postage_overview(&u.principal).await.map_err(|e| u.fail(e))?;
-    let account_name = |id: uuid::Uuid| o.accounts.iter().find(|a| a.id == id).map(|a| a.name.clone()).unwrap_or_default();
+    let account_name =
+        |id: uuid::Uuid| o.accounts.iter().find(|a| a.id == id).map(|a| a.name.clone()).unwrap_or_default();
     let cc_code = |id: Option<uuid::Uuid>| {
-        id.and_then(|id| o.cost_centres.iter().find(|c| c.cost_centre.id == id)).map(|c| c.cost_centre.code.clone()).unwrap_or_default()
+        id.and_then(|id| o.cost_centres.iter().find(|c| c.cost_centre.id == id))
+            .map(|c| c.cost_centre.code.clone())
+            .unwrap_or_default()
     };
     let status = error.as_ref().map_or(StatusCode::OK, |(_, s)| *s);
     let page = PostagePage {
@@ -137,7 +145,11 @@ async fn render(s: &AppState, u: &UiUser, flash: Option<String>, error: Option<(
     Ok(html(status, &page))
 }
 
-pub(crate) async fn page(State(s): State<AppState>, u: UiUser, Params(q): Params<PageParams>) -> Result<Response, UiError> {
+pub(crate) async fn page(
+    State(s): State<AppState>,
+    u: UiUser,
+    Params(q): Params<PageParams>,
+) -> Result<Response, UiError> {
     u.require(Permission::ReadPostage)?;
     let flash = filled(&q.done).map(|a| u.t.fmt("postage.topped_up", &[("amount", a)]));
     render(&s, &u, flash, None).await

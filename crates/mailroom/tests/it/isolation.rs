@@ -850,7 +850,10 @@ async fn postage_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes
     let a_admin = srv.client(&srv.token("admin").await);
     let a_clerk = srv.client(&srv.token("clerk").await);
     let cc = a_admin
-        .post("/api/v1/postage/cost-centres", &json!({"code": "ALPHACC", "name": "Alpha Cost Secret", "department_id": a.dept}))
+        .post(
+            "/api/v1/postage/cost-centres",
+            &json!({"code": "ALPHACC", "name": "Alpha Cost Secret", "department_id": a.dept}),
+        )
         .await;
     assert_eq!(cc.status, 201, "{}", cc.text);
     let cc = cc.body["id"].as_str().unwrap().to_string();
@@ -869,7 +872,13 @@ alphapost,standard,domestic,1000,7.77,
     let r = a_clerk.post("/api/v1/postage/charges", &charge).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let mut secrets = a.secrets.clone();
-    secrets.extend([cc.clone(), acct.clone(), "ALPHACC".into(), "Alpha Cost Secret".into(), "Alpha Postage Secret".into()]);
+    secrets.extend([
+        cc.clone(),
+        acct.clone(),
+        "ALPHACC".into(),
+        "Alpha Cost Secret".into(),
+        "Alpha Postage Secret".into(),
+    ]);
     let a2 = Alpha { secrets, ..seed_clone(a) };
     let a = &a2;
     let (admin, clerk) = (&bv.admin, &bv.clerk);
@@ -918,13 +927,14 @@ alphapost,standard,domestic,1000,7.77,
     let r = admin.put("/api/v1/postage/rates", &json!({"rates": []})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     hit("POST", "/api/v1/postage/rates/import");
-    let r = admin
-        .post_raw("/api/v1/postage/rates/import", "text/csv", csv.replace("7.77", "1.00").into_bytes())
-        .await;
+    let r = admin.post_raw("/api/v1/postage/rates/import", "text/csv", csv.replace("7.77", "1.00").into_bytes()).await;
     assert_eq!(r.status, 200, "{}", r.text);
     hit("POST", "/api/v1/postage/quote");
     let r = clerk
-        .post("/api/v1/postage/quote", &json!({"carrier": "alphapost", "method": "standard", "weight_g": 100, "zone": "domestic"}))
+        .post(
+            "/api/v1/postage/quote",
+            &json!({"carrier": "alphapost", "method": "standard", "weight_g": 100, "zone": "domestic"}),
+        )
         .await;
     assert_eq!(r.body["amount"], 100, "B's quote uses B's rates: {}", r.text);
     // Charging A's account or cost centre.
@@ -936,7 +946,8 @@ alphapost,standard,domestic,1000,7.77,
     r_a.assert_problem(404, "not_found");
     same("charge A's account", &r_a, &r_r);
     // The chargeback shows B's nothing.
-    let month = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).format("%Y-%m").to_string();
+    let month =
+        chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).format("%Y-%m").to_string();
     for p in ["/api/v1/reports/chargeback", "/api/v1/reports/chargeback.csv"] {
         hit("GET", p);
         let r = admin.get(&format!("{p}?month={month}")).await;

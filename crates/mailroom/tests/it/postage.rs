@@ -54,7 +54,10 @@ async fn charges_budgets_and_chargeback(b: Backend) {
     assert_eq!(cc_a.body["code"], "CC-A");
     let cc_a = cc_a.body["id"].as_str().unwrap().to_string();
     let cc_b = admin
-        .post("/api/v1/postage/cost-centres", &json!({"code": "CC-B", "name": "Legal post", "department_id": dept2.body["id"]}))
+        .post(
+            "/api/v1/postage/cost-centres",
+            &json!({"code": "CC-B", "name": "Legal post", "department_id": dept2.body["id"]}),
+        )
         .await;
     assert_eq!(cc_b.status, 201, "{}", cc_b.text);
     let cc_b = cc_b.body["id"].as_str().unwrap().to_string();
@@ -77,7 +80,12 @@ async fn charges_budgets_and_chargeback(b: Backend) {
     let lines: Vec<i64> = r.body["errors"].as_array().unwrap().iter().map(|x| x["line"].as_i64().unwrap()).collect();
     assert_eq!(lines, vec![5, 6], "{}", r.text);
     assert_eq!(admin.get("/api/v1/postage/rates").await.body["rates"], json!([]));
-    let r = clerk.post("/api/v1/postage/quote", &json!({"carrier": "ems", "method": "standard", "weight_g": 300, "zone": "domestic"})).await;
+    let r = clerk
+        .post(
+            "/api/v1/postage/quote",
+            &json!({"carrier": "ems", "method": "standard", "weight_g": 300, "zone": "domestic"}),
+        )
+        .await;
     r.assert_problem(422, "validation_failed");
     let r = admin.post_raw("/api/v1/postage/rates/import", "text/csv", RATES.as_bytes().to_vec()).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -93,7 +101,12 @@ async fn charges_budgets_and_chargeback(b: Backend) {
         async move { clerk.post("/api/v1/postage/quote", &body).await }
     };
     let q = quote("ems", "standard", 1200, json!({"country": "CN"})).await;
-    assert_eq!((q.status, q.body["amount"].as_i64(), q.body["zone"].as_str()), (200, Some(1400), Some("domestic")), "{}", q.text);
+    assert_eq!(
+        (q.status, q.body["amount"].as_i64(), q.body["zone"].as_str()),
+        (200, Some(1400), Some("domestic")),
+        "{}",
+        q.text
+    );
     assert_eq!(q.body["display"], "¥14.00");
     let q = quote("sf", "express", 800, json!({"country": "jp"})).await;
     assert_eq!((q.body["amount"].as_i64(), q.body["zone"].as_str()), (Some(5000), Some("asia")), "{}", q.text);
@@ -107,7 +120,9 @@ async fn charges_budgets_and_chargeback(b: Backend) {
     assert!(ledger(&admin, &acct).await.is_empty());
     let r = admin.post(&format!("/api/v1/postage/accounts/{acct}/top-ups"), &json!({"amount": 0})).await;
     r.assert_problem(422, "validation_failed");
-    let r = admin.post(&format!("/api/v1/postage/accounts/{acct}/top-ups"), &json!({"amount": 3000, "note": "invoice 42"})).await;
+    let r = admin
+        .post(&format!("/api/v1/postage/accounts/{acct}/top-ups"), &json!({"amount": 3000, "note": "invoice 42"}))
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["entry"]["balance_after"], 3000);
 
@@ -115,7 +130,10 @@ async fn charges_budgets_and_chargeback(b: Backend) {
     let r = clerk.post("/api/v1/postage/charges", &charge_body(&acct, &cc_a, 300)).await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!((r.body["verdict"].as_str(), r.body["month_spend"].as_i64()), (Some("ok"), Some(800)));
-    assert_eq!((r.body["entry"]["amount"].as_i64(), r.body["entry"]["balance_after"].as_i64()), (Some(-800), Some(2200)));
+    assert_eq!(
+        (r.body["entry"]["amount"].as_i64(), r.body["entry"]["balance_after"].as_i64()),
+        (Some(-800), Some(2200))
+    );
     assert_eq!(r.body["entry"]["actor"], "clerk");
     let r = clerk.post("/api/v1/postage/charges", &charge_body(&acct, &cc_a, 300)).await;
     assert_eq!(r.status, 201, "{}", r.text);
@@ -145,7 +163,9 @@ async fn charges_budgets_and_chargeback(b: Backend) {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["month_spend"], 800);
-    let r = admin.post(&format!("/api/v1/postage/accounts/{acct}/adjustments"), &json!({"kind": "adjustment", "amount": -801})).await;
+    let r = admin
+        .post(&format!("/api/v1/postage/accounts/{acct}/adjustments"), &json!({"kind": "adjustment", "amount": -801}))
+        .await;
     r.assert_problem(409, "insufficient_balance");
     // Now CC-A has room again.
     let r = clerk.post("/api/v1/postage/charges", &charge_body(&acct, &cc_a, 300)).await;
@@ -192,12 +212,16 @@ async fn charges_budgets_and_chargeback(b: Backend) {
 
     // Raising the hard limit (an audited change) lets charges through again.
     let r = admin
-        .put(&format!("/api/v1/postage/cost-centres/{cc_a}"), &json!({"code": "CC-A", "name": "Cardiology post",
-              "department_id": srv.fx.dept.id, "soft_limit": 1000, "hard_limit": 100000}))
+        .put(
+            &format!("/api/v1/postage/cost-centres/{cc_a}"),
+            &json!({"code": "CC-A", "name": "Cardiology post",
+              "department_id": srv.fx.dept.id, "soft_limit": 1000, "hard_limit": 100000}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let audit = admin.get("/api/v1/audit?kind=admin.postage").await;
-    let kinds: Vec<&str> = audit.body["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> =
+        audit.body["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     for k in [
         "admin.postage.cost_centre.create",
         "admin.postage.cost_centre.update",
@@ -210,9 +234,12 @@ async fn charges_budgets_and_chargeback(b: Backend) {
     }
     // The rate table can be replaced as JSON too, and is checked as a whole.
     let r = admin
-        .put("/api/v1/postage/rates", &json!({"rates": [
+        .put(
+            "/api/v1/postage/rates",
+            &json!({"rates": [
             {"carrier": "ems", "method": "standard", "zone": "local", "max_weight_g": 500, "price": 500},
-            {"carrier": "EMS", "method": "standard", "zone": "local", "max_weight_g": 500, "price": 600}]}))
+            {"carrier": "EMS", "method": "standard", "zone": "local", "max_weight_g": 500, "price": 600}]}),
+        )
         .await;
     r.assert_problem(422, "validation_failed");
     assert_eq!(admin.get("/api/v1/postage/rates").await.body["rates"].as_array().unwrap().len(), 3);
@@ -234,9 +261,18 @@ async fn who_may_do_what(b: Backend) {
     // Staff charge sends but do not manage accounts, budgets or rates.
     let r = clerk.post("/api/v1/postage/charges", &charge_body(&acct, &cc, 100)).await;
     assert_eq!(r.status, 201, "{}", r.text);
-    clerk.post("/api/v1/postage/cost-centres", &json!({"code": "Y", "name": "Y"})).await.assert_problem(403, "forbidden");
-    clerk.post(&format!("/api/v1/postage/accounts/{acct}/top-ups"), &json!({"amount": 1})).await.assert_problem(403, "forbidden");
-    clerk.post_raw("/api/v1/postage/rates/import", "text/csv", RATES.as_bytes().to_vec()).await.assert_problem(403, "forbidden");
+    clerk
+        .post("/api/v1/postage/cost-centres", &json!({"code": "Y", "name": "Y"}))
+        .await
+        .assert_problem(403, "forbidden");
+    clerk
+        .post(&format!("/api/v1/postage/accounts/{acct}/top-ups"), &json!({"amount": 1}))
+        .await
+        .assert_problem(403, "forbidden");
+    clerk
+        .post_raw("/api/v1/postage/rates/import", "text/csv", RATES.as_bytes().to_vec())
+        .await
+        .assert_problem(403, "forbidden");
     clerk.get("/api/v1/reports/chargeback").await.assert_problem(403, "forbidden");
     // Finance reads the chargeback and the ledger, and charges nothing.
     let r = finance.get("/api/v1/reports/chargeback.csv").await;
@@ -266,7 +302,15 @@ async fn console_page(b: Backend) {
     let ui = srv.browser("acme", "admin").await;
     let p = ui.get("/ui/postage").await;
     assert_eq!(p.status, 200);
-    for want in ["Franking machine", "¥30.00", "CC-A", "¥10.00", "Within budget", "Top-up", "/api/v1/reports/chargeback.csv?month="] {
+    for want in [
+        "Franking machine",
+        "¥30.00",
+        "CC-A",
+        "¥10.00",
+        "Within budget",
+        "Top-up",
+        "/api/v1/reports/chargeback.csv?month=",
+    ] {
         assert!(p.text.contains(want), "{want} missing: {}", p.text);
     }
     // Top up by the form, in yuan.
