@@ -21,7 +21,10 @@ use uuid::Uuid;
 
 pub const COST_CENTRE_CREATE: &str = "admin.postage.cost_centre.create";
 pub const COST_CENTRE_UPDATE: &str = "admin.postage.cost_centre.update";
+pub const COST_CENTRE_DELETE: &str = "admin.postage.cost_centre.delete";
 pub const ACCOUNT_CREATE: &str = "admin.postage.account.create";
+pub const ACCOUNT_UPDATE: &str = "admin.postage.account.update";
+pub const ACCOUNT_DELETE: &str = "admin.postage.account.delete";
 pub const TOP_UP: &str = "admin.postage.top_up";
 pub const ADJUSTMENT: &str = "admin.postage.adjustment";
 pub const RATES_REPLACE: &str = "admin.postage.rates.replace";
@@ -309,6 +312,58 @@ impl App {
         Ok(cc)
     }
 
+    /// Deletes a cost centre no ledger entry names (409 `conflict` otherwise: it stays for the record).
+    pub async fn delete_cost_centre(&self, p: &Principal, ctx: &RequestCtx, id: Uuid) -> AppResult<()> {
+        require(p.role, Permission::ManagePostage)?;
+        let cc = self.store.cost_centre(p.tenant_id, id).await?.ok_or_else(|| AppError::not_found("cost centre"))?;
+        let draft = audit::draft(COST_CENTRE_DELETE, json!({"id": cc.id, "code": cc.code}));
+        match self.store.admin_write(p.tenant_id, AdminChange::DeleteCostCentre(id), &p.actor(ctx), draft).await {
+            Err(mailroom_store::StoreError::NotFound) => Err(AppError::not_found("cost centre")),
+            r => r.map(|_| ()).map_err(Into::into),
+        }
+    }
+
+    async fn checked_site(&self, p: &Principal, site: Option<SiteId>) -> AppResult<()> {
+        if let Some(s) = site
+            && !self.store.list_sites(p.tenant_id).await?.iter().any(|x| x.id == s)
+        {
+            return Err(DomainError::invalid("site_id", "no such site in this organisation").into());
+        }
+        Ok(())
+    }
+
+    /// Renames an account or moves it to another site; the balance only moves through the ledger.
+    pub async fn update_postage_account(
+        &self,
+        p: &Principal,
+        ctx: &RequestCtx,
+        id: Uuid,
+        input: &AccountInput,
+    ) -> AppResult<PostageAccount> {
+        require(p.role, Permission::ManagePostage)?;
+        let old = self.account(p, id).await?;
+        let name = text::required("name", &input.name, 200)?;
+        self.checked_site(p, input.site_id).await?;
+        let a = PostageAccount { name, site_id: input.site_id.map(|s| s.0), ..old.clone() };
+        let draft = audit::draft(
+            ACCOUNT_UPDATE,
+            json!({"id": a.id, "fields": audit::changed_fields(&old, &a), "site_id": a.site_id}),
+        );
+        self.store.admin_write(p.tenant_id, AdminChange::UpdatePostageAccount(a.clone()), &p.actor(ctx), draft).await?;
+        Ok(a)
+    }
+
+    /// Deletes an account that has no ledger entries (409 `conflict` otherwise).
+    pub async fn delete_postage_account(&self, p: &Principal, ctx: &RequestCtx, id: Uuid) -> AppResult<()> {
+        require(p.role, Permission::ManagePostage)?;
+        let a = self.account(p, id).await?;
+        let draft = audit::draft(ACCOUNT_DELETE, json!({"id": a.id, "name": a.name}));
+        match self.store.admin_write(p.tenant_id, AdminChange::DeletePostageAccount(id), &p.actor(ctx), draft).await {
+            Err(mailroom_store::StoreError::NotFound) => Err(AppError::not_found("postage account")),
+            r => r.map(|_| ()).map_err(Into::into),
+        }
+    }
+
     pub async fn postage_accounts(&self, p: &Principal) -> AppResult<Vec<PostageAccount>> {
         require(p.role, Permission::ReadPostage)?;
         Ok(self.store.postage_accounts(p.tenant_id).await?)
@@ -322,11 +377,7 @@ impl App {
     ) -> AppResult<PostageAccount> {
         require(p.role, Permission::ManagePostage)?;
         let name = text::required("name", &input.name, 200)?;
-        if let Some(s) = input.site_id
-            && !self.store.list_sites(p.tenant_id).await?.iter().any(|x| x.id == s)
-        {
-            return Err(DomainError::invalid("site_id", "no such site in this organisation").into());
-        }
+        self.checked_site(p, input.site_id).await?;
         let a = PostageAccount {
             id: Uuid::now_v7(),
             site_id: input.site_id.map(|s| s.0),

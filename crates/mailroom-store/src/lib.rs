@@ -86,6 +86,13 @@ pub enum AdminChange {
     UpsertCostCentre(CostCentre),
     /// Creates a postage account with a zero balance.
     CreatePostageAccount(PostageAccount),
+    /// Deletes a cost centre that no ledger entry names (a `conflict` domain error when one
+    /// does); `NotFound` without it.
+    DeleteCostCentre(uuid::Uuid),
+    /// Renames a postage account or moves it to another site (not its balance).
+    UpdatePostageAccount(PostageAccount),
+    /// Deletes a postage account with no ledger entries (a `conflict` domain error otherwise).
+    DeletePostageAccount(uuid::Uuid),
     /// Replaces the whole rate table.
     ReplacePostageRates(Vec<mailroom_domain::postage::RateRow>),
 }

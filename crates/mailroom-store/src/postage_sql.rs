@@ -273,3 +273,45 @@ pub(crate) async fn replace_postage_rates(c: &mut Conn, t: TenantId, rows: &[Rat
     }
     Ok(())
 }
+
+pub(crate) async fn update_postage_account(c: &mut Conn, t: TenantId, a: &PostageAccount) -> Result<()> {
+    let r = sqlx::query("UPDATE postage_account SET name = $1, site_id = $2 WHERE tenant_id = $3 AND id = $4")
+        .bind(&a.name)
+        .bind(a.site_id)
+        .bind(t.0)
+        .bind(a.id)
+        .execute(&mut *c)
+        .await
+        .map_err(db_err)?;
+    if r.rows_affected() != 1 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Deletes a cost centre or account (`table`) unless a ledger entry names it in `column`.
+async fn delete_unused(c: &mut Conn, t: TenantId, table: &str, column: &str, id: uuid::Uuid) -> Result<()> {
+    let (used,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM postage_ledger WHERE tenant_id = $1 AND {column} = $2"
+    )))
+    .bind(t.0)
+    .bind(id)
+    .fetch_one(&mut *c)
+    .await?;
+    if used > 0 {
+        return Err(refused(
+            mailroom_domain::ErrorCode::Conflict,
+            format!("the ledger names it {used} times; it is kept for the record"),
+        ));
+    }
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE tenant_id = $1 AND id = $2")))
+        .bind(t.0)
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .map_err(db_err)?;
+    if r.rows_affected() != 1 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

@@ -34,8 +34,11 @@ pub(crate) fn routes() -> Vec<Route> {
         route(M::GET, "/api/v1/postage/cost-centres", list_cost_centres),
         route(M::POST, "/api/v1/postage/cost-centres", create_cost_centre),
         route(M::PUT, "/api/v1/postage/cost-centres/{id}", update_cost_centre),
+        route(M::DELETE, "/api/v1/postage/cost-centres/{id}", delete_cost_centre),
         route(M::GET, "/api/v1/postage/accounts", list_accounts),
         route(M::POST, "/api/v1/postage/accounts", create_account),
+        route(M::PUT, "/api/v1/postage/accounts/{id}", update_account),
+        route(M::DELETE, "/api/v1/postage/accounts/{id}", delete_account),
         route(M::POST, "/api/v1/postage/accounts/{id}/top-ups", top_up),
         route(M::POST, "/api/v1/postage/accounts/{id}/adjustments", adjust),
         route(M::GET, "/api/v1/postage/ledger", ledger),
@@ -120,6 +123,59 @@ pub(crate) async fn update_cost_centre(
     let id = id(&raw_id, "cost centre", rid)?;
     let input: CostCentreInput = body(&raw, rid)?;
     s.app.update_cost_centre(&c.principal, &c.ctx, id, &input).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// Delete a cost centre (administrators) that no ledger entry names; one that does is kept for
+/// the record (409 `conflict`). Recorded in the audit log.
+#[utoipa::path(delete, path = "/api/v1/postage/cost-centres/{id}", tag = "postage", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn delete_cost_centre(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(raw_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let rid = &c.ctx.request_id;
+    allowed(&c, Permission::ManagePostage)?;
+    let id = id(&raw_id, "cost centre", rid)?;
+    s.app.delete_cost_centre(&c.principal, &c.ctx, id).await.map_err(|e| ApiError::new(e, rid))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Rename an account or move it to another site (administrators); its balance changes only
+/// through the ledger. Recorded in the audit log.
+#[utoipa::path(put, path = "/api/v1/postage/accounts/{id}", tag = "postage", params(("id" = String, Path)),
+    request_body = AccountInput,
+    responses((status = 200, body = PostageAccount), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem), (status = 403, body = Problem)), security(("bearer" = [])))]
+pub(crate) async fn update_account(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(raw_id): Path<String>,
+    raw: Bytes,
+) -> ApiResult<Json<PostageAccount>> {
+    let rid = &c.ctx.request_id;
+    allowed(&c, Permission::ManagePostage)?;
+    let id = id(&raw_id, "postage account", rid)?;
+    let input: AccountInput = body(&raw, rid)?;
+    s.app.update_postage_account(&c.principal, &c.ctx, id, &input).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// Delete an account with no ledger entries (administrators); one with entries is kept for the
+/// record (409 `conflict`). Recorded in the audit log.
+#[utoipa::path(delete, path = "/api/v1/postage/accounts/{id}", tag = "postage", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn delete_account(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(raw_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let rid = &c.ctx.request_id;
+    allowed(&c, Permission::ManagePostage)?;
+    let id = id(&raw_id, "postage account", rid)?;
+    s.app.delete_postage_account(&c.principal, &c.ctx, id).await.map_err(|e| ApiError::new(e, rid))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The organisation's postage accounts and their balances (fen).

@@ -902,6 +902,17 @@ alphapost,standard,domestic,1000,7.77,
     let r_a = admin.put(&format!("/api/v1/postage/cost-centres/{cc}"), &body).await;
     r_a.assert_problem(404, "not_found");
     same("cost centre", &r_a, &admin.put(&format!("/api/v1/postage/cost-centres/{}", random()), &body).await);
+    hit("PUT", "/api/v1/postage/accounts/{id}");
+    let body = json!({"name": "Hijacked account"});
+    let r_a = admin.put(&format!("/api/v1/postage/accounts/{acct}"), &body).await;
+    r_a.assert_problem(404, "not_found");
+    same("account", &r_a, &admin.put(&format!("/api/v1/postage/accounts/{}", random()), &body).await);
+    for (p, a_id) in [("/api/v1/postage/cost-centres/{id}", &cc), ("/api/v1/postage/accounts/{id}", &acct)] {
+        hit("DELETE", p);
+        let r_a = admin.request("DELETE", &p.replace("{id}", a_id), None, &[]).await;
+        r_a.assert_problem(404, "not_found");
+        same(p, &r_a, &admin.request("DELETE", &p.replace("{id}", &random()), None, &[]).await);
+    }
     for (p, body) in [
         ("/api/v1/postage/accounts/{id}/top-ups", json!({"amount": 5})),
         ("/api/v1/postage/accounts/{id}/adjustments", json!({"kind": "adjustment", "amount": -5})),

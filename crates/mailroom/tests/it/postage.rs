@@ -233,6 +233,44 @@ async fn charges_budgets_and_chargeback(b: Backend) {
     ] {
         assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
     }
+    // What the ledger names stays; what it does not can go. Accounts can be renamed.
+    admin
+        .request("DELETE", &format!("/api/v1/postage/cost-centres/{cc_a}"), None, &[])
+        .await
+        .assert_problem(409, "conflict");
+    admin
+        .request("DELETE", &format!("/api/v1/postage/accounts/{acct}"), None, &[])
+        .await
+        .assert_problem(409, "conflict");
+    let spare = admin.post("/api/v1/postage/cost-centres", &json!({"code": "SPARE", "name": "Unused"})).await;
+    let spare = spare.body["id"].as_str().unwrap().to_string();
+    assert_eq!(admin.request("DELETE", &format!("/api/v1/postage/cost-centres/{spare}"), None, &[]).await.status, 204);
+    let r = admin.request("DELETE", &format!("/api/v1/postage/cost-centres/{spare}"), None, &[]).await;
+    r.assert_problem(404, "not_found");
+    let spare = admin.post("/api/v1/postage/accounts", &json!({"name": "Spare"})).await;
+    let spare = spare.body["id"].as_str().unwrap().to_string();
+    assert_eq!(admin.request("DELETE", &format!("/api/v1/postage/accounts/{spare}"), None, &[]).await.status, 204);
+    let r = admin
+        .put(
+            &format!("/api/v1/postage/accounts/{acct}"),
+            &json!({"name": "Franking machine 2", "site_id": srv.fx.shelf.site_id}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["name"].as_str(), r.body["balance"].as_i64()),
+        (200, Some("Franking machine 2"), Some(running)),
+        "{}",
+        r.text
+    );
+    let kinds: Vec<String> = admin.get("/api/v1/audit?kind=admin.postage").await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
+    for k in ["admin.postage.cost_centre.delete", "admin.postage.account.update", "admin.postage.account.delete"] {
+        assert!(kinds.iter().any(|x| x == k), "{k} missing from {kinds:?}");
+    }
     // The rate table can be replaced as JSON too, and is checked as a whole.
     let r = admin
         .put(
