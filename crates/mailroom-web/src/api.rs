@@ -417,7 +417,7 @@ async fn create_item(
 
 /// Runs a creating handler at most once per `Idempotency-Key`: a retry with the same key and body
 /// gets the first answer again; the same key with a different request is refused.
-async fn create_once<T: Serialize>(
+pub(crate) async fn create_once<T: Serialize>(
     s: &AppState,
     c: &Caller,
     headers: &HeaderMap,

@@ -11,7 +11,7 @@ use crate::{Route, route};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mailroom_app::AppError;
 use mailroom_app::postage::{
@@ -207,11 +207,13 @@ pub(crate) async fn create_account(State(s): State<AppState>, c: Caller, raw: By
 /// audit event, in one transaction.
 #[utoipa::path(post, path = "/api/v1/postage/accounts/{id}/top-ups", tag = "postage", params(("id" = String, Path)),
     request_body = TopUpInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key for retries")),
     responses((status = 201, body = ChargeResult), (status = 404, body = Problem), (status = 422, body = Problem),
         (status = 403, body = Problem)), security(("bearer" = [])))]
 pub(crate) async fn top_up(
     State(s): State<AppState>,
     c: Caller,
+    headers: HeaderMap,
     Path(raw_id): Path<String>,
     raw: Bytes,
 ) -> ApiResult<Response> {
@@ -219,8 +221,8 @@ pub(crate) async fn top_up(
     allowed(&c, Permission::ManagePostage)?;
     let id = id(&raw_id, "postage account", rid)?;
     let input: TopUpInput = body(&raw, rid)?;
-    let r = s.app.top_up(&c.principal, &c.ctx, id, &input).await.map_err(|e| ApiError::new(e, rid))?;
-    Ok((StatusCode::CREATED, Json(r)).into_response())
+    let route = format!("postage/accounts/{id}/top-ups");
+    crate::api::create_once(&s, &c, &headers, &route, &raw, s.app.top_up(&c.principal, &c.ctx, id, &input)).await
 }
 
 /// Correct an account (administrators): a `refund` credits the account and the cost centre's
@@ -321,16 +323,22 @@ pub(crate) async fn quote(State(s): State<AppState>, c: Caller, raw: Bytes) -> A
 /// One transaction writes the ledger entry and the new balance after checking the cost centre's
 /// monthly limits: `verdict` is `ok`, or `warn` past the soft limit (charged). Past the hard
 /// limit: 409 `budget_exceeded`; not enough on the account: 409 `insufficient_balance`; in
-/// both cases nothing is written.
+/// both cases nothing is written. A retry with the same `Idempotency-Key` and body gets the
+/// first answer again instead of a second charge.
 #[utoipa::path(post, path = "/api/v1/postage/charges", tag = "postage", request_body = ChargeInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key for retries")),
     responses((status = 201, body = ChargeResult), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem), (status = 403, body = Problem)), security(("bearer" = [])))]
-pub(crate) async fn charge(State(s): State<AppState>, c: Caller, raw: Bytes) -> ApiResult<Response> {
+pub(crate) async fn charge(
+    State(s): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> ApiResult<Response> {
     let rid = &c.ctx.request_id;
     allowed(&c, Permission::ChargePostage)?;
     let input: ChargeInput = body(&raw, rid)?;
-    let r = s.app.charge(&c.principal, &input).await.map_err(|e| ApiError::new(e, rid))?;
-    Ok((StatusCode::CREATED, Json(r)).into_response())
+    crate::api::create_once(&s, &c, &headers, "postage/charges", &raw, s.app.charge(&c.principal, &input)).await
 }
 
 #[derive(Deserialize, IntoParams)]

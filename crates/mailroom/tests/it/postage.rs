@@ -144,13 +144,31 @@ async fn charges_budgets_and_chargeback(b: Backend) {
     r.assert_problem(409, "budget_exceeded");
     assert_eq!(ledger(&admin, &acct).await.len(), before);
     assert_eq!(balance(&admin, &acct).await, 1400);
+    // A retried charge with the same Idempotency-Key is charged once.
+    let body = charge_body(&acct, &cc_b, 10);
+    let first = clerk.post_with("/api/v1/postage/charges", &body, &[("Idempotency-Key", "send-77")]).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let again = clerk.post_with("/api/v1/postage/charges", &body, &[("Idempotency-Key", "send-77")]).await;
+    assert_eq!((again.status, &again.body["entry"]["id"]), (201, &first.body["entry"]["id"]), "{}", again.text);
+    let other = clerk
+        .post_with("/api/v1/postage/charges", &charge_body(&acct, &cc_b, 11), &[("Idempotency-Key", "send-77")])
+        .await;
+    other.assert_problem(422, "idempotency_key_reused");
+    assert_eq!(balance(&admin, &acct).await, 1400 - 800);
+    let r = admin
+        .post(
+            &format!("/api/v1/postage/accounts/{acct}/adjustments"),
+            &json!({"kind": "refund", "amount": 800, "cost_centre_id": cc_b}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
     // Another cost centre, no limits; then the account runs dry.
     let r = clerk.post("/api/v1/postage/charges", &charge_body(&acct, &cc_b, 1200)).await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["entry"]["balance_after"], 0);
     let r = clerk.post("/api/v1/postage/charges", &charge_body(&acct, &cc_b, 10)).await;
     r.assert_problem(409, "insufficient_balance");
-    assert_eq!(ledger(&admin, &acct).await.len(), before + 1);
+    assert_eq!(ledger(&admin, &acct).await.len(), before + 3);
     // An unknown cost centre is refused.
     let r = clerk.post("/api/v1/postage/charges", &charge_body(&acct, &uuid::Uuid::now_v7().to_string(), 10)).await;
     r.assert_problem(422, "validation_failed");
@@ -174,14 +192,14 @@ async fn charges_budgets_and_chargeback(b: Backend) {
     // The ledger's running balance adds up to the account's balance.
     let entries = ledger(&admin, &acct).await;
     let kinds: Vec<&str> = entries.iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["top_up", "charge", "charge", "charge", "refund", "charge"]);
+    assert_eq!(kinds, ["top_up", "charge", "charge", "charge", "refund", "charge", "refund", "charge"]);
     let mut running = 0;
     for e in &entries {
         running += e["amount"].as_i64().unwrap();
         assert_eq!(e["balance_after"].as_i64().unwrap(), running, "{e}");
     }
     assert_eq!(balance(&admin, &acct).await, running);
-    // 30.00 topped up; 8.00, 8.00 and 14.00 charged; 8.00 refunded; 8.00 charged.
+    // 30.00 topped up; 8.00, 8.00, 8.00 charged, 8.00 refunded, 14.00 charged, 8.00 refunded, 8.00 charged.
     assert_eq!(running, 0);
     let cc = admin.get("/api/v1/postage/cost-centres").await;
     let a_row = cc.body["items"].as_array().unwrap().iter().find(|c| c["id"] == cc_a.as_str()).unwrap().clone();
@@ -195,7 +213,7 @@ async fn charges_budgets_and_chargeback(b: Backend) {
     let depts = r.body["departments"].as_array().unwrap();
     assert_eq!(depts.len(), 2, "{}", r.text);
     let by_code = |code: &str| depts.iter().find(|d| d["department_code"] == code).unwrap().clone();
-    assert_eq!((by_code("LEGAL")["amount"].as_i64(), by_code("LEGAL")["charges"].as_i64()), (Some(1400), Some(1)));
+    assert_eq!((by_code("LEGAL")["amount"].as_i64(), by_code("LEGAL")["charges"].as_i64()), (Some(1400), Some(2)));
     let own = by_code(&srv.fx.dept.code);
     assert_eq!((own["amount"].as_i64(), own["charges"].as_i64()), (Some(1600), Some(3)));
     let csv = admin.get(&format!("/api/v1/reports/chargeback.csv?month={month}")).await;
@@ -203,8 +221,8 @@ async fn charges_budgets_and_chargeback(b: Backend) {
     assert!(csv.content_type.starts_with("text/csv"), "{}", csv.content_type);
     let lines: Vec<&str> = csv.text.lines().collect();
     assert_eq!(lines[0], "month,department_code,department_name,cost_centres,charges,amount_cny");
-    assert!(lines.contains(&format!("{month},LEGAL,Legal Affairs,CC-B,1,14.00").as_str()), "{}", csv.text);
-    assert!(lines.contains(&format!("{month},TOTAL,,,4,30.00").as_str()), "{}", csv.text);
+    assert!(lines.contains(&format!("{month},LEGAL,Legal Affairs,CC-B,2,14.00").as_str()), "{}", csv.text);
+    assert!(lines.contains(&format!("{month},TOTAL,,,5,30.00").as_str()), "{}", csv.text);
     assert_eq!(lines.len(), 4, "{}", csv.text);
     // Another month is empty; a bad month is refused.
     let r = admin.get("/api/v1/reports/chargeback?month=2020-01").await;
