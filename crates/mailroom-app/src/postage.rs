@@ -407,6 +407,7 @@ impl App {
         LedgerEntry {
             id: Uuid::now_v7(),
             account_id,
+            seq: 0,
             kind: kind.into(),
             amount,
             balance_after: 0,

@@ -821,6 +821,8 @@ pub struct PostageAccount {
 pub struct LedgerEntry {
     pub id: uuid::Uuid,
     pub account_id: uuid::Uuid,
+    /// The entry's number within its account, in the order written (from 1).
+    pub seq: i64,
     /// top_up, charge, refund or adjustment
     pub kind: String,
     /// The change to the balance in fen (charges are negative).

@@ -5,7 +5,7 @@ use mailroom_domain::postage::{BudgetVerdict, Method, Money, RateRow, Zone, chec
 
 const COST_CENTRE_COLUMNS: &str = "id, code, name, department_id, soft_limit, hard_limit, created_at, updated_at";
 const ACCOUNT_COLUMNS: &str = "id, site_id, name, balance, created_at";
-const LEDGER_COLUMNS: &str = "id, account_id, kind, amount, balance_after, cost_centre_id, carrier, method, zone, \
+const LEDGER_COLUMNS: &str = "id, account_id, seq, kind, amount, balance_after, cost_centre_id, carrier, method, zone, \
     weight_g, reference, note, actor, at";
 
 pub(crate) async fn upsert_cost_centre(c: &mut Conn, t: TenantId, cc: &CostCentre) -> Result<()> {
@@ -101,7 +101,7 @@ pub(crate) async fn postage_ledger(
         Some(a) => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {LEDGER_COLUMNS} FROM postage_ledger WHERE tenant_id = $1 AND account_id = $2 \
-                 ORDER BY at DESC, id DESC LIMIT $3"
+                 ORDER BY seq DESC LIMIT $3"
             )))
             .bind(t.0)
             .bind(a)
@@ -199,13 +199,21 @@ pub(crate) async fn postage_post(c: &mut Conn, t: TenantId, mv: &PostageMove) ->
         ));
     }
     e.balance_after = balance;
+    let (last,): (i64,) =
+        sqlx::query_as("SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM postage_ledger WHERE tenant_id = $1 AND account_id = $2")
+            .bind(t.0)
+            .bind(e.account_id)
+            .fetch_one(&mut *c)
+            .await?;
+    e.seq = last + 1;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO postage_ledger (tenant_id, {LEDGER_COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     )))
     .bind(t.0)
     .bind(e.id)
     .bind(e.account_id)
+    .bind(e.seq)
     .bind(&e.kind)
     .bind(e.amount)
     .bind(e.balance_after)

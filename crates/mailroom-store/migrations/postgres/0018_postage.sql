@@ -27,11 +27,13 @@ CREATE TABLE postage_account (
 CREATE UNIQUE INDEX postage_account_name ON postage_account (tenant_id, name);
 
 -- Written once, never changed: top_up, charge, refund, adjustment. `amount` is the change to
--- the account's balance (charges negative); `balance_after` the balance it left.
+-- the account's balance (charges negative); `balance_after` the balance it left; `seq` numbers
+-- an account's entries in the order they were written (under the account's row lock).
 CREATE TABLE postage_ledger (
     tenant_id UUID NOT NULL REFERENCES tenant(id),
     id UUID NOT NULL,
     account_id UUID NOT NULL,
+    seq BIGINT NOT NULL,
     kind TEXT NOT NULL,
     amount BIGINT NOT NULL,
     balance_after BIGINT NOT NULL,
@@ -46,7 +48,7 @@ CREATE TABLE postage_ledger (
     at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (tenant_id, id)
 );
-CREATE INDEX postage_ledger_account ON postage_ledger (tenant_id, account_id, at);
+CREATE UNIQUE INDEX postage_ledger_account ON postage_ledger (tenant_id, account_id, seq);
 CREATE INDEX postage_ledger_cost_centre ON postage_ledger (tenant_id, cost_centre_id, at);
 CREATE INDEX postage_ledger_at ON postage_ledger (tenant_id, at);
 

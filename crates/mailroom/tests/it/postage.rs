@@ -8,7 +8,7 @@ use crate::support::{Backend, Client, TestServer};
 use mailroom_domain::auth::Role;
 use serde_json::{Value, json};
 
-both_backends!(charges_budgets_and_chargeback, who_may_do_what, console_page);
+both_backends!(charges_budgets_and_chargeback, who_may_do_what, console_page, concurrent_charges);
 
 const RATES: &str = "carrier,method,zone,max_weight_g,price,step_price\n\
     ems,standard,domestic,500,8.00,\n\
@@ -387,5 +387,49 @@ async fn console_page(b: Backend) {
     assert_eq!(p.status, 200);
     assert!(!p.text.contains("/top-up"), "{}", p.text);
     assert_eq!(srv.browser("acme", "employee").await.get("/ui/postage").await.status, 403);
+    srv.stop().await;
+}
+
+/// Charges racing for one account and one cost centre: the balance and the hard limit hold, and
+/// the ledger's running balance stays consistent.
+async fn concurrent_charges(b: Backend) {
+    let Some(srv) = TestServer::start(b).await else { return };
+    let admin = srv.client(&srv.token("admin").await);
+    let clerk = std::sync::Arc::new(srv.client(&srv.token("clerk").await));
+    let cc =
+        admin.post("/api/v1/postage/cost-centres", &json!({"code": "RACE", "name": "Race", "hard_limit": 4000})).await;
+    let cc = cc.body["id"].as_str().unwrap().to_string();
+    let cc_free = admin.post("/api/v1/postage/cost-centres", &json!({"code": "FREE", "name": "Free"})).await;
+    let cc_free = cc_free.body["id"].as_str().unwrap().to_string();
+    let acct = admin.post("/api/v1/postage/accounts", &json!({"name": "Shared"})).await;
+    let acct = acct.body["id"].as_str().unwrap().to_string();
+    admin.post(&format!("/api/v1/postage/accounts/{acct}/top-ups"), &json!({"amount": 6400})).await;
+    admin.post_raw("/api/v1/postage/rates/import", "text/csv", RATES.as_bytes().to_vec()).await;
+    // Twelve charges of 8.00: the cost centre allows five (40.00), the account then has 24.00,
+    // which pays three of the six charges to the unlimited cost centre.
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let (clerk, body) = (clerk.clone(), charge_body(&acct, if i % 2 == 0 { &cc } else { &cc_free }, 300));
+        tasks.push(tokio::spawn(async move { clerk.post("/api/v1/postage/charges", &body).await }));
+    }
+    let mut codes = Vec::new();
+    for t in tasks {
+        let r = t.await.unwrap();
+        codes.push(if r.status == 201 { "ok".to_string() } else { r.code().to_string() });
+    }
+    let ok = codes.iter().filter(|c| *c == "ok").count();
+    assert_eq!(ok, 8, "{codes:?}");
+    assert!(codes.iter().all(|c| c == "ok" || c == "budget_exceeded" || c == "insufficient_balance"), "{codes:?}");
+    assert_eq!(balance(&admin, &acct).await, 0);
+    let entries = ledger(&admin, &acct).await;
+    assert_eq!(entries.len(), 9);
+    let mut running = 0;
+    for e in &entries {
+        running += e["amount"].as_i64().unwrap();
+        assert_eq!(e["balance_after"].as_i64().unwrap(), running, "{e}");
+    }
+    let spent: i64 =
+        entries.iter().filter(|e| e["cost_centre_id"] == cc.as_str()).map(|e| -e["amount"].as_i64().unwrap()).sum();
+    assert!(spent <= 4000, "hard limit overrun: {spent}");
     srv.stop().await;
 }
