@@ -16,6 +16,7 @@ pub mod notify;
 pub mod notify_settings;
 pub mod outbound;
 pub mod placement;
+pub mod postage;
 pub mod recipients;
 pub mod reports;
 pub mod retention;

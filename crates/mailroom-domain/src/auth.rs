@@ -48,6 +48,10 @@ string_enum!(
         ManageJobs = "manage_jobs",
         SuperviseServiceLevels = "supervise_service_levels",
         ManageServiceLevels = "manage_service_levels",
+        ReadPostage = "read_postage",
+        ChargePostage = "charge_postage",
+        ManagePostage = "manage_postage",
+        ReadChargeback = "read_chargeback",
     }
 );
 
@@ -87,6 +91,10 @@ impl Permission {
                 "see breaches, items at risk and unclaimed items; approve or reject disposals and returns"
             }
             Permission::ManageServiceLevels => "set site working-hours calendars and unclaimed-item policies",
+            Permission::ReadPostage => "see postage accounts, cost centres, rate tables, the ledger and quotes",
+            Permission::ChargePostage => "charge the postage of a send to a cost centre",
+            Permission::ManagePostage => "create postage accounts and cost centres, top up, set budgets and rates",
+            Permission::ReadChargeback => "read the monthly postage chargeback report per department",
         }
     }
 }
@@ -132,6 +140,12 @@ pub fn allowed(role: Role, p: Permission) -> bool {
         P::ReadAuditLog => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor | R::Auditor),
         P::SuperviseServiceLevels => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor),
         P::ManageServiceLevels => matches!(role, R::OperatorAdmin | R::Admin),
+        P::ReadPostage => {
+            matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor | R::Staff | R::Finance | R::Auditor)
+        }
+        P::ChargePostage => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor | R::Staff),
+        P::ManagePostage => matches!(role, R::OperatorAdmin | R::Admin),
+        P::ReadChargeback => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor | R::Finance | R::Auditor),
     }
 }
 
@@ -283,6 +297,8 @@ mod tests {
             Permission::ManageUsers,
             Permission::ManageTenants,
             Permission::ManageNotifications,
+            Permission::ChargePostage,
+            Permission::ManagePostage,
         ];
         for r in [Role::Auditor, Role::Finance, Role::CustomerService, Role::Employee] {
             for p in writes {

@@ -25,6 +25,10 @@ pub enum ErrorCode {
     /// An outbound target (webhook, robot or SMS provider URL) is refused: not public, or not a
     /// valid http(s) URL; the problem names why.
     TargetRefused,
+    /// A postage charge would take a cost centre past its hard monthly limit; nothing was charged.
+    BudgetExceeded,
+    /// A postage account does not hold enough for the charge; nothing was charged.
+    InsufficientBalance,
     Internal,
 }
 
@@ -46,6 +50,8 @@ impl ErrorCode {
             ErrorCode::TooManyAttempts => "too_many_attempts",
             ErrorCode::InvalidRules => "invalid_rules",
             ErrorCode::TargetRefused => "target_refused",
+            ErrorCode::BudgetExceeded => "budget_exceeded",
+            ErrorCode::InsufficientBalance => "insufficient_balance",
             ErrorCode::Internal => "internal_error",
         }
     }

@@ -16,6 +16,7 @@ pub mod matcher;
 pub mod merkle;
 pub mod notify;
 pub mod placement;
+pub mod postage;
 pub mod receipt;
 pub mod reference;
 pub mod rules;

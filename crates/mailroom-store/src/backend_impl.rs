@@ -456,6 +456,45 @@ impl crate::Store for Backend {
     async fn task(&self, t: TenantId, id: uuid::Uuid) -> Result<Option<StaffTask>> {
         self.read(move |c| Box::pin(task(c, t, id))).await
     }
+
+    async fn cost_centres(&self, t: TenantId) -> Result<Vec<CostCentre>> {
+        self.read(move |c| Box::pin(cost_centres(c, t))).await
+    }
+    async fn cost_centre(&self, t: TenantId, id: uuid::Uuid) -> Result<Option<CostCentre>> {
+        self.read(move |c| Box::pin(cost_centre(c, t, id, false))).await
+    }
+    async fn postage_accounts(&self, t: TenantId) -> Result<Vec<PostageAccount>> {
+        self.read(move |c| Box::pin(postage_accounts(c, t))).await
+    }
+    async fn postage_account(&self, t: TenantId, id: uuid::Uuid) -> Result<Option<PostageAccount>> {
+        self.read(move |c| Box::pin(postage_account(c, t, id, false))).await
+    }
+    async fn postage_ledger(&self, t: TenantId, account: Option<uuid::Uuid>, limit: i64) -> Result<Vec<LedgerEntry>> {
+        self.read(move |c| Box::pin(postage_ledger(c, t, account, limit))).await
+    }
+    async fn postage_spend(&self, t: TenantId, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<CostCentreSpend>> {
+        self.read(move |c| Box::pin(postage_spend(c, t, from, to))).await
+    }
+    async fn postage_rates(&self, t: TenantId) -> Result<Vec<mailroom_domain::postage::RateRow>> {
+        self.read(move |c| Box::pin(postage_rates(c, t))).await
+    }
+    async fn postage_post(
+        &self,
+        t: TenantId,
+        mv: PostageMove,
+        audit: Option<(Actor, EventDraft)>,
+    ) -> Result<PostageOutcome> {
+        self.write(move |c| {
+            Box::pin(async move {
+                let out = postage_post(c, t, &mv).await?;
+                if let Some((actor, draft)) = &audit {
+                    append_event(c, t, actor, draft).await?;
+                }
+                Ok(out)
+            })
+        })
+        .await
+    }
     async fn complete_task(
         &self,
         t: TenantId,

@@ -1957,6 +1957,12 @@ pub(crate) async fn admin_write(
         AdminChange::ClearLoginThrottle(key) => {
             clear_login_throttle(c, key).await?;
         }
+        AdminChange::UpsertCostCentre(cc) => upsert_cost_centre(c, t, cc).await?,
+        AdminChange::CreatePostageAccount(a) => create_postage_account(c, t, a).await?,
+        AdminChange::ReplacePostageRates(rows) => replace_postage_rates(c, t, rows).await?,
+        AdminChange::DeleteCostCentre(id) => delete_unused(c, t, "cost_centre", "cost_centre_id", *id).await?,
+        AdminChange::UpdatePostageAccount(a) => update_postage_account(c, t, a).await?,
+        AdminChange::DeletePostageAccount(id) => delete_unused(c, t, "postage_account", "account_id", *id).await?,
     }
     append_event(c, t, actor, draft).await
 }

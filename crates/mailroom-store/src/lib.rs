@@ -82,6 +82,19 @@ pub enum AdminChange {
         at: DateTime<Utc>,
     },
     ClearLoginThrottle(ThrottleKey),
+    /// Creates or changes a cost centre (by id).
+    UpsertCostCentre(CostCentre),
+    /// Creates a postage account with a zero balance.
+    CreatePostageAccount(PostageAccount),
+    /// Deletes a cost centre that no ledger entry names (a `conflict` domain error when one
+    /// does); `NotFound` without it.
+    DeleteCostCentre(uuid::Uuid),
+    /// Renames a postage account or moves it to another site (not its balance).
+    UpdatePostageAccount(PostageAccount),
+    /// Deletes a postage account with no ledger entries (a `conflict` domain error otherwise).
+    DeletePostageAccount(uuid::Uuid),
+    /// Replaces the whole rate table.
+    ReplacePostageRates(Vec<mailroom_domain::postage::RateRow>),
 }
 
 /// The persistence port. Every method that touches tenant data takes the tenant.
@@ -528,6 +541,28 @@ pub trait Store: Send + Sync + 'static {
     /// Staff tasks with their items' sender details; all of them (newest first) or those with `status`.
     async fn list_tasks(&self, t: TenantId, status: Option<&str>, limit: i64) -> Result<Vec<StaffTask>>;
     async fn task(&self, t: TenantId, id: uuid::Uuid) -> Result<Option<StaffTask>>;
+
+    /// Cost centres by code.
+    async fn cost_centres(&self, t: TenantId) -> Result<Vec<CostCentre>>;
+    async fn cost_centre(&self, t: TenantId, id: uuid::Uuid) -> Result<Option<CostCentre>>;
+    /// Postage accounts by name.
+    async fn postage_accounts(&self, t: TenantId) -> Result<Vec<PostageAccount>>;
+    async fn postage_account(&self, t: TenantId, id: uuid::Uuid) -> Result<Option<PostageAccount>>;
+    /// Ledger entries newest first, of one account or all.
+    async fn postage_ledger(&self, t: TenantId, account: Option<uuid::Uuid>, limit: i64) -> Result<Vec<LedgerEntry>>;
+    /// Net spend and number of charges per cost centre in `[from, to)`.
+    async fn postage_spend(&self, t: TenantId, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<CostCentreSpend>>;
+    async fn postage_rates(&self, t: TenantId) -> Result<Vec<mailroom_domain::postage::RateRow>>;
+    /// Writes a ledger entry and the account's new balance in one transaction, with `audit`
+    /// appended to the custody log when given. Refused, writing nothing, with a domain error:
+    /// `budget_exceeded` past the cost centre's hard monthly limit, `insufficient_balance` when
+    /// the balance would go below zero; `NotFound` without the account.
+    async fn postage_post(
+        &self,
+        t: TenantId,
+        mv: PostageMove,
+        audit: Option<(Actor, EventDraft)>,
+    ) -> Result<PostageOutcome>;
     /// Closes an open task and appends `event`, in one transaction; `Stale` when it was not open.
     #[allow(clippy::too_many_arguments)]
     async fn complete_task(

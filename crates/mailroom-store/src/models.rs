@@ -785,3 +785,86 @@ pub struct FollowupWrite {
     pub events: Vec<mailroom_domain::custody::EventDraft>,
     pub change: Option<(ItemChange, mailroom_domain::custody::EventDraft)>,
 }
+
+/// A cost centre: what postage is charged to, with optional monthly limits (fen).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CostCentre {
+    pub id: uuid::Uuid,
+    pub code: String,
+    pub name: String,
+    /// The department the chargeback report bills.
+    pub department_id: Option<uuid::Uuid>,
+    /// Monthly spend past which a charge warns, in fen.
+    pub soft_limit: Option<i64>,
+    /// Monthly spend past which a charge is refused, in fen.
+    pub hard_limit: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A postage account (a prepaid franking or carrier account) of the organisation or one site.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PostageAccount {
+    pub id: uuid::Uuid,
+    pub site_id: Option<uuid::Uuid>,
+    pub name: String,
+    /// In fen.
+    pub balance: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One movement of a postage account; written once, never changed.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LedgerEntry {
+    pub id: uuid::Uuid,
+    pub account_id: uuid::Uuid,
+    /// The entry's number within its account, in the order written (from 1).
+    pub seq: i64,
+    /// top_up, charge, refund or adjustment
+    pub kind: String,
+    /// The change to the balance in fen (charges are negative).
+    pub amount: i64,
+    /// The account's balance after this entry, in fen.
+    pub balance_after: i64,
+    pub cost_centre_id: Option<uuid::Uuid>,
+    pub carrier: Option<String>,
+    pub method: Option<String>,
+    pub zone: Option<String>,
+    pub weight_g: Option<i64>,
+    /// The item or other reference the entry is for.
+    pub reference: Option<String>,
+    pub note: Option<String>,
+    /// Who made the entry (login or token).
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A movement to write (see [`crate::Store::postage_post`]).
+#[derive(Debug, Clone)]
+pub struct PostageMove {
+    pub entry: LedgerEntry,
+    /// The month whose spend the cost centre's limits apply to: `[from, to)`.
+    pub month: (DateTime<Utc>, DateTime<Utc>),
+}
+
+/// What a written movement did.
+#[derive(Debug, Clone)]
+pub struct PostageOutcome {
+    pub entry: LedgerEntry,
+    pub verdict: mailroom_domain::postage::BudgetVerdict,
+    /// The cost centre's spend this month after the entry, in fen (0 without a cost centre).
+    pub month_spend: i64,
+}
+
+/// A cost centre's net postage spend over a period.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct CostCentreSpend {
+    pub cost_centre_id: uuid::Uuid,
+    /// Charges made.
+    pub charges: i64,
+    /// Charges less refunds, in fen.
+    pub spend: i64,
+}

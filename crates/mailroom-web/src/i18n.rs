@@ -373,6 +373,8 @@ mod tests {
             ErrorCode::TooManyAttempts,
             ErrorCode::InvalidRules,
             ErrorCode::TargetRefused,
+            ErrorCode::BudgetExceeded,
+            ErrorCode::InsufficientBalance,
             ErrorCode::Internal,
         ] {
             wanted.push(format!("error.{code}"));

@@ -3,6 +3,7 @@
 
 pub mod api;
 mod api_notify;
+mod api_postage;
 mod api_sla;
 mod context;
 mod extract;

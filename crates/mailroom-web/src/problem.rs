@@ -45,6 +45,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | ErrorCode::TargetRefused => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::InvalidTransition | ErrorCode::Conflict | ErrorCode::SealMismatch => StatusCode::CONFLICT,
+        ErrorCode::BudgetExceeded | ErrorCode::InsufficientBalance => StatusCode::CONFLICT,
         ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -72,6 +73,8 @@ fn title_for(code: ErrorCode) -> &'static str {
         ErrorCode::TooManyAttempts => "Too many attempts",
         ErrorCode::InvalidRules => "Invalid rules",
         ErrorCode::TargetRefused => "Target not allowed",
+        ErrorCode::BudgetExceeded => "Budget exceeded",
+        ErrorCode::InsufficientBalance => "Insufficient balance",
         ErrorCode::Internal => "Internal error",
     }
 }

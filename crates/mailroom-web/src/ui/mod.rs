@@ -9,6 +9,7 @@ mod exceptions;
 mod items;
 mod jobs;
 mod notifications;
+mod postage;
 mod reports;
 mod rules;
 mod service_levels;
@@ -60,6 +61,8 @@ fn table() -> Vec<Route> {
         route(M::GET, "/ui/service-levels", service_levels::page),
         route(M::POST, "/ui/service-levels/{id}/approve", service_levels::approve),
         route(M::POST, "/ui/service-levels/{id}/reject", service_levels::reject),
+        route(M::GET, "/ui/postage", postage::page),
+        route(M::POST, "/ui/postage/accounts/{id}/top-up", postage::top_up),
         route(M::GET, "/ui/rules", rules::page),
         route(M::POST, "/ui/rules", rules::save),
         route(M::GET, "/ui/jobs", jobs::page),

@@ -35,6 +35,7 @@ const NAV: &[(&str, &str, &str, Permission)] = &[
     ("/ui/sites", "sites", "nav.sites", Permission::ReadDirectory),
     ("/ui/reports", "reports", "nav.reports", Permission::ViewReports),
     ("/ui/service-levels", "service_levels", "nav.service_levels", Permission::SuperviseServiceLevels),
+    ("/ui/postage", "postage", "nav.postage", Permission::ReadPostage),
     ("/ui/rules", "rules", "nav.rules", Permission::ManageRules),
     ("/ui/jobs", "jobs", "nav.jobs", Permission::ManageJobs),
     ("/ui/notifications/templates", "notifications", "nav.notifications", Permission::ManageNotifications),

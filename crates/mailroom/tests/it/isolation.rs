@@ -269,6 +269,7 @@ async fn cross_tenant(b: Backend) {
     task_probes(&srv, &a, &bv, &probes).await;
     notification_probes(&srv, &a, &bv, &probes).await;
     service_level_probes(&a, &bv, &probes).await;
+    postage_probes(&srv, &a, &bv, &probes).await;
     registration_probes(&a, &bv).await;
     // Nothing of A changed.
     let clerk = srv.client(&srv.token("clerk").await);
@@ -837,6 +838,169 @@ async fn service_level_probes(a: &Alpha, bv: &Bravo, probes: &Probes) {
         let r_a = admin.post(&p.replace("{id}", &a.item), &json!({})).await;
         r_a.assert_problem(404, "not_found");
         same(p, &r_a, &admin.post(&p.replace("{id}", &random()), &json!({})).await);
+    }
+}
+
+/// Postage: B sees only its own accounts, cost centres, ledger, rates and chargeback; A's
+/// accounts, cost centres, departments and sites answer exactly as ids that never existed, and
+/// nothing of A's changes.
+async fn postage_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
+    let hit = |m: &str, p: &str| probes.hit(m, p);
+    // A's postage.
+    let a_admin = srv.client(&srv.token("admin").await);
+    let a_clerk = srv.client(&srv.token("clerk").await);
+    let cc = a_admin
+        .post(
+            "/api/v1/postage/cost-centres",
+            &json!({"code": "ALPHACC", "name": "Alpha Cost Secret", "department_id": a.dept}),
+        )
+        .await;
+    assert_eq!(cc.status, 201, "{}", cc.text);
+    let cc = cc.body["id"].as_str().unwrap().to_string();
+    let acct = a_admin.post("/api/v1/postage/accounts", &json!({"name": "Alpha Postage Secret"})).await;
+    assert_eq!(acct.status, 201, "{}", acct.text);
+    let acct = acct.body["id"].as_str().unwrap().to_string();
+    let r = a_admin.post(&format!("/api/v1/postage/accounts/{acct}/top-ups"), &json!({"amount": 100000})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let csv = "carrier,method,zone,max_weight_g,price,step_price
+alphapost,standard,domestic,1000,7.77,
+";
+    let r = a_admin.post_raw("/api/v1/postage/rates/import", "text/csv", csv.as_bytes().to_vec()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let charge = json!({"account_id": acct, "cost_centre_id": cc, "carrier": "alphapost", "method": "standard",
+                        "weight_g": 100, "zone": "domestic", "reference": "ALPHATRACK0001"});
+    let r = a_clerk.post("/api/v1/postage/charges", &charge).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let mut secrets = a.secrets.clone();
+    secrets.extend([
+        cc.clone(),
+        acct.clone(),
+        "ALPHACC".into(),
+        "Alpha Cost Secret".into(),
+        "Alpha Postage Secret".into(),
+    ]);
+    let a2 = Alpha { secrets, ..seed_clone(a) };
+    let a = &a2;
+    let (admin, clerk) = (&bv.admin, &bv.clerk);
+    // Lists: B's own, which is nothing.
+    for p in ["/api/v1/postage/cost-centres", "/api/v1/postage/accounts", "/api/v1/postage/ledger"] {
+        hit("GET", p);
+        let r = admin.get(p).await;
+        assert_eq!(r.status, 200, "{p}: {}", r.text);
+        assert_eq!(r.body["items"], json!([]), "{p}: {}", r.text);
+        no_leak(p, &r.text, a);
+    }
+    hit("GET", "/api/v1/postage/rates");
+    let r = admin.get("/api/v1/postage/rates").await;
+    assert_eq!(r.body["rates"], json!([]), "{}", r.text);
+    let r_a = admin.get(&format!("/api/v1/postage/ledger?account_id={acct}")).await;
+    r_a.assert_problem(404, "not_found");
+    same("ledger of A's account", &r_a, &admin.get(&format!("/api/v1/postage/ledger?account_id={}", random())).await);
+    // A's records by id.
+    let body = json!({"code": "HIJACK", "name": "Hijacked"});
+    hit("PUT", "/api/v1/postage/cost-centres/{id}");
+    let r_a = admin.put(&format!("/api/v1/postage/cost-centres/{cc}"), &body).await;
+    r_a.assert_problem(404, "not_found");
+    same("cost centre", &r_a, &admin.put(&format!("/api/v1/postage/cost-centres/{}", random()), &body).await);
+    hit("PUT", "/api/v1/postage/accounts/{id}");
+    let body = json!({"name": "Hijacked account"});
+    let r_a = admin.put(&format!("/api/v1/postage/accounts/{acct}"), &body).await;
+    r_a.assert_problem(404, "not_found");
+    same("account", &r_a, &admin.put(&format!("/api/v1/postage/accounts/{}", random()), &body).await);
+    for (p, a_id) in [("/api/v1/postage/cost-centres/{id}", &cc), ("/api/v1/postage/accounts/{id}", &acct)] {
+        hit("DELETE", p);
+        let r_a = admin.request("DELETE", &p.replace("{id}", a_id), None, &[]).await;
+        r_a.assert_problem(404, "not_found");
+        same(p, &r_a, &admin.request("DELETE", &p.replace("{id}", &random()), None, &[]).await);
+    }
+    for (p, body) in [
+        ("/api/v1/postage/accounts/{id}/top-ups", json!({"amount": 5})),
+        ("/api/v1/postage/accounts/{id}/adjustments", json!({"kind": "adjustment", "amount": -5})),
+    ] {
+        hit("POST", p);
+        let r_a = admin.post(&p.replace("{id}", &acct), &body).await;
+        r_a.assert_problem(404, "not_found");
+        same(p, &r_a, &admin.post(&p.replace("{id}", &random()), &body).await);
+    }
+    // A's department and site in B's forms.
+    hit("POST", "/api/v1/postage/cost-centres");
+    let with = |d: &str| json!({"code": "BCC", "name": "B", "department_id": d});
+    let r_a = admin.post("/api/v1/postage/cost-centres", &with(&a.dept)).await;
+    r_a.assert_problem(422, "validation_failed");
+    same("cost centre with A's department", &r_a, &admin.post("/api/v1/postage/cost-centres", &with(&random())).await);
+    hit("POST", "/api/v1/postage/accounts");
+    let with = |s: &str| json!({"name": "B account", "site_id": s});
+    let r_a = admin.post("/api/v1/postage/accounts", &with(&a.site)).await;
+    r_a.assert_problem(422, "validation_failed");
+    same("account at A's site", &r_a, &admin.post("/api/v1/postage/accounts", &with(&random())).await);
+    // B's own rate table; A's is untouched.
+    hit("PUT", "/api/v1/postage/rates");
+    let r = admin.put("/api/v1/postage/rates", &json!({"rates": []})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    hit("POST", "/api/v1/postage/rates/import");
+    let r = admin.post_raw("/api/v1/postage/rates/import", "text/csv", csv.replace("7.77", "1.00").into_bytes()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    hit("POST", "/api/v1/postage/quote");
+    let r = clerk
+        .post(
+            "/api/v1/postage/quote",
+            &json!({"carrier": "alphapost", "method": "standard", "weight_g": 100, "zone": "domestic"}),
+        )
+        .await;
+    assert_eq!(r.body["amount"], 100, "B's quote uses B's rates: {}", r.text);
+    // Charging A's account or cost centre.
+    hit("POST", "/api/v1/postage/charges");
+    let mut body = charge.clone();
+    let r_a = clerk.post("/api/v1/postage/charges", &body).await;
+    body["account_id"] = json!(random());
+    let r_r = clerk.post("/api/v1/postage/charges", &body).await;
+    r_a.assert_problem(404, "not_found");
+    same("charge A's account", &r_a, &r_r);
+    // The chargeback shows B's nothing.
+    let month =
+        chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).format("%Y-%m").to_string();
+    for p in ["/api/v1/reports/chargeback", "/api/v1/reports/chargeback.csv"] {
+        hit("GET", p);
+        let r = admin.get(&format!("{p}?month={month}")).await;
+        assert_eq!(r.status, 200, "{p}: {}", r.text);
+        no_leak(p, &r.text, a);
+    }
+    // Nothing of A's changed.
+    let accts = a_admin.get("/api/v1/postage/accounts").await;
+    assert_eq!(accts.body["items"][0]["balance"], 100000 - 777, "{}", accts.text);
+    assert_eq!(a_admin.get("/api/v1/postage/cost-centres").await.body["items"][0]["code"], "ALPHACC");
+    assert_eq!(a_admin.get("/api/v1/postage/rates").await.body["rates"][0]["price"], 777);
+    // The console page and its top-up form.
+    hit("GET", "/ui/postage");
+    let p = bv.ui.get("/ui/postage").await;
+    assert_eq!(p.status, 200);
+    no_leak("postage page", &p.text, a);
+    hit("POST", "/ui/postage/accounts/{id}/top-up");
+    let form = [("amount", "5.00")];
+    let r_id = random();
+    let with_a = bv.ui.post(&format!("/ui/postage/accounts/{acct}/top-up"), &form).await;
+    let with_r = bv.ui.post(&format!("/ui/postage/accounts/{r_id}/top-up"), &form).await;
+    assert_eq!(with_a.status, 404, "{}", with_a.text);
+    assert_eq!(with_a.text.replace(&acct, "ID"), with_r.text.replace(&r_id, "ID"), "top-up: A's id is distinguishable");
+    no_leak("top-up", &with_a.text.replace(&acct, ""), a);
+    assert_eq!(a_admin.get("/api/v1/postage/accounts").await.body["items"][0]["balance"], 100000 - 777);
+}
+
+fn seed_clone(a: &Alpha) -> Alpha {
+    Alpha {
+        delegation: a.delegation.clone(),
+        item: a.item.clone(),
+        invoice: a.invoice.clone(),
+        reference: a.reference.clone(),
+        tracking: a.tracking.clone(),
+        person: a.person.clone(),
+        dept: a.dept.clone(),
+        dept_code: a.dept_code.clone(),
+        site: a.site.clone(),
+        location: a.location.clone(),
+        photo: a.photo.clone(),
+        exception: a.exception.clone(),
+        secrets: Vec::new(),
     }
 }
 
