@@ -25,6 +25,9 @@ pub enum ErrorCode {
     /// An outbound target (webhook, robot or SMS provider URL) is refused: not public, or not a
     /// valid http(s) URL; the problem names why.
     TargetRefused,
+    /// No font to set PDF documents in is installed on the server (a configuration problem,
+    /// not the caller's fault): the problem names the paths tried.
+    PdfFontMissing,
     Internal,
 }
 
@@ -46,6 +49,7 @@ impl ErrorCode {
             ErrorCode::TooManyAttempts => "too_many_attempts",
             ErrorCode::InvalidRules => "invalid_rules",
             ErrorCode::TargetRefused => "target_refused",
+            ErrorCode::PdfFontMissing => "pdf_font_missing",
             ErrorCode::Internal => "internal_error",
         }
     }

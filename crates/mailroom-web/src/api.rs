@@ -224,6 +224,7 @@ fn table() -> Vec<Route> {
     ];
     t.extend(crate::api_notify::routes());
     t.extend(crate::api_sla::table());
+    t.extend(crate::api_pdf::routes());
     t
 }
 
@@ -1839,7 +1840,7 @@ impl utoipa::Modify for BearerAuth {
         delete_notification_endpoint,
         crate::api_sla::get_service_levels, crate::api_sla::get_unclaimed_policies, crate::api_sla::put_unclaimed_policies,
         crate::api_sla::get_site_calendar, crate::api_sla::put_site_calendar, crate::api_sla::approve_disposal,
-        crate::api_sla::reject_disposal),
+        crate::api_sla::reject_disposal, crate::api_pdf::pdf_label, crate::api_pdf::pdf_customs),
     components(schemas(Problem, mailroom_app::RowError, mailroom_app::retention::PolicyInput)),
     modifiers(&BearerAuth),
     tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller, users, API tokens and login lockouts"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"), (name = "audit", description = "The audit log of administrative actions"), (name = "rules", description = "Classification and routing rules: versions, validation, dry runs"), (name = "exceptions", description = "Two-stage intake: items waiting for someone to decide who they are for"), (name = "notifications", description = "Notices: templates, preferences and endpoints; the notices sent and the staff tasks they leave behind"), (name = "jobs", description = "The background job queue and its dead-letter list"), (name = "service_levels", description = "Due-by times on site calendars, breaches, unclaimed-item policies and disposal approvals"), (name = "outbound", description = "International addresses and customs declarations for outbound mail"))

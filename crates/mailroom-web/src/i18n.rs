@@ -373,6 +373,7 @@ mod tests {
             ErrorCode::TooManyAttempts,
             ErrorCode::InvalidRules,
             ErrorCode::TargetRefused,
+            ErrorCode::PdfFontMissing,
             ErrorCode::Internal,
         ] {
             wanted.push(format!("error.{code}"));

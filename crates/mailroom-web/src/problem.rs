@@ -51,6 +51,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ErrorCode::Shredded => StatusCode::GONE,
         ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::PdfFontMissing => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -72,6 +73,7 @@ fn title_for(code: ErrorCode) -> &'static str {
         ErrorCode::TooManyAttempts => "Too many attempts",
         ErrorCode::InvalidRules => "Invalid rules",
         ErrorCode::TargetRefused => "Target not allowed",
+        ErrorCode::PdfFontMissing => "No font installed for PDF documents",
         ErrorCode::Internal => "Internal error",
     }
 }
