@@ -3,7 +3,8 @@
 # then the browser end-to-end tests in headless Chromium against the real server.
 #
 # Needs: a PostgreSQL server (MAILROOM_TEST_PG, default postgres://postgres@127.0.0.1:5432/postgres),
-# /usr/bin/chromium, Node.js 20+ with npm, python3 with aiosmtpd (the SMTP tests run scripts/smtp-sink.py).
+# /usr/bin/chromium, Node.js 20+ with npm, python3 with aiosmtpd (the SMTP tests run scripts/smtp-sink.py),
+# a CJK font (fonts-wqy-microhei) and poppler-utils (the PDF tests read documents back).
 # With CI=true a missing PostgreSQL fails the PostgreSQL tests, and a missing aiosmtpd the SMTP tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."

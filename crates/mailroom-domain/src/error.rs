@@ -29,6 +29,9 @@ pub enum ErrorCode {
     BudgetExceeded,
     /// A postage account does not hold enough for the charge; nothing was charged.
     InsufficientBalance,
+    /// No font to set PDF documents in is installed on the server (a configuration problem,
+    /// not the caller's fault): the problem names the paths tried.
+    PdfFontMissing,
     Internal,
 }
 
@@ -52,6 +55,7 @@ impl ErrorCode {
             ErrorCode::TargetRefused => "target_refused",
             ErrorCode::BudgetExceeded => "budget_exceeded",
             ErrorCode::InsufficientBalance => "insufficient_balance",
+            ErrorCode::PdfFontMissing => "pdf_font_missing",
             ErrorCode::Internal => "internal_error",
         }
     }

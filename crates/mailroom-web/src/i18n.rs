@@ -375,6 +375,7 @@ mod tests {
             ErrorCode::TargetRefused,
             ErrorCode::BudgetExceeded,
             ErrorCode::InsufficientBalance,
+            ErrorCode::PdfFontMissing,
             ErrorCode::Internal,
         ] {
             wanted.push(format!("error.{code}"));

@@ -3,6 +3,7 @@
 
 pub mod api;
 mod api_notify;
+mod api_pdf;
 mod api_postage;
 mod api_sla;
 mod context;
@@ -39,6 +40,9 @@ pub struct AppState {
     pub trusted_proxies: Vec<IpRange>,
     /// SDR conversion rates for customs declarations (configuration: `MAILROOM_SDR_RATES`).
     pub sdr_rates: Arc<mailroom_domain::customs::RateTable>,
+    /// The font PDF documents are set in: `None` reads `MAILROOM_PDF_FONT` or the usual system
+    /// paths (see docs/PDF.md); `Some` names the file.
+    pub pdf_font: Option<std::path::PathBuf>,
 }
 
 impl AppState {
@@ -49,6 +53,7 @@ impl AppState {
             secure_cookies: false,
             trusted_proxies: Vec::new(),
             sdr_rates: Arc::new(mailroom_domain::customs::RateTable::default()),
+            pdf_font: None,
         }
     }
 }

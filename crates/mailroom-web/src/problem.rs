@@ -52,6 +52,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ErrorCode::Shredded => StatusCode::GONE,
         ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::PdfFontMissing => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -75,6 +76,7 @@ fn title_for(code: ErrorCode) -> &'static str {
         ErrorCode::TargetRefused => "Target not allowed",
         ErrorCode::BudgetExceeded => "Budget exceeded",
         ErrorCode::InsufficientBalance => "Insufficient balance",
+        ErrorCode::PdfFontMissing => "No font installed for PDF documents",
         ErrorCode::Internal => "Internal error",
     }
 }

@@ -173,6 +173,12 @@ enum Command {
         #[command(subcommand)]
         command: CustomsCommand,
     },
+    /// Printable PDFs for outbound mail: the address label and the CN22/CN23 customs form.
+    /// Needs no database; needs a CJK font (`MAILROOM_PDF_FONT`, see docs/PDF.md).
+    Pdf {
+        #[command(subcommand)]
+        command: PdfCommand,
+    },
     /// Load N synthetic items into the demo organisation (for benchmarks).
     Seed {
         #[arg(long)]
@@ -209,6 +215,36 @@ enum CustomsCommand {
     Check {
         /// The declaration file; `-` or nothing reads stdin.
         file: Option<std::path::PathBuf>,
+        /// SDR rates over the defaults: `USD=0.74,EUR=0.85` (SDR per unit).
+        #[arg(long, env = "MAILROOM_SDR_RATES", default_value = "")]
+        sdr_rates: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PdfCommand {
+    /// The address label (100 × 150 mm) from JSON as `POST /api/v1/pdf/label` takes it:
+    /// `{"reference", "sender", "recipient", "method", "weight_g"}`, the addresses as for
+    /// `mailroom address check`. Exit 0 written, 1 refused (why on stderr), 2 usage error,
+    /// 3 no font.
+    Label {
+        /// The JSON file; `-` reads stdin.
+        #[arg(long)]
+        json: std::path::PathBuf,
+        /// Where to write the PDF (written whole or not at all).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// The customs form (CN22 or CN23, as the declaration needs, or `"form": "cn23"`) from JSON
+    /// as `POST /api/v1/pdf/customs` takes it: the declaration of `mailroom customs check` plus
+    /// the form's other boxes. Exit codes as for `label`.
+    Customs {
+        /// The JSON file; `-` reads stdin.
+        #[arg(long)]
+        json: std::path::PathBuf,
+        /// Where to write the PDF (written whole or not at all).
+        #[arg(long)]
+        out: std::path::PathBuf,
         /// SDR rates over the defaults: `USD=0.74,EUR=0.85` (SDR per unit).
         #[arg(long, env = "MAILROOM_SDR_RATES", default_value = "")]
         sdr_rates: String,
@@ -861,6 +897,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             address_check(country, postal_code, text)
         }
         Command::Customs { command: CustomsCommand::Check { file, sdr_rates } } => customs_check(file, &sdr_rates),
+        Command::Pdf { command } => pdf(command),
         Command::Seed { items, tenant, db } => {
             let app = open(&db).await?;
             let start = std::time::Instant::now();
@@ -920,6 +957,74 @@ fn customs_check(file: Option<std::path::PathBuf>, sdr_rates: &str) -> Result<Ex
     let verdict = check(&decl, &rates);
     println!("{}", serde_json::to_string_pretty(&verdict)?);
     Ok(if verdict.accepted { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn pdf(command: PdfCommand) -> Result<ExitCode> {
+    use mailroom_pdf::{CustomsInput, Fonts, LabelInput, PdfError};
+    use std::io::Read;
+    let read = |p: &std::path::Path| -> std::io::Result<String> {
+        let mut raw = String::new();
+        if p.as_os_str() == "-" {
+            std::io::stdin().read_to_string(&mut raw)?;
+        } else {
+            raw = std::fs::read_to_string(p)?;
+        }
+        Ok(raw)
+    };
+    let (json, out) = match &command {
+        PdfCommand::Label { json, out } | PdfCommand::Customs { json, out, .. } => (json.clone(), out.clone()),
+    };
+    let raw = match read(&json) {
+        Ok(r) => r,
+        Err(e) => return usage(&format!("cannot read {}: {e}", json.display())),
+    };
+    let mut rates = mailroom_domain::customs::RateTable::default();
+    if let PdfCommand::Customs { sdr_rates, .. } = &command
+        && let Err(e) = rates.apply(sdr_rates)
+    {
+        return usage(&format!("--sdr-rates: {e}"));
+    }
+    let fonts = match Fonts::from_env() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(3));
+        }
+    };
+    let made = match command {
+        PdfCommand::Label { .. } => match serde_json::from_str::<LabelInput>(&raw) {
+            Ok(input) => mailroom_pdf::address_label(&input, &fonts).map(|b| (b, "label")),
+            Err(e) => return usage(&format!("the label is not valid JSON of the expected shape: {e}")),
+        },
+        PdfCommand::Customs { .. } => match serde_json::from_str::<CustomsInput>(&raw) {
+            Ok(input) => mailroom_pdf::customs_form(&input, &rates, &fonts)
+                .map(|(form, b)| (b, if form == mailroom_domain::customs::Form::Cn23 { "cn23" } else { "cn22" })),
+            Err(e) => return usage(&format!("the declaration is not valid JSON of the expected shape: {e}")),
+        },
+    };
+    let (bytes, kind) = match made {
+        Ok(m) => m,
+        Err(PdfError::Invalid { field, message }) => {
+            eprintln!("error: {field}: {message}");
+            return Ok(ExitCode::from(1));
+        }
+        Err(PdfError::FontMissing(m)) => {
+            eprintln!("error: {m}");
+            return Ok(ExitCode::from(3));
+        }
+        Err(e) => anyhow::bail!("{e}"),
+    };
+    // Written whole or not at all: a temporary file beside the target, then renamed.
+    let mut tmp = out.clone().into_os_string();
+    tmp.push(".part");
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, &bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    if let Err(e) = std::fs::rename(&tmp, &out) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write {}", out.display()));
+    }
+    println!("{}", serde_json::json!({"out": out.display().to_string(), "document": kind, "bytes": bytes.len()}));
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn keys(command: KeysCommand) -> Result<ExitCode> {

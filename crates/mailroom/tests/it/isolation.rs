@@ -439,6 +439,22 @@ async fn api_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
     let customs = clerk.post("/api/v1/customs/check", &decl).await;
     assert_eq!(customs.status, 200, "{}", customs.text);
     no_leak("customs check", &customs.text, a);
+    // The printable label and customs form read no tenant data either: made from the request.
+    hit("POST", "/api/v1/pdf/label");
+    hit("POST", "/api/v1/pdf/customs");
+    for (path, body) in [
+        (
+            "/api/v1/pdf/label",
+            json!({"reference": "X1", "sender": {"country": "CN", "text": "北京市东城区东长安街1号 李四 100006"},
+            "recipient": {"country": "DE", "text": "Platz der Republik 1\n11011 Berlin"}}),
+        ),
+        ("/api/v1/pdf/customs", decl.clone()),
+    ] {
+        let r = clerk.post(path, &body).await;
+        // 200 with a PDF, or 503 where no CJK font is installed: never 403/404 and nothing of A.
+        assert!(r.status == 200 || r.code() == "pdf_font_missing", "{path}: {} {}", r.status, r.text);
+        no_leak(path, &r.text, a);
+    }
     // Retention policies are per organisation: B sees and changes only its own.
     hit("GET", "/api/v1/retention");
     let ret = admin.get("/api/v1/retention").await;

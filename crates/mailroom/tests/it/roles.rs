@@ -107,6 +107,10 @@ fn api_body(spec: &RouteSpec, w: &World) -> Option<Value> {
             json!({"kind": "no-such-channel"})
         }
         ("POST", "/api/v1/tasks/{id}/done") => json!({"note": ""}),
+        ("POST", "/api/v1/pdf/label") => {
+            json!({"reference": "", "sender": {"country": ""}, "recipient": {"country": ""}})
+        }
+        ("POST", "/api/v1/pdf/customs") => json!({"category": "gift", "lines": []}),
         ("POST", "/api/v1/delegations") => {
             json!({"delegate_id": w.site, "scope": "all", "valid_until": "2020-01-01T00:00:00Z"})
         }

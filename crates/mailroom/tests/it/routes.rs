@@ -69,6 +69,9 @@ pub const ROUTES: &[RouteSpec] = &[
     // API: outbound address and customs checks (no tenant data).
     r("POST", "/api/v1/addresses/check", Signed),
     r("POST", "/api/v1/customs/check", Signed),
+    // API: printable label and customs form (no tenant data: made from the request alone).
+    r("POST", "/api/v1/pdf/label", Signed),
+    r("POST", "/api/v1/pdf/customs", Signed),
     // API: retention.
     r("GET", "/api/v1/retention", Perm(P::ManageRetention)),
     r("PUT", "/api/v1/retention", Perm(P::ManageRetention)),

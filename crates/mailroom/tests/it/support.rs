@@ -306,6 +306,8 @@ pub struct ServerOptions {
     pub trusted_proxies: Vec<mailroom_app::outbound::IpRange>,
     /// Send notices as this says, with the dispatcher and a job runner running in the server.
     pub notify: Option<mailroom_app::notify::NotifyConfig>,
+    /// The font file for PDF documents (else `MAILROOM_PDF_FONT` or the system's).
+    pub pdf_font: Option<std::path::PathBuf>,
 }
 
 impl TestServer {
@@ -337,6 +339,7 @@ impl TestServer {
         let mut state = mailroom_web::AppState::new(app.clone());
         state.secure_cookies = opts.secure_cookies;
         state.trusted_proxies = opts.trusted_proxies;
+        state.pdf_font = opts.pdf_font;
         tokio::spawn(async move {
             let _ = mailroom_web::serve(state, listener, async {
                 let _ = rx.await;
