@@ -352,10 +352,7 @@ async fn dispatch_tenant(app: &App, t: TenantId, now: DateTime<Utc>) -> AppResul
                 let prefs = match prefs_of.get(&pid) {
                     Some(p) => p.clone(),
                     None => {
-                        let p = match app.store.notify_preference(t, pid).await? {
-                            Some(p) => p,
-                            None => NotifyPreference::defaults(&person),
-                        };
+                        let p = app.preferences_in_force(t, &person).await?;
                         prefs_of.insert(pid, p.clone());
                         p
                     }
@@ -670,10 +667,7 @@ async fn render(
     lang: Lang,
     vars: &BTreeMap<&'static str, String>,
 ) -> Result<Outgoing, JobFailure> {
-    let template = match app.store.notification_template(t, kind, lang).await.map_err(internal)? {
-        Some(t) => mailroom_domain::notify::Template { subject: t.subject, body: t.body },
-        None => mailroom_domain::notify::default_template(kind, lang),
-    };
+    let template = app.template_in_force(t, kind, lang).await.map_err(internal)?;
     let r = mailroom_domain::notify::render(&template, vars);
     Ok(Outgoing { kind, lang, subject: r.subject, text: r.text, html: r.html })
 }
@@ -722,10 +716,7 @@ impl JobHandler for NotifyHandler {
                 let Some(p) = app.store.person(t, pid).await.map_err(internal)? else {
                     return Err(JobFailure::Permanent("the person no longer exists".into()));
                 };
-                let lang = match app.store.notify_preference(t, pid).await.map_err(internal)? {
-                    Some(prefs) => prefs.lang,
-                    None => Lang::ZhCn,
-                };
+                let lang = app.preferences_in_force(t, &p).await.map_err(internal)?.lang;
                 (Some(p), lang)
             }
             None => (None, Lang::ZhCn),
@@ -775,8 +766,7 @@ impl JobHandler for NotifyHandler {
                 let Some(phone) = p.phone.clone() else {
                     return Err(JobFailure::Permanent("the person has no phone number".into()));
                 };
-                let endpoints = app.store.channel_endpoints(t).await.map_err(internal)?;
-                let Some(e) = endpoints.into_iter().find(|e| e.kind == EndpointKind::Sms && e.active) else {
+                let Some(e) = app.sms_provider(t).await.map_err(internal)? else {
                     return Err(JobFailure::Permanent("no SMS provider is set up".into()));
                 };
                 let provider = sms_provider(&e).map_err(JobFailure::Permanent)?;
@@ -898,10 +888,7 @@ impl JobHandler for DigestHandler {
         let Some(mailer) = &app.notifier.mailer else {
             return Err(JobFailure::Retry("e-mail is not configured (MAILROOM_SMTP_URL)".into()));
         };
-        let lang = match app.store.notify_preference(t, pid).await.map_err(internal)? {
-            Some(prefs) => prefs.lang,
-            None => Lang::ZhCn,
-        };
+        let lang = app.preferences_in_force(t, &person).await.map_err(internal)?.lang;
         let filter = mailroom_store::ItemFilter { mine: Some((pid, None)), limit: 200, ..Default::default() };
         let items: Vec<Item> = app
             .store
