@@ -23,6 +23,7 @@ pub mod retention;
 pub mod rules;
 pub mod scan;
 pub mod security;
+pub mod sending;
 pub mod tasks;
 pub mod tenancy;
 pub mod tokens;

@@ -40,6 +40,9 @@ pub struct CostCentreInput {
     pub department_id: Option<DepartmentId>,
     pub soft_limit: Option<i64>,
     pub hard_limit: Option<i64>,
+    /// An outbound send estimated to cost more than this (fen) waits for an approver.
+    #[serde(default)]
+    pub approval_limit: Option<i64>,
 }
 
 /// A postage account to create (balance zero; top it up).
@@ -177,7 +180,7 @@ pub struct PostageOverview {
 }
 
 /// Mailroom time: months are counted in China Standard Time.
-fn cst() -> FixedOffset {
+pub(crate) fn cst() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).unwrap_or(chrono::Offset::fix(&Utc))
 }
 
@@ -197,7 +200,7 @@ pub fn month_bounds(year: i32, month: u32) -> AppResult<(DateTime<Utc>, DateTime
     Ok((at(start)?, at(next)?))
 }
 
-fn month_of(now: DateTime<Utc>) -> (i32, u32) {
+pub(crate) fn month_of(now: DateTime<Utc>) -> (i32, u32) {
     let local = now.with_timezone(&cst());
     (local.year(), local.month())
 }
@@ -248,6 +251,9 @@ impl App {
         let code = text::required("code", &input.code, 32)?.to_uppercase();
         let name = text::required("name", &input.name, 200)?;
         check_limits(input.soft_limit.map(Money), input.hard_limit.map(Money))?;
+        if input.approval_limit.is_some_and(|l| l < 0) {
+            return Err(DomainError::invalid("approval_limit", "the approval limit may not be negative").into());
+        }
         if let Some(d) = input.department_id
             && self.store.department(p.tenant_id, d).await?.is_none()
         {
@@ -272,12 +278,14 @@ impl App {
             department_id: input.department_id.map(|d| d.0),
             soft_limit: input.soft_limit,
             hard_limit: input.hard_limit,
+            approval_limit: input.approval_limit,
             created_at: now,
             updated_at: now,
         };
         let draft = audit::draft(
             COST_CENTRE_CREATE,
-            json!({"id": cc.id, "code": cc.code, "soft_limit": cc.soft_limit, "hard_limit": cc.hard_limit}),
+            json!({"id": cc.id, "code": cc.code, "soft_limit": cc.soft_limit, "hard_limit": cc.hard_limit,
+                "approval_limit": cc.approval_limit}),
         );
         self.store.admin_write(p.tenant_id, AdminChange::UpsertCostCentre(cc.clone()), &p.actor(ctx), draft).await?;
         Ok(cc)
@@ -299,6 +307,7 @@ impl App {
             department_id: input.department_id.map(|d| d.0),
             soft_limit: input.soft_limit,
             hard_limit: input.hard_limit,
+            approval_limit: input.approval_limit,
             updated_at: mailroom_domain::custody::storage_time(self.clock.now()),
             ..old.clone()
         };

@@ -52,6 +52,10 @@ string_enum!(
         ChargePostage = "charge_postage",
         ManagePostage = "manage_postage",
         ReadChargeback = "read_chargeback",
+        RequestOutbound = "request_outbound",
+        ReadAllOutbound = "read_all_outbound",
+        HandleOutbound = "handle_outbound",
+        ApproveOutbound = "approve_outbound",
     }
 );
 
@@ -95,6 +99,12 @@ impl Permission {
             Permission::ChargePostage => "charge the postage of a send to a cost centre",
             Permission::ManagePostage => "create postage accounts and cost centres, top up, set budgets and rates",
             Permission::ReadChargeback => "read the monthly postage chargeback report per department",
+            Permission::RequestOutbound => "ask for outbound sends (one, or a CSV mailing) and follow one's own",
+            Permission::ReadAllOutbound => "see every outbound send, dispatch batch and manifest",
+            Permission::HandleOutbound => {
+                "accept outbound items (weigh, customs, postage), batch, scan out and hand them to carriers"
+            }
+            Permission::ApproveOutbound => "approve or reject sends that cost more than a cost centre's approval limit",
         }
     }
 }
@@ -146,6 +156,12 @@ pub fn allowed(role: Role, p: Permission) -> bool {
         P::ChargePostage => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor | R::Staff),
         P::ManagePostage => matches!(role, R::OperatorAdmin | R::Admin),
         P::ReadChargeback => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor | R::Finance | R::Auditor),
+        P::RequestOutbound => !matches!(role, R::Auditor),
+        P::ReadAllOutbound => {
+            matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor | R::Staff | R::Finance | R::Auditor)
+        }
+        P::HandleOutbound => matches!(role, R::OperatorAdmin | R::Admin | R::Supervisor | R::Staff),
+        P::ApproveOutbound => matches!(role, R::OperatorAdmin | R::Admin | R::Finance),
     }
 }
 
@@ -299,6 +315,7 @@ mod tests {
             Permission::ManageNotifications,
             Permission::ChargePostage,
             Permission::ManagePostage,
+            Permission::HandleOutbound,
         ];
         for r in [Role::Auditor, Role::Finance, Role::CustomerService, Role::Employee] {
             for p in writes {

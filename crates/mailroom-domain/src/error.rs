@@ -32,6 +32,9 @@ pub enum ErrorCode {
     /// No font to set PDF documents in is installed on the server (a configuration problem,
     /// not the caller's fault): the problem names the paths tried.
     PdfFontMissing,
+    /// An outbound item's customs declaration is missing, wrong, or names prohibited goods or
+    /// goods whose certificates are not enclosed: it cannot be requested or accepted for dispatch.
+    CustomsIncomplete,
     Internal,
 }
 
@@ -56,6 +59,7 @@ impl ErrorCode {
             ErrorCode::BudgetExceeded => "budget_exceeded",
             ErrorCode::InsufficientBalance => "insufficient_balance",
             ErrorCode::PdfFontMissing => "pdf_font_missing",
+            ErrorCode::CustomsIncomplete => "customs_incomplete",
             ErrorCode::Internal => "internal_error",
         }
     }

@@ -96,6 +96,16 @@ string_enum!(
         ReturnedToSender = "returned_to_sender",
         Forwarded = "forwarded",
         Disposed = "disposed",
+        // Outbound mail (see `outbound`): requested by an employee or staff, waiting for a
+        // cost-centre approver, accepted for dispatch (weighed, customs checked, postage paid),
+        // handed to the carrier, or cancelled before it left. A delivery confirmed by the
+        // carrier's receipt ends as `delivered`; an item the carrier brought back as
+        // `returned_to_sender`.
+        Requested = "requested",
+        AwaitingApproval = "awaiting_approval",
+        Accepted = "accepted",
+        Dispatched = "dispatched",
+        Cancelled = "cancelled",
     }
 );
 
@@ -132,7 +142,19 @@ impl Status {
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            Status::Delivered | Status::PickedUp | Status::ReturnedToSender | Status::Forwarded | Status::Disposed
+            Status::Delivered
+                | Status::PickedUp
+                | Status::ReturnedToSender
+                | Status::Forwarded
+                | Status::Disposed
+                | Status::Cancelled
+        )
+    }
+    /// A status only outbound items take.
+    pub fn is_outbound(self) -> bool {
+        matches!(
+            self,
+            Status::Requested | Status::AwaitingApproval | Status::Accepted | Status::Dispatched | Status::Cancelled
         )
     }
     /// Waiting in the mailroom for the recipient to collect or receive it (what the unclaimed

@@ -15,6 +15,7 @@ pub mod item;
 pub mod matcher;
 pub mod merkle;
 pub mod notify;
+pub mod outbound;
 pub mod placement;
 pub mod postage;
 pub mod receipt;

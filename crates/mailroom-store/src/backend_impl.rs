@@ -495,6 +495,77 @@ impl crate::Store for Backend {
         })
         .await
     }
+    async fn create_outbound(&self, t: TenantId, records: Vec<(OutboundRecord, EventDraft)>, actor: &Actor) -> Result<()> {
+        let actor = actor.clone();
+        self.write(move |c| Box::pin(async move { create_outbound(c, t, &records, &actor).await })).await
+    }
+    async fn outbound(&self, t: TenantId, id: ItemId) -> Result<Option<OutboundRecord>> {
+        self.read(move |c| Box::pin(outbound_record(c, t, id))).await
+    }
+    async fn list_outbound(&self, t: TenantId, f: &OutboundFilter) -> Result<Vec<OutboundRecord>> {
+        let f = f.clone();
+        self.read(move |c| Box::pin(async move { list_outbound(c, t, &f).await })).await
+    }
+    async fn change_outbound(
+        &self,
+        t: TenantId,
+        id: ItemId,
+        change: OutboundChange,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<OutboundRecord> {
+        let actor = actor.clone();
+        self.write(move |c| Box::pin(async move { change_outbound(c, t, id, &change, &actor, &event).await })).await
+    }
+    async fn create_batch(
+        &self,
+        t: TenantId,
+        batch: DispatchBatch,
+        changes: Vec<(ItemId, OutboundChange, EventDraft)>,
+        actor: &Actor,
+    ) -> Result<()> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                insert_batch(c, t, &batch).await?;
+                for (id, ch, ev) in &changes {
+                    change_outbound(c, t, *id, ch, &actor, ev).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+    async fn dispatch_batch(&self, t: TenantId, id: uuid::Uuid) -> Result<Option<DispatchBatch>> {
+        self.read(move |c| Box::pin(batch(c, t, id))).await
+    }
+    async fn dispatch_batches(&self, t: TenantId, status: Option<String>, limit: i64) -> Result<Vec<DispatchBatch>> {
+        self.read(move |c| Box::pin(async move { batches(c, t, status.as_deref(), limit).await })).await
+    }
+    async fn hand_over_batch(
+        &self,
+        t: TenantId,
+        id: uuid::Uuid,
+        at: DateTime<Utc>,
+        by: String,
+        courier: String,
+        changes: Vec<(ItemId, OutboundChange, EventDraft)>,
+        actor: &Actor,
+    ) -> Result<()> {
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                if !close_batch(c, t, id, at, &by, &courier).await? {
+                    return Err(StoreError::Stale);
+                }
+                for (item, ch, ev) in &changes {
+                    change_outbound(c, t, *item, ch, &actor, ev).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
     async fn complete_task(
         &self,
         t: TenantId,

@@ -2699,7 +2699,7 @@ const FOLLOWUP_COLUMNS: &str = "item_id, breached_at, reminders_sent, last_remin
     disposal_requested_at, disposal_action, disposal_decided_at, disposal_decision";
 
 /// Statuses in which an item has left the mailroom for good (as SQL text).
-const FINAL_STATUSES_SQL: &str = "('delivered', 'picked_up', 'returned_to_sender', 'forwarded', 'disposed')";
+const FINAL_STATUSES_SQL: &str = "('delivered', 'picked_up', 'returned_to_sender', 'forwarded', 'disposed', 'cancelled')";
 
 /// The follow-up records of these items (items without one get the empty record).
 async fn with_followup(c: &mut Conn, t: TenantId, items: Vec<Item>) -> Result<Vec<FollowupItem>> {

@@ -563,6 +563,52 @@ pub trait Store: Send + Sync + 'static {
         mv: PostageMove,
         audit: Option<(Actor, EventDraft)>,
     ) -> Result<PostageOutcome>;
+    /// Creates outbound items (item, send, `requested` custody event each) all or nothing.
+    async fn create_outbound(
+        &self,
+        t: TenantId,
+        records: Vec<(OutboundRecord, EventDraft)>,
+        actor: &Actor,
+    ) -> Result<()>;
+    /// An outbound item with its send; `None` for an unknown or inbound item.
+    async fn outbound(&self, t: TenantId, id: ItemId) -> Result<Option<OutboundRecord>>;
+    /// Outbound items matching the filter, newest first.
+    async fn list_outbound(&self, t: TenantId, f: &OutboundFilter) -> Result<Vec<OutboundRecord>>;
+    /// Applies a change to an outbound item with its custody event (and postage movement) in one
+    /// transaction; `Stale` when the version moved on, a domain error when the budget or balance
+    /// refuses the charge (nothing written).
+    async fn change_outbound(
+        &self,
+        t: TenantId,
+        id: ItemId,
+        change: OutboundChange,
+        actor: &Actor,
+        event: EventDraft,
+    ) -> Result<OutboundRecord>;
+    /// Creates a dispatch batch and applies `changes` (the items put into it) in one transaction.
+    async fn create_batch(
+        &self,
+        t: TenantId,
+        batch: DispatchBatch,
+        changes: Vec<(ItemId, OutboundChange, EventDraft)>,
+        actor: &Actor,
+    ) -> Result<()>;
+    async fn dispatch_batch(&self, t: TenantId, id: uuid::Uuid) -> Result<Option<DispatchBatch>>;
+    /// Batches, latest collection first; all or those with `status`.
+    async fn dispatch_batches(&self, t: TenantId, status: Option<String>, limit: i64) -> Result<Vec<DispatchBatch>>;
+    /// Marks an open batch handed over to the carrier and applies `changes` (its items dispatched
+    /// or taken out), in one transaction; `Stale` when the batch was no longer open.
+    #[allow(clippy::too_many_arguments)]
+    async fn hand_over_batch(
+        &self,
+        t: TenantId,
+        id: uuid::Uuid,
+        at: DateTime<Utc>,
+        by: String,
+        courier: String,
+        changes: Vec<(ItemId, OutboundChange, EventDraft)>,
+        actor: &Actor,
+    ) -> Result<()>;
     /// Closes an open task and appends `event`, in one transaction; `Stale` when it was not open.
     #[allow(clippy::too_many_arguments)]
     async fn complete_task(

@@ -799,6 +799,9 @@ pub struct CostCentre {
     pub soft_limit: Option<i64>,
     /// Monthly spend past which a charge is refused, in fen.
     pub hard_limit: Option<i64>,
+    /// An outbound send estimated to cost more than this (fen) waits for an approver.
+    #[serde(default)]
+    pub approval_limit: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -867,4 +870,130 @@ pub struct CostCentreSpend {
     pub charges: i64,
     /// Charges less refunds, in fen.
     pub spend: i64,
+}
+
+/// The send of an outbound item (table `outbound`); the item itself is an ordinary [`Item`].
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OutboundRow {
+    pub item_id: ItemId,
+    /// The employee the send is for (who asked for it, or for whom staff asked).
+    pub requester_person_id: Option<PersonId>,
+    pub requester_user_id: Option<UserId>,
+    /// standard, registered, express, international or encrypted_electronic
+    pub method: String,
+    /// Destination country, ISO 3166-1 alpha-2.
+    pub country: String,
+    /// Postage zone of the destination.
+    pub zone: String,
+    /// The address as checked: `{"fields": …, "lines": […], "latin_lines": […]}`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub address: serde_json::Value,
+    pub recipient_email: Option<String>,
+    pub recipient_phone: Option<String>,
+    /// What is sent, in words.
+    pub contents: String,
+    /// Weight in grams: estimated at request, weighed at acceptance.
+    pub weight_g: Option<i64>,
+    pub cost_centre_id: uuid::Uuid,
+    /// The postage the rate table gave at request, in fen.
+    pub estimate: Option<i64>,
+    /// The dispatch window: not before this time.
+    pub not_before: Option<DateTime<Utc>>,
+    /// The customs declaration (JSON), for destinations outside mainland China.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub customs: Option<serde_json::Value>,
+    /// cn22 or cn23, decided when the item was accepted.
+    pub customs_form: Option<String>,
+    /// The bulk mailing (CSV) the request came with.
+    pub mailing_id: Option<uuid::Uuid>,
+    /// Who approved or rejected it, when, and why.
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decision_note: Option<String>,
+    /// Postage charged at acceptance, in fen, from which account, by which ledger entry.
+    pub postage: Option<i64>,
+    pub account_id: Option<uuid::Uuid>,
+    pub ledger_entry_id: Option<uuid::Uuid>,
+    pub batch_id: Option<uuid::Uuid>,
+    /// When it was scanned out of the mailroom into its batch.
+    pub scanned_out_at: Option<DateTime<Utc>>,
+    pub dispatched_at: Option<DateTime<Utc>>,
+    pub receipt_signed_by: Option<String>,
+    pub receipt_number: Option<String>,
+    pub receipt_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An outbound item: the item and its send.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OutboundRecord {
+    pub item: Item,
+    pub send: OutboundRow,
+}
+
+/// Which outbound items to list (newest first).
+#[derive(Debug, Clone, Default)]
+pub struct OutboundFilter {
+    pub statuses: Vec<mailroom_domain::item::Status>,
+    pub requester: Option<PersonId>,
+    pub batch: Option<uuid::Uuid>,
+    pub mailing: Option<uuid::Uuid>,
+    pub carrier: Option<String>,
+    /// Only items not in any batch.
+    pub unbatched: bool,
+    /// Only items whose dispatch window has started by then.
+    pub window_open_at: Option<DateTime<Utc>>,
+    pub before: Option<ItemId>,
+    pub limit: i64,
+}
+
+/// A carrier collection (table `dispatch_batch`).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DispatchBatch {
+    pub id: uuid::Uuid,
+    /// Printed on the manifest as a barcode.
+    pub reference: String,
+    pub site_id: Option<uuid::Uuid>,
+    pub carrier: String,
+    pub collection_at: DateTime<Utc>,
+    /// open or handed_over
+    pub status: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub handed_over_at: Option<DateTime<Utc>>,
+    pub handed_over_by: Option<String>,
+    /// The carrier's driver or courier who took the batch.
+    pub courier_name: Option<String>,
+}
+
+/// One change of an outbound item, written with its custody event in one transaction: the
+/// item's status (when the version still matches) and the send's columns that are `Some`.
+#[derive(Debug, Clone, Default)]
+pub struct OutboundChange {
+    pub expected_version: i64,
+    pub status: Option<mailroom_domain::item::Status>,
+    pub tracking_number: Option<String>,
+    pub carrier: Option<String>,
+    pub weight_g: Option<i64>,
+    pub customs: Option<serde_json::Value>,
+    pub customs_form: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decision_note: Option<String>,
+    pub postage: Option<i64>,
+    pub account_id: Option<uuid::Uuid>,
+    /// Set the batch (`Some(Some)`), or take the item out of its batch (`Some(None)`).
+    pub batch: Option<Option<uuid::Uuid>>,
+    pub scanned_out_at: Option<Option<DateTime<Utc>>>,
+    pub dispatched_at: Option<DateTime<Utc>>,
+    pub receipt_signed_by: Option<String>,
+    pub receipt_number: Option<String>,
+    pub receipt_at: Option<DateTime<Utc>>,
+    /// A postage movement (the charge at acceptance, the refund at cancellation) written in the
+    /// same transaction; its ledger entry id is kept with the send. A budget or balance refusal
+    /// writes nothing at all.
+    pub postage_move: Option<PostageMove>,
 }

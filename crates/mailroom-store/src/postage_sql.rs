@@ -3,18 +3,18 @@
 
 use mailroom_domain::postage::{BudgetVerdict, Method, Money, RateRow, Zone, check_budget};
 
-const COST_CENTRE_COLUMNS: &str = "id, code, name, department_id, soft_limit, hard_limit, created_at, updated_at";
+const COST_CENTRE_COLUMNS: &str = "id, code, name, department_id, soft_limit, hard_limit, approval_limit, created_at, updated_at";
 const ACCOUNT_COLUMNS: &str = "id, site_id, name, balance, created_at";
 const LEDGER_COLUMNS: &str = "id, account_id, seq, kind, amount, balance_after, cost_centre_id, carrier, method, zone, \
     weight_g, reference, note, actor, at";
 
 pub(crate) async fn upsert_cost_centre(c: &mut Conn, t: TenantId, cc: &CostCentre) -> Result<()> {
     sqlx::query(
-        "INSERT INTO cost_centre (tenant_id, id, code, name, department_id, soft_limit, hard_limit, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+        "INSERT INTO cost_centre (tenant_id, id, code, name, department_id, soft_limit, hard_limit, created_at, updated_at, \
+         approval_limit) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (tenant_id, id) DO UPDATE SET code = excluded.code, name = excluded.name, \
          department_id = excluded.department_id, soft_limit = excluded.soft_limit, hard_limit = excluded.hard_limit, \
-         updated_at = excluded.updated_at",
+         updated_at = excluded.updated_at, approval_limit = excluded.approval_limit",
     )
     .bind(t.0)
     .bind(cc.id)
@@ -25,6 +25,7 @@ pub(crate) async fn upsert_cost_centre(c: &mut Conn, t: TenantId, cc: &CostCentr
     .bind(cc.hard_limit)
     .bind(cc.created_at)
     .bind(cc.updated_at)
+    .bind(cc.approval_limit)
     .execute(&mut *c)
     .await
     .map_err(db_err)?;

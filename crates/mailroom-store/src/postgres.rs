@@ -22,6 +22,7 @@ type Backend = PgStore;
 include!("common.rs");
 include!("notify_sql.rs");
 include!("postage_sql.rs");
+include!("outbound_sql.rs");
 include!("backend_impl.rs");
 
 type BoxFut<'c, T> = Pin<Box<dyn Future<Output = T> + Send + 'c>>;

@@ -31,6 +31,7 @@ type Backend = SqliteStore;
 include!("common.rs");
 include!("notify_sql.rs");
 include!("postage_sql.rs");
+include!("outbound_sql.rs");
 include!("backend_impl.rs");
 
 /// Largest number of writes that share one commit.

@@ -225,6 +225,7 @@ fn table() -> Vec<Route> {
     t.extend(crate::api_notify::routes());
     t.extend(crate::api_sla::table());
     t.extend(crate::api_postage::routes());
+    t.extend(crate::api_outbound::routes());
     t.extend(crate::api_pdf::routes());
     t
 }
@@ -1848,10 +1849,16 @@ impl utoipa::Modify for BearerAuth {
         crate::api_postage::top_up, crate::api_postage::adjust, crate::api_postage::ledger,
         crate::api_postage::get_rates, crate::api_postage::put_rates, crate::api_postage::import_rates,
         crate::api_postage::quote, crate::api_postage::charge, crate::api_postage::chargeback,
-        crate::api_postage::chargeback_csv, crate::api_pdf::pdf_label, crate::api_pdf::pdf_customs),
+        crate::api_postage::chargeback_csv, crate::api_pdf::pdf_label, crate::api_pdf::pdf_customs,
+        crate::api_outbound::list, crate::api_outbound::create, crate::api_outbound::mailing, crate::api_outbound::get,
+        crate::api_outbound::approve, crate::api_outbound::reject, crate::api_outbound::accept,
+        crate::api_outbound::cancel, crate::api_outbound::tracking, crate::api_outbound::receipt,
+        crate::api_outbound::return_item, crate::api_outbound::send_electronic, crate::api_outbound::list_batches,
+        crate::api_outbound::create_batch, crate::api_outbound::get_batch, crate::api_outbound::scan,
+        crate::api_outbound::hand_over, crate::api_outbound::label_pdf, crate::api_outbound::customs_pdf),
     components(schemas(Problem, mailroom_app::RowError, mailroom_app::retention::PolicyInput)),
     modifiers(&BearerAuth),
-    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller, users, API tokens and login lockouts"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"), (name = "audit", description = "The audit log of administrative actions"), (name = "rules", description = "Classification and routing rules: versions, validation, dry runs"), (name = "exceptions", description = "Two-stage intake: items waiting for someone to decide who they are for"), (name = "notifications", description = "Notices: templates, preferences and endpoints; the notices sent and the staff tasks they leave behind"), (name = "jobs", description = "The background job queue and its dead-letter list"), (name = "service_levels", description = "Due-by times on site calendars, breaches, unclaimed-item policies and disposal approvals"), (name = "outbound", description = "International addresses and customs declarations for outbound mail"), (name = "postage", description = "Postage accounts, cost centres and their budgets, rate tables, charges and the chargeback report"))
+    tags((name = "items", description = "Inbound items and their lifecycle"), (name = "directory", description = "Sites, locations, departments, people"), (name = "auth", description = "The caller, users, API tokens and login lockouts"), (name = "tenancy", description = "Organisations and the staff assigned to them"), (name = "custody", description = "Verifiable custody: receipts, verification and the signing key"), (name = "reports", description = "Item counts and exports"), (name = "delegation", description = "Letting a colleague collect your mail"), (name = "retention", description = "Retention policies and crypto-shredding of attachments"), (name = "carriers", description = "Carrier recognition from tracking numbers and scanned barcodes"), (name = "audit", description = "The audit log of administrative actions"), (name = "rules", description = "Classification and routing rules: versions, validation, dry runs"), (name = "exceptions", description = "Two-stage intake: items waiting for someone to decide who they are for"), (name = "notifications", description = "Notices: templates, preferences and endpoints; the notices sent and the staff tasks they leave behind"), (name = "jobs", description = "The background job queue and its dead-letter list"), (name = "service_levels", description = "Due-by times on site calendars, breaches, unclaimed-item policies and disposal approvals"), (name = "outbound", description = "Outbound mail: requests, CSV mailings, approval, acceptance with customs and postage, dispatch batches, scan-out, hand-over, tracking numbers and receipts; international addresses and customs declarations"), (name = "postage", description = "Postage accounts, cost centres and their budgets, rate tables, charges and the chargeback report"))
 )]
 pub struct ApiDoc;
 

@@ -44,7 +44,7 @@ fn pdf_error(e: PdfError, rid: &str) -> ApiError {
 }
 
 /// Renders off the async runtime (shaping and font subsetting are CPU work).
-async fn render<T: Send + 'static>(
+pub(crate) async fn render<T: Send + 'static>(
     s: &AppState,
     rid: &str,
     f: impl FnOnce(&Fonts) -> Result<T, PdfError> + Send + 'static,
@@ -56,7 +56,7 @@ async fn render<T: Send + 'static>(
         .map_err(|e| pdf_error(e, rid))
 }
 
-fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
+pub(crate) fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
     let mut r = (StatusCode::OK, bytes).into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
@@ -68,7 +68,7 @@ fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
 }
 
 /// A file name from a reference: letters, digits and hyphens only.
-fn file_name(prefix: &str, reference: Option<&str>) -> String {
+pub(crate) fn file_name(prefix: &str, reference: Option<&str>) -> String {
     let r: String = reference.unwrap_or("").chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
     if r.is_empty() { format!("{prefix}.pdf") } else { format!("{prefix}-{r}.pdf") }
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 mod api_notify;
+mod api_outbound;
 mod api_pdf;
 mod api_postage;
 mod api_sla;

@@ -53,6 +53,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         ErrorCode::Shredded => StatusCode::GONE,
         ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::PdfFontMissing => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::CustomsIncomplete => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -77,6 +78,7 @@ fn title_for(code: ErrorCode) -> &'static str {
         ErrorCode::BudgetExceeded => "Budget exceeded",
         ErrorCode::InsufficientBalance => "Insufficient balance",
         ErrorCode::PdfFontMissing => "No font installed for PDF documents",
+        ErrorCode::CustomsIncomplete => "Customs declaration incomplete",
         ErrorCode::Internal => "Internal error",
     }
 }

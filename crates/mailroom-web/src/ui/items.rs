@@ -900,7 +900,14 @@ fn whereabouts(t: Tr, i: &Item, locations: &[Location], sites: &[Site]) -> Strin
         Status::Held => t.get("my.held").to_string(),
         Status::OutForDelivery => t.get("my.on_the_way").to_string(),
         Status::Delivered | Status::PickedUp => t.get("my.handed_over").to_string(),
-        Status::ReturnedToSender | Status::Forwarded | Status::Disposed => t.status(i.status),
+        Status::ReturnedToSender
+        | Status::Forwarded
+        | Status::Disposed
+        | Status::Requested
+        | Status::AwaitingApproval
+        | Status::Accepted
+        | Status::Dispatched
+        | Status::Cancelled => t.status(i.status),
     }
 }
 

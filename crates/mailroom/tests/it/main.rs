@@ -17,6 +17,7 @@ mod jobs;
 mod notify;
 mod notify_settings;
 mod openapi;
+mod outbound;
 mod pdf;
 mod postage;
 mod recipients;
