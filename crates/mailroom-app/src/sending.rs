@@ -1260,7 +1260,7 @@ impl App {
             return self.dispatch_batch_view(p, batch).await;
         }
         Self::batchable(&r, &b.carrier, b.collection_at, Some(batch))
-            .map_err(|m| AppError::from(refused(ErrorCode::InvalidTransition, m)))?;
+            .map_err(|m| refused(ErrorCode::InvalidTransition, m))?;
         let now = storage_time(self.clock.now());
         let draft = EventDraft {
             item_id: Some(r.item.id),
