@@ -11,7 +11,7 @@ use crate::problem::{ApiError, Problem};
 use crate::{Route, route};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mailroom_app::AppError;
@@ -160,11 +160,13 @@ pub(crate) async fn create(
 pub(crate) async fn mailing(
     State(s): State<AppState>,
     c: Caller,
-    Q(params): Q<MailingParams>,
+    RawQuery(query): RawQuery,
     CsvBody(data): CsvBody,
 ) -> ApiResult<Response> {
     let rid = &c.ctx.request_id;
     allowed(&c, Permission::RequestOutbound)?;
+    let params: MailingParams = crate::extract::serde_urlencoded_from(query.as_deref().unwrap_or(""))
+        .map_err(|e| crate::problem::bad_input("query", format!("bad query parameters: {e}"), rid))?;
     let r = s
         .app
         .request_mailing(&c.principal, &c.ctx, &params, &data, &s.sdr_rates)

@@ -119,7 +119,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Q<T> {
     }
 }
 
-fn serde_urlencoded_from<T: DeserializeOwned>(q: &str) -> Result<T, String> {
+pub(crate) fn serde_urlencoded_from<T: DeserializeOwned>(q: &str) -> Result<T, String> {
     axum::extract::Query::<T>::try_from_uri(&format!("/?{q}").parse().map_err(|_| "malformed query".to_string())?)
         .map(|x| x.0)
         .map_err(|e| e.body_text())

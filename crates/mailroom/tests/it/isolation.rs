@@ -270,6 +270,7 @@ async fn cross_tenant(b: Backend) {
     notification_probes(&srv, &a, &bv, &probes).await;
     service_level_probes(&a, &bv, &probes).await;
     postage_probes(&srv, &a, &bv, &probes).await;
+    outbound_probes(&srv, &a, &bv, &probes).await;
     registration_probes(&a, &bv).await;
     // Nothing of A changed.
     let clerk = srv.client(&srv.token("clerk").await);
@@ -1366,4 +1367,140 @@ async fn notification_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &P
         assert_eq!(with_a.text.replace(a_id.as_str(), "ID"), with_r.text.replace(&r_id, "ID"), "{m} {p}");
         clean(p, &with_a.text.replace(a_id.as_str(), ""));
     }
+}
+
+/// Outbound mail: B sees none of A's sends or batches; A's items, batches, cost centres and people
+/// answer exactly as ids that never existed, and nothing of A's changes.
+async fn outbound_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
+    let hit = |m: &str, p: &str| probes.hit(m, p);
+    let a_admin = srv.client(&srv.token("admin").await);
+    let a_clerk = srv.client(&srv.token("clerk").await);
+    let csv = "carrier,method,zone,max_weight_g,price,step_price\nalphapost,registered,domestic,1000,9.99,\n";
+    let r = a_admin.post_raw("/api/v1/postage/rates/import", "text/csv", csv.as_bytes().to_vec()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let cc = a_admin.post("/api/v1/postage/cost-centres", &json!({"code": "ALPHAOUT", "name": "Alpha Out"})).await;
+    assert_eq!(cc.status, 201, "{}", cc.text);
+    let cc = cc.body["id"].as_str().unwrap().to_string();
+    let acct = a_admin.post("/api/v1/postage/accounts", &json!({"name": "Alpha Outbound Account"})).await;
+    let acct = acct.body["id"].as_str().unwrap().to_string();
+    a_admin.post(&format!("/api/v1/postage/accounts/{acct}/top-ups"), &json!({"amount": 100000})).await;
+    let request = |cc: &str, person: &str| {
+        json!({"requester_person_id": person, "cost_centre_id": cc,
+               "recipient": {"country": "CN", "text": "Alpha Outbound Secretrecipient\n上海市黄浦区南京东路1号\n200001"},
+               "contents": "Alpha outbound contents", "method": "registered", "carrier": "alphapost", "weight_g": 30})
+    };
+    let r = a_clerk.post("/api/v1/outbound", &request(&cc, &a.person)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let item = r.body["item"]["id"].as_str().unwrap().to_string();
+    let reference = r.body["item"]["reference"].as_str().unwrap().to_string();
+    let r =
+        a_clerk.post(&format!("/api/v1/outbound/{item}/accept"), &json!({"weight_g": 25, "account_id": acct})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = a_clerk
+        .post("/api/v1/outbound/batches", &json!({"carrier": "alphapost", "collection_at": "2030-01-01T02:00:00Z"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let batch = r.body["batch"]["id"].as_str().unwrap().to_string();
+    let mut secrets = a.secrets.clone();
+    secrets.extend([item.clone(), reference.clone(), batch.clone(), "Alpha Outbound Secretrecipient".into()]);
+    let a2 = Alpha { secrets, ..seed_clone(a) };
+    let a = &a2;
+    let (admin, clerk) = (&bv.admin, &bv.clerk);
+
+    // Lists: B's own, which is nothing.
+    for p in ["/api/v1/outbound", "/api/v1/outbound/batches"] {
+        hit("GET", p);
+        let r = admin.get(p).await;
+        assert_eq!(r.status, 200, "{p}: {}", r.text);
+        assert_eq!(r.body["items"], json!([]), "{p}: {}", r.text);
+        no_leak(p, &r.text, a);
+    }
+    // A's item and batch by id.
+    for p in ["/api/v1/outbound/{id}", "/api/v1/outbound/{id}/label.pdf", "/api/v1/outbound/{id}/customs.pdf"] {
+        hit("GET", p);
+        let r_a = admin.get(&p.replace("{id}", &item)).await;
+        r_a.assert_problem(404, "not_found");
+        same(p, &r_a, &admin.get(&p.replace("{id}", &random())).await);
+    }
+    for (p, body) in [
+        ("/api/v1/outbound/{id}/approve", json!({})),
+        ("/api/v1/outbound/{id}/reject", json!({"note": "no"})),
+        ("/api/v1/outbound/{id}/accept", json!({"weight_g": 10})),
+        ("/api/v1/outbound/{id}/cancel", json!({})),
+        ("/api/v1/outbound/{id}/tracking", json!({"tracking_number": "RR123456785CN"})),
+        ("/api/v1/outbound/{id}/receipt", json!({"signed_by": "Mallory"})),
+        ("/api/v1/outbound/{id}/return", json!({"note": "gone"})),
+        ("/api/v1/outbound/{id}/send-electronic", json!({})),
+    ] {
+        hit("POST", p);
+        let r_a = admin.post(&p.replace("{id}", &item), &body).await;
+        r_a.assert_problem(404, "not_found");
+        same(p, &r_a, &admin.post(&p.replace("{id}", &random()), &body).await);
+    }
+    hit("GET", "/api/v1/outbound/batches/{id}");
+    let r_a = admin.get(&format!("/api/v1/outbound/batches/{batch}")).await;
+    r_a.assert_problem(404, "not_found");
+    same("batch", &r_a, &admin.get(&format!("/api/v1/outbound/batches/{}", random())).await);
+    for (p, body) in [
+        ("/api/v1/outbound/batches/{id}/scan", json!({"code": reference})),
+        ("/api/v1/outbound/batches/{id}/hand-over", json!({"courier_name": "Mallory"})),
+    ] {
+        hit("POST", p);
+        let r_a = clerk.post(&p.replace("{id}", &batch), &body).await;
+        r_a.assert_problem(404, "not_found");
+        same(p, &r_a, &clerk.post(&p.replace("{id}", &random()), &body).await);
+    }
+    // A's cost centre and people in B's requests; A's items in B's batch and scanner.
+    hit("POST", "/api/v1/outbound");
+    let b_person = bv.admin.get("/api/v1/people?limit=1").await;
+    let b_person = b_person.body["items"][0]["id"].as_str().map(str::to_string).unwrap_or_else(random);
+    let r_a = clerk.post("/api/v1/outbound", &request(&cc, &b_person)).await;
+    r_a.assert_problem(422, "validation_failed");
+    same("request on A's cost centre", &r_a, &clerk.post("/api/v1/outbound", &request(&random(), &b_person)).await);
+    let r_a = clerk.post("/api/v1/outbound", &request(&random(), &a.person)).await;
+    r_a.assert_problem(422, "validation_failed");
+    same("request for A's person", &r_a, &clerk.post("/api/v1/outbound", &request(&random(), &random())).await);
+    hit("POST", "/api/v1/outbound/mailings");
+    let q = |cc: &str| {
+        format!(
+            "/api/v1/outbound/mailings?method=registered&carrier=alphapost&contents=x&weight_g=10&cost_centre_id={cc}&requester_person_id={b_person}"
+        )
+    };
+    let rows = "recipient,street,city,region,postal_code,country\n李雷,南京路1号,上海市,上海市,200001,CN\n";
+    let r_a = clerk.post_raw(&q(&cc), "text/csv", rows.as_bytes().to_vec()).await;
+    r_a.assert_problem(422, "validation_failed");
+    same(
+        "mailing on A's cost centre",
+        &r_a,
+        &clerk.post_raw(&q(&random()), "text/csv", rows.as_bytes().to_vec()).await,
+    );
+    hit("POST", "/api/v1/outbound/batches");
+    let r_a = clerk
+        .post(
+            "/api/v1/outbound/batches",
+            &json!({"carrier": "alphapost", "collection_at": "2030-01-01T02:00:00Z", "items": [item]}),
+        )
+        .await;
+    let r_r = clerk
+        .post(
+            "/api/v1/outbound/batches",
+            &json!({"carrier": "alphapost", "collection_at": "2030-01-01T02:00:00Z", "items": [random()]}),
+        )
+        .await;
+    r_a.assert_problem(422, "validation_failed");
+    r_r.assert_problem(422, "validation_failed");
+    let own = clerk
+        .post("/api/v1/outbound/batches", &json!({"carrier": "alphapost", "collection_at": "2030-01-01T02:00:00Z"}))
+        .await;
+    assert_eq!(own.status, 201, "{}", own.text);
+    assert_eq!(own.body["items"], json!([]), "B's batch takes none of A's items: {}", own.text);
+    let own = own.body["batch"]["id"].as_str().unwrap().to_string();
+    let r = clerk.post(&format!("/api/v1/outbound/batches/{own}/scan"), &json!({"code": reference})).await;
+    r.assert_problem(422, "validation_failed");
+    no_leak("scan of A's reference", &r.text.replace(&reference, ""), a);
+    // Nothing of A's changed.
+    let mine = a_clerk.get(&format!("/api/v1/outbound/{item}")).await;
+    assert_eq!(mine.body["item"]["status"], "accepted", "{}", mine.text);
+    assert_eq!(mine.body["send"]["batch_id"], json!(batch));
+    assert_eq!(mine.body["send"]["scanned_out_at"], Value::Null);
 }
