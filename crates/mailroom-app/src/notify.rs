@@ -246,6 +246,14 @@ fn notice_for(kind: &str, seq: i64, item: &Item, details: &serde_json::Value) ->
         "escalated" => vec![(NoticeKind::Escalation, format!("escalation:{id}:{seq}"))],
         "deadline_missed" => vec![(NoticeKind::DeadlineMissed, format!("deadline_missed:{id}"))],
         "disposal_requested" => vec![(NoticeKind::DisposalRequested, format!("disposal_requested:{id}"))],
+        // A send the person asked for moved on.
+        "outbound_approve"
+        | "outbound_reject"
+        | "outbound_dispatch"
+        | "outbound_confirm_delivery"
+        | "outbound_return" => {
+            vec![(NoticeKind::OutboundUpdate, format!("outbound:{id}:{seq}"))]
+        }
         _ => Vec::new(),
     }
 }
@@ -302,6 +310,11 @@ async fn dispatch_tenant(app: &App, t: TenantId, now: DateTime<Utc>) -> AppResul
                 | "escalated"
                 | "deadline_missed"
                 | "disposal_requested"
+                | "outbound_approve"
+                | "outbound_reject"
+                | "outbound_dispatch"
+                | "outbound_confirm_delivery"
+                | "outbound_return"
         ) {
             continue;
         }
@@ -327,6 +340,11 @@ async fn dispatch_tenant(app: &App, t: TenantId, now: DateTime<Utc>) -> AppResul
             if kind == NoticeKind::Escalation {
                 if let Some(p) = details.get("to_person_id").and_then(|v| v.as_str()).and_then(|s| s.parse().ok()) {
                     audience.push(PersonId(p));
+                }
+            } else if kind == NoticeKind::OutboundUpdate {
+                // The person who asked for the send.
+                if let Some(p) = app.store.outbound(t, item.id).await?.and_then(|r| r.send.requester_person_id) {
+                    audience.push(p);
                 }
             } else if let Some(p) = item.recipient_person_id {
                 audience.push(p);
@@ -516,6 +534,25 @@ fn label(lang: Lang, s: &str) -> String {
     zh.to_string()
 }
 
+/// Where a send stands after the step an event records, in the notice's language.
+fn outbound_status(lang: Lang, details: &serde_json::Value) -> String {
+    let from = details.get("from").and_then(|v| v.as_str()).unwrap_or("");
+    let to = details.get("to").and_then(|v| v.as_str()).unwrap_or("");
+    let (zh, en) = match (from, to) {
+        ("awaiting_approval", "requested") => ("已批准，等待收发室收寄", "approved, waiting for the mailroom"),
+        ("awaiting_approval", "cancelled") => ("未获批准", "not approved"),
+        (_, "dispatched") => ("已交寄承运商", "handed to the carrier"),
+        (_, "delivered") => ("已妥投", "delivered"),
+        (_, "returned_to_sender") => ("被承运商退回", "returned by the carrier"),
+        (_, "cancelled") => ("已取消", "cancelled"),
+        _ => ("", ""),
+    };
+    if zh.is_empty() {
+        return label(lang, to);
+    }
+    if lang == Lang::ZhCn { zh.to_string() } else { en.to_string() }
+}
+
 /// Everything a template may name, for one item and one person.
 async fn variables(
     app: &App,
@@ -587,8 +624,23 @@ async fn variables(
     v.insert("received_at", local(item.created_at));
     v.insert("due_by", item.due_by.map(local).unwrap_or_default());
     v.insert("days_waiting", ((now - item.created_at).num_hours() / 24).max(0).to_string());
-    v.insert("reason", details.get("reason").and_then(|r| r.as_str()).map(|r| label(lang, r)).unwrap_or_default());
-    v.insert("portal_url", app.notifier.config.public_url.clone().map(|u| format!("{u}/ui/my")).unwrap_or_default());
+    v.insert(
+        "reason",
+        details
+            .get("reason")
+            .or_else(|| details.get("note"))
+            .and_then(|r| r.as_str())
+            .map(|r| label(lang, r))
+            .unwrap_or_default(),
+    );
+    let page = if item.status.is_outbound() || details.get("to").is_some_and(|t| t.is_string()) {
+        format!("/ui/outbound/{}", item.id.0)
+    } else {
+        "/ui/my".to_string()
+    };
+    v.insert("portal_url", app.notifier.config.public_url.clone().map(|u| format!("{u}{page}")).unwrap_or_default());
+    v.insert("status", outbound_status(lang, details));
+    v.insert("addressee", item.recipient_name.clone());
     v.insert("tenant_name", tenant.map(|t| t.name).unwrap_or_default());
     v.insert(
         "delivered_to",

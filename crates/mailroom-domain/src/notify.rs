@@ -32,6 +32,7 @@ string_enum!(
         DeadlineMissed = "deadline_missed",
         Digest = "digest",
         DisposalRequested = "disposal_requested",
+        OutboundUpdate = "outbound_update",
     }
 );
 
@@ -60,6 +61,9 @@ impl NoticeKind {
             NoticeKind::DeadlineMissed => "an item missed its service-level due-by",
             NoticeKind::Digest => "a daily summary of waiting items",
             NoticeKind::DisposalRequested => "an unclaimed item awaits approval to be returned or disposed of",
+            NoticeKind::OutboundUpdate => {
+                "a send the person asked for was approved, rejected, handed to the carrier, delivered or returned"
+            }
         }
     }
 }
@@ -145,6 +149,8 @@ pub const VARS: &[(&str, &str)] = &[
     ("delivered_to", "who received it at handover"),
     ("handed_over_at", "when it was handed over (site time)"),
     ("tenant_name", "the organisation's name"),
+    ("status", "where a send stands now (approved, handed to the carrier, delivered …)"),
+    ("addressee", "whom a send goes to, and where"),
 ];
 
 /// Variables that reveal who sent an item or what it is: never allowed in a confidential arrival.
@@ -260,6 +266,20 @@ pub fn allowed_vars(kind: NoticeKind) -> &'static [&'static str] {
             "reason",
         ],
         NoticeKind::Digest => &["recipient_name", "site", "item_count", "items", "portal_url", "tenant_name"],
+        NoticeKind::OutboundUpdate => &[
+            "reference",
+            "recipient_name",
+            "site",
+            "kind",
+            "category",
+            "carrier",
+            "tracking_number",
+            "status",
+            "addressee",
+            "reason",
+            "portal_url",
+            "tenant_name",
+        ],
     }
 }
 
@@ -495,6 +515,8 @@ pub fn sample_vars(kind: NoticeKind, lang: Lang) -> BTreeMap<&'static str, Strin
         ("delivered_to", pick("王强（代领）", "Wang Qiang (on behalf)")),
         ("handed_over_at", "2026-03-02 14:05".to_string()),
         ("tenant_name", pick("示例集团", "Example Group")),
+        ("status", pick("已交寄承运商", "handed to the carrier")),
+        ("addressee", pick("山田太郎，日本东京", "Taro Yamada, Tokyo, Japan")),
     ];
     let allowed = allowed_vars(kind);
     all.into_iter().filter(|(k, _)| allowed.contains(k)).collect()
@@ -756,6 +778,28 @@ pub fn default_template(kind: NoticeKind, lang: Lang) -> Template {
              Proposed action: {{reason}}\n\
              Held at: {{site}} ({{location}})\n\n\
              Please approve or reject it in the console: {{portal_url}}\n\n\
+             {{tenant_name}} Mailroom",
+        ),
+        (K::OutboundUpdate, ZhCn) => tpl(
+            "【收发室】您的寄件 {{reference}}：{{status}}",
+            "{{recipient_name}}，您好：\n\n\
+             您申请寄出的{{kind}}有新进展：{{status}}。\n\n\
+             编号：{{reference}}\n\
+             收件方：{{addressee}}\n\
+             承运商：{{carrier}} {{tracking_number}}\n\
+             备注：{{reason}}\n\n\
+             查看详情：{{portal_url}}\n\n\
+             {{tenant_name}} 收发室",
+        ),
+        (K::OutboundUpdate, En) => tpl(
+            "Your send {{reference}}: {{status}}",
+            "Dear {{recipient_name}},\n\n\
+             The {{kind}} you asked us to send has moved on: {{status}}.\n\n\
+             Reference: {{reference}}\n\
+             To: {{addressee}}\n\
+             Carrier: {{carrier}} {{tracking_number}}\n\
+             Note: {{reason}}\n\n\
+             Details: {{portal_url}}\n\n\
              {{tenant_name}} Mailroom",
         ),
     }

@@ -884,8 +884,16 @@ const STREET_WORDS: &[&str] = &[
     "daero",
 ];
 
+/// Titles that open a person's name (`Dr. Anna Schmidt`): `Dr` there is not a street's
+/// `Drive`.
+const NAME_TITLES: &[&str] =
+    &["dr", "prof", "mr", "mrs", "ms", "mx", "miss", "herr", "frau", "mme", "mlle", "sr", "sra", "dott", "ing"];
+
 fn is_street_like(p: &str) -> bool {
-    p.split(|c: char| c.is_whitespace() || c == '.' || c == ',' || c == '-').filter(|w| !w.is_empty()).any(|w| {
+    let words: Vec<&str> =
+        p.split(|c: char| c.is_whitespace() || c == '.' || c == ',' || c == '-').filter(|w| !w.is_empty()).collect();
+    let skip = usize::from(words.len() > 1 && NAME_TITLES.contains(&words[0].to_lowercase().as_str()));
+    words[skip..].iter().any(|w| {
         let lw = w.to_lowercase();
         STREET_WORDS.iter().any(|s| lw == *s || (s.chars().count() >= 4 && lw.ends_with(s)))
     })

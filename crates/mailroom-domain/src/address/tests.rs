@@ -603,6 +603,24 @@ fn parses_korean_addresses() {
 
 #[test]
 fn parses_latin_addresses() {
+    // A title opens a name: `Dr.` is not `Drive` there.
+    assert_parsed(
+        "DE",
+        "Dr. Anna Schmidt\nCharité\nCharitéplatz 1\n10117 Berlin",
+        Want {
+            recipient: "Dr. Anna Schmidt",
+            organisation: "Charité",
+            street: &["Charitéplatz 1"],
+            city: "Berlin",
+            postal_code: "10117",
+            ..W
+        },
+    );
+    assert_parsed(
+        "US",
+        "12 Mulholland Dr., Los Angeles, CA 90068",
+        Want { street: &["12 Mulholland Dr."], city: "Los Angeles", region: "CA", postal_code: "90068", ..W },
+    );
     assert_parsed(
         "SG",
         "10 Anson Road #25-08, Singapore 079903",

@@ -668,3 +668,70 @@ async fn sms_through_the_provider_adapter(b: Backend) {
 }
 
 crate::both_backends!(sms_through_the_provider_adapter);
+
+/// The employee who asked for a send hears when it is approved and when it is handed to the
+/// carrier (with the carrier's tracking number), by e-mail in their language, with a link to the
+/// send's page; steps that change nothing for them (acceptance, batching) send nothing.
+async fn outbound_updates_reach_the_requester(b: Backend) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let opts = ServerOptions { notify: Some(config(&sink.url())), ..Default::default() };
+    let Some(srv) = TestServer::start_with(b, opts).await else { return };
+    let admin = srv.client(&srv.token("admin").await);
+    let clerk = srv.client(&srv.token("clerk").await);
+    let emp = srv.client(&srv.token("employee").await);
+    let rates = "carrier,method,zone,max_weight_g,price,step_price\nems,express,world,5000,260.00,40.00\n";
+    assert_eq!(admin.post_raw("/api/v1/postage/rates/import", "text/csv", rates.as_bytes().to_vec()).await.status, 200);
+    let cc = admin
+        .post("/api/v1/postage/cost-centres", &json!({"code": "CC-OUT", "name": "Out", "approval_limit": 10_000}))
+        .await;
+    let cc = cc.body["id"].as_str().unwrap().to_string();
+    let acct = admin.post("/api/v1/postage/accounts", &json!({"name": "Main"})).await;
+    let acct = acct.body["id"].as_str().unwrap().to_string();
+    admin.post(&format!("/api/v1/postage/accounts/{acct}/top-ups"), &json!({"amount": 500_000})).await;
+    let r = emp
+        .post(
+            "/api/v1/outbound",
+            &json!({"recipient": {"country": "DE", "text": "Dr. Anna Schmidt\nCharité\nCharitéplatz 1\n10117 Berlin"},
+                    "kind": "document", "contents": "Study report", "method": "express", "carrier": "ems",
+                    "weight_g": 400, "cost_centre_id": cc,
+                    "customs": {"category": "documents", "lines": [{"description": "printed study report",
+                        "quantity": 1, "net_weight_g": 380, "value": "0.00", "currency": "CNY"}]}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["item"]["status"], "awaiting_approval", "{}", r.text);
+    let id = r.body["item"]["id"].as_str().unwrap().to_string();
+    let reference = r.body["item"]["reference"].as_str().unwrap().to_string();
+    let r = admin.post(&format!("/api/v1/outbound/{id}/approve"), &json!({"note": "研究经费"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mails = sink.wait_for(1, 30).await;
+    assert_eq!(mails.len(), 1, "one notice for the approval");
+    assert_eq!(mails[0]["rcpt_tos"], json!(["wj@example.cn"]));
+    let subject = mails[0]["subject"].as_str().unwrap();
+    assert!(subject.contains(&reference) && subject.contains("已批准"), "{subject}");
+    let text = mail_part(&mails[0], "text/plain");
+    assert!(text.contains("研究经费") && text.contains("Dr. Anna Schmidt"), "{text}");
+    assert!(text.contains(&format!("https://mail.example.cn/ui/outbound/{id}")), "{text}");
+    let r = clerk.post(&format!("/api/v1/outbound/{id}/accept"), &json!({"weight_g": 420})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = clerk.post(&format!("/api/v1/outbound/{id}/tracking"), &json!({"tracking_number": "EE123456789CN"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let at = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let batch = clerk.post("/api/v1/outbound/batches", &json!({"carrier": "ems", "collection_at": at})).await;
+    let batch = batch.body["batch"]["id"].as_str().unwrap().to_string();
+    clerk.post(&format!("/api/v1/outbound/batches/{batch}/scan"), &json!({"code": reference})).await;
+    let r = clerk
+        .post(&format!("/api/v1/outbound/batches/{batch}/hand-over"), &json!({"courier_name": "EMS 王师傅"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mails = sink.wait_for(2, 30).await;
+    assert_eq!(mails.len(), 2, "then one for the hand-over");
+    let subject = mails[1]["subject"].as_str().unwrap();
+    assert!(subject.contains("已交寄承运商"), "{subject}");
+    assert!(mail_part(&mails[1], "text/plain").contains("EE123456789CN"));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(sink.messages().len(), 2, "acceptance and batching send nothing, nothing is sent twice");
+    srv.stop().await;
+}
+
+crate::both_backends!(outbound_updates_reach_the_requester);
