@@ -46,7 +46,7 @@ pub fn chargeback_report(input: &ChargebackInput, fonts: &Fonts) -> Result<Vec<u
         charges.to_string(),
         yuan(input.total),
     ]));
-    let title = lang.t("邮资分摊报表", "Postage chargeback report");
+    let title = lang.t("邮资费用分摊报表", "Postage chargeback report");
     let report = Report {
         page: (210.0, 297.0),
         margin: 15.0,

@@ -471,7 +471,7 @@ fn chargeback_has_chinese_departments_subtotals_and_the_total() {
     assert!(pdf.starts_with(b"%PDF-"));
     let text = squash(&layout_text(&pdf, None));
     for want in [
-        "邮资分摊报表",
+        "邮资费用分摊报表",
         "示例集团",
         "2026-11",
         "2026-12-0109:00",

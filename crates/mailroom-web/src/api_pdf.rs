@@ -44,7 +44,7 @@ fn pdf_error(e: PdfError, rid: &str) -> ApiError {
 }
 
 /// Renders off the async runtime (shaping and font subsetting are CPU work).
-async fn render<T: Send + 'static>(
+pub(crate) async fn render<T: Send + 'static>(
     s: &AppState,
     rid: &str,
     f: impl FnOnce(&Fonts) -> Result<T, PdfError> + Send + 'static,
@@ -56,7 +56,7 @@ async fn render<T: Send + 'static>(
         .map_err(|e| pdf_error(e, rid))
 }
 
-fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
+pub(crate) fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
     let mut r = (StatusCode::OK, bytes).into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
