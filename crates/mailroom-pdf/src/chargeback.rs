@@ -39,7 +39,7 @@ pub fn chargeback_report(input: &ChargebackInput, fonts: &Fonts) -> Result<Vec<u
             Some(cont),
         ));
     }
-    let charges: i64 = input.departments.iter().map(|d| d.charges).sum();
+    let charges = input.departments.iter().fold(0_i64, |a, d| a.saturating_add(d.charges));
     rows.push(Row::total(vec![
         lang.t("合计", "Total").to_string(),
         String::new(),

@@ -70,7 +70,7 @@ pub fn manifest(input: &ManifestInput, fonts: &Fonts) -> Result<Vec<u8>, PdfErro
         .collect();
     let pieces = input.lines.len();
     let weight: u64 = input.lines.iter().map(|l| u64::from(l.weight_g)).sum();
-    let postage: i64 = input.lines.iter().map(|l| l.postage_fen).sum();
+    let postage = input.lines.iter().fold(0_i64, |a, l| a.saturating_add(l.postage_fen));
     let pieces_text = match lang {
         Lang::Zh => format!("{pieces} 件"),
         Lang::En if pieces == 1 => "1 piece".to_string(),

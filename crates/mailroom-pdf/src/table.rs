@@ -145,6 +145,8 @@ pub(crate) struct Report<'a> {
 }
 
 const HEAD_H: f32 = 8.0;
+/// Space between a cell's text and its column's edges, in mm.
+const PAD: f32 = 1.5;
 const FOOT: f32 = 14.0;
 const GAP: f32 = 4.0;
 
@@ -321,18 +323,18 @@ impl Report<'_> {
 
 /// One cell's text, cut to its column, left or right aligned.
 fn cell(c: &mut Canvas<'_>, align: Align, x0: f32, x1: f32, base: f32, size: f32, text: &str) {
-    let max = (x1 - x0 - 2.0).max(1.0);
+    let max = (x1 - x0 - 2.0 * PAD).max(1.0);
     match align {
-        Align::Left => c.text_fit(x0 + 1.0, base, size, max, text),
+        Align::Left => c.text_fit(x0 + PAD, base, size, max, text),
         Align::Right => {
             let t = crate::draw::fit(text, size, max);
-            c.text_right(x1 - 1.0, base, size, &t);
+            c.text_right(x1 - PAD, base, size, &t);
         }
     }
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
