@@ -21,9 +21,14 @@ pub struct Doc {
 
 impl Doc {
     pub fn new(title: &str) -> Doc {
+        Doc::with_language(title, "zh-CN")
+    }
+
+    /// A document whose text is mainly in `language` (a BCP 47 tag).
+    pub fn with_language(title: &str, language: &str) -> Doc {
         let mut doc = Document::new();
         doc.set_metadata(
-            Metadata::new().title(title.to_string()).language("zh-CN".to_string()).creator("mailroom".to_string()),
+            Metadata::new().title(title.to_string()).language(language.to_string()).creator("mailroom".to_string()),
         );
         Doc { doc }
     }

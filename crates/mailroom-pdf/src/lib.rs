@@ -1,5 +1,6 @@
 //! Printable PDFs for outbound mail: the address label (100 × 150 mm, with the reference as a
-//! Code 128 barcode and a QR code) and the UPU customs declarations CN22 and CN23.
+//! Code 128 barcode and a QR code), the UPU customs declarations CN22 and CN23, the dispatch
+//! manifest handed to the carrier with a batch, and the monthly postage chargeback report.
 //!
 //! Pure CPU work, no network and no database; the only I/O is reading the font file. Text is
 //! set in one CJK font found at run time ([`Fonts`]): `MAILROOM_PDF_FONT`, else the first of
@@ -9,17 +10,22 @@
 //!
 //! Layout and language choices are described in `docs/PDF.md`.
 
+mod chargeback;
 mod customs;
 mod draw;
 mod label;
+mod manifest;
+mod table;
 
 use mailroom_domain::address::CheckRequest;
 use mailroom_domain::customs::Declaration;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+pub use chargeback::chargeback_report;
 pub use customs::{cn22, cn23, customs_form};
 pub use label::address_label;
+pub use manifest::{MAX_MANIFEST_LINES, manifest};
 
 /// Fonts tried, in order, when `MAILROOM_PDF_FONT` is not set: the CJK fonts Debian and Ubuntu
 /// packages install (`fonts-wqy-microhei`, `fonts-noto-cjk`, `fonts-wqy-zenhei`,
@@ -236,6 +242,85 @@ pub struct CustomsInput {
     /// The sender's name printed at the signature line (the signature itself is by hand).
     #[serde(default)]
     pub signatory: Option<String>,
+}
+
+/// The monthly postage chargeback report ([`chargeback_report`]): the departments with their
+/// cost centres, amounts in fen.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ChargebackInput {
+    /// `zh-CN` or `en`: the language of the headings.
+    pub lang: String,
+    /// The organisation's name, printed at the top.
+    pub organisation: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    /// When the report was printed, preformatted (`2026-12-01 09:00`).
+    pub printed_at: String,
+    pub departments: Vec<ChargebackDepartment>,
+    /// The grand total in fen.
+    pub total: i64,
+}
+
+/// One department of the chargeback report. Empty code and name: the cost centres that bill no
+/// department.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ChargebackDepartment {
+    pub code: String,
+    /// In any script, printed as given.
+    pub name: String,
+    /// Number of charges (the subtotal).
+    pub charges: i64,
+    /// The subtotal in fen.
+    pub amount: i64,
+    pub cost_centres: Vec<ChargebackLine>,
+}
+
+/// One cost centre's line of the chargeback report.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ChargebackLine {
+    pub code: String,
+    pub name: String,
+    pub charges: i64,
+    /// In fen.
+    pub amount: i64,
+}
+
+/// The dispatch manifest of a batch of outbound items ([`manifest`]).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = PdfManifestRequest))]
+pub struct ManifestInput {
+    /// `zh-CN` or `en`: the language of the headings.
+    pub lang: String,
+    pub organisation: String,
+    pub site: String,
+    /// Printed and encoded as Code 128 (1–48 printable ASCII characters).
+    pub batch_reference: String,
+    /// The carrier's display name (`China Post`, `中国邮政`, `SF Express`).
+    pub carrier: String,
+    /// Preformatted (`2026-12-01 10:00`).
+    pub collection_at: String,
+    /// Preformatted.
+    pub printed_at: String,
+    pub lines: Vec<ManifestLine>,
+}
+
+/// One item of a dispatch manifest.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = PdfManifestLine))]
+pub struct ManifestLine {
+    pub reference: String,
+    pub tracking_number: Option<String>,
+    /// The recipient's name, in any script.
+    pub recipient: String,
+    /// City and country (`Tokyo, JP`, `上海市, CN`).
+    pub destination: String,
+    /// The postal service (`registered`).
+    pub method: String,
+    pub weight_g: u32,
+    /// In fen.
+    pub postage_fen: i64,
+    /// `CN22` or `CN23`.
+    pub customs_form: Option<String>,
 }
 
 /// Checks a reference for the barcodes: printable ASCII, 1 to [`MAX_REFERENCE_CHARS`].

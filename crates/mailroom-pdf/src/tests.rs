@@ -390,6 +390,321 @@ fn wrapping_and_fitting_stay_inside_their_width() {
     assert_eq!(wrap("a\u{7}b", 8.0, 50.0, 2), vec!["a b".to_string()]);
 }
 
+/// The text with `pdftotext -layout`: the table's rows stay on one line each.
+fn layout_text(pdf: &[u8], page: Option<u32>) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("doc.pdf");
+    std::fs::write(&input, pdf).unwrap();
+    let mut cmd = Command::new("pdftotext");
+    if let Some(p) = page {
+        cmd.args(["-f", &p.to_string(), "-l", &p.to_string()]);
+    }
+    let out = cmd.args(["-layout", "-enc", "UTF-8"]).arg(&input).arg("-").output().unwrap();
+    assert!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn chargeback_input(lang: &str, departments: Vec<ChargebackDepartment>) -> ChargebackInput {
+    let total = departments.iter().map(|d| d.amount).sum();
+    ChargebackInput {
+        lang: lang.into(),
+        organisation: "示例集团 Example Group".into(),
+        month: "2026-11".into(),
+        printed_at: "2026-12-01 09:00".into(),
+        departments,
+        total,
+    }
+}
+
+fn department(code: &str, name: &str, lines: &[(&str, &str, i64, i64)]) -> ChargebackDepartment {
+    let cost_centres: Vec<ChargebackLine> = lines
+        .iter()
+        .map(|(c, n, charges, amount)| ChargebackLine {
+            code: (*c).into(),
+            name: (*n).into(),
+            charges: *charges,
+            amount: *amount,
+        })
+        .collect();
+    ChargebackDepartment {
+        code: code.into(),
+        name: name.into(),
+        charges: cost_centres.iter().map(|l| l.charges).sum(),
+        amount: cost_centres.iter().map(|l| l.amount).sum(),
+        cost_centres,
+    }
+}
+
+fn pages(pdf: &[u8]) -> usize {
+    let mut n = 0;
+    while !pdftotext_page_is_empty(pdf, n + 1) {
+        n += 1;
+    }
+    n as usize
+}
+
+fn pdftotext_page_is_empty(pdf: &[u8], page: u32) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("doc.pdf");
+    std::fs::write(&input, pdf).unwrap();
+    let out = Command::new("pdftotext")
+        .args(["-f", &page.to_string(), "-l", &page.to_string(), "-enc", "UTF-8"])
+        .arg(&input)
+        .arg("-")
+        .output()
+        .unwrap();
+    !out.status.success() || String::from_utf8_lossy(&out.stdout).trim().is_empty()
+}
+
+#[test]
+fn chargeback_has_chinese_departments_subtotals_and_the_total() {
+    let Some(f) = setup() else { return };
+    let input = chargeback_input(
+        "zh-CN",
+        vec![
+            department("D01", "财务部", &[("CC-FIN", "财务共享中心", 3, 123_450), ("CC-TAX", "税务组", 1, 2_000)]),
+            department("D02", "Legal", &[("CC-LEG", "Contracts & litigation", 2, 99_905)]),
+            department("", "", &[("CC-MISC", "杂项", 1, -500)]),
+        ],
+    );
+    let pdf = chargeback_report(&input, &f).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let text = squash(&layout_text(&pdf, None));
+    for want in [
+        "邮资费用分摊报表",
+        "示例集团",
+        "2026-11",
+        "2026-12-0109:00",
+        "成本中心",
+        "金额（元）",
+        "D01财务部",
+        "财务共享中心",
+        "税务组",
+        "1,234.50",
+        "20.00",
+        "小计D01财务部41,254.50",
+        "D02Legal",
+        "Contracts&litigation",
+        "999.05",
+        "未归属部门",
+        "-5.00",
+        "合计72,248.55",
+        "1/1",
+    ] {
+        assert!(text.contains(want), "{want:?} not in the chargeback text: {text}");
+    }
+    let png = pdftoppm(&pdf, 72, None);
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 3000);
+}
+
+#[test]
+fn chargeback_in_english_with_many_departments_runs_to_several_pages() {
+    let Some(f) = setup() else { return };
+    let departments: Vec<ChargebackDepartment> = (1..=40)
+        .map(|i| {
+            department(
+                &format!("D{i:02}"),
+                &format!("部门{i} Department {i}"),
+                &[(&format!("CC{i:02}A"), "收发室 Mailroom", 2, 1_000 * i), (&format!("CC{i:02}B"), "Courier", 1, 50)],
+            )
+        })
+        .collect();
+    let total: i64 = departments.iter().map(|d| d.amount).sum();
+    let input = chargeback_input("en", departments);
+    let pdf = chargeback_report(&input, &f).unwrap();
+    let n = pages(&pdf);
+    assert!(n >= 3, "{n} pages");
+    for p in 1..=n as u32 {
+        let text = squash(&layout_text(&pdf, Some(p)));
+        for want in ["Postagechargebackreport", "CostcentreNameChargesAmount(CNY)", &format!("{p}/{n}")] {
+            assert!(text.contains(want), "{want:?} not on page {p}: {text}");
+        }
+    }
+    let last = squash(&layout_text(&pdf, Some(n as u32)));
+    // 40 departments of 3 charges; 1,000 fen × (1 + … + 40) + 40 × 50 fen.
+    assert_eq!(total, 822_000);
+    assert!(last.contains("Total1208,220.00"), "{last}");
+    let all = squash(&layout_text(&pdf, None));
+    assert!(all.contains("部门40Department40") && all.contains("SubtotalD17部门17Department17"), "{all}");
+    // A department cut by a page break has its heading repeated with "(continued)" or starts
+    // on the new page: every page after the first starts with a department heading.
+    for p in 2..=n as u32 {
+        let text = squash(&layout_text(&pdf, Some(p)));
+        let after = text.split("Amount(CNY)").nth(1).unwrap_or("");
+        assert!(after.starts_with('D'), "page {p} does not start with a department: {text}");
+    }
+}
+
+#[test]
+fn chargeback_refuses_an_unknown_language() {
+    let Some(f) = fonts() else { return };
+    let input = chargeback_input("fr", vec![]);
+    assert!(matches!(chargeback_report(&input, &f), Err(PdfError::Invalid { field, .. }) if field == "lang"));
+    // No postage at all: one page with a zero total.
+    let Some(f) = setup() else { return };
+    let pdf = chargeback_report(&chargeback_input("en", vec![]), &f).unwrap();
+    assert!(squash(&layout_text(&pdf, None)).contains("Total00.00"));
+}
+
+fn manifest_line(i: usize) -> ManifestLine {
+    let (recipient, destination) = match i % 3 {
+        0 => ("山田太郎", "Tokyo, JP"),
+        1 => ("张三", "上海市, CN"),
+        _ => ("Jane Smith", "London, GB"),
+    };
+    ManifestLine {
+        reference: format!("MR-2026-{i:06}"),
+        tracking_number: i.is_multiple_of(2).then(|| format!("RR{i:09}CN")),
+        recipient: recipient.into(),
+        destination: destination.into(),
+        method: "registered".into(),
+        weight_g: 250 + i as u32,
+        postage_fen: 2_350 + i as i64,
+        customs_form: (i % 3 != 1).then(|| "CN22".to_string()),
+    }
+}
+
+fn manifest_input(lang: &str, n: usize) -> ManifestInput {
+    ManifestInput {
+        lang: lang.into(),
+        organisation: "示例集团 Example Group".into(),
+        site: "北京总部 Beijing HQ".into(),
+        batch_reference: "DSP-2026-1201-01".into(),
+        carrier: if lang == "en" { "China Post".into() } else { "中国邮政".into() },
+        collection_at: "2026-12-01 10:00".into(),
+        printed_at: "2026-12-01 09:30".into(),
+        lines: (1..=n).map(manifest_line).collect(),
+    }
+}
+
+#[test]
+fn manifest_lists_the_items_totals_signatures_and_the_batch_barcode() {
+    let Some(f) = setup() else { return };
+    let pdf = manifest(&manifest_input("zh-CN", 5), &f).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let text = squash(&layout_text(&pdf, None));
+    for want in [
+        "交寄清单",
+        "示例集团",
+        "北京总部",
+        "中国邮政",
+        "2026-12-0110:00",
+        "DSP-2026-1201-01",
+        "序号",
+        "跟踪号",
+        "收件人",
+        "目的地",
+        "重量（千克）",
+        "邮费（元）",
+        "报关单",
+        "MR-2026-000001",
+        "RR000000002CN",
+        "张三",
+        "上海市,CN",
+        "山田太郎",
+        "Tokyo,JP",
+        "JaneSmith",
+        "0.251",
+        "23.51",
+        "CN22",
+        // 5 pieces, 1250 + 15 g, 117.50 + 0.15 yuan.
+        "合计5件",
+        "1.265",
+        "117.65",
+        "交寄人（收发室）",
+        "接收人（承运商）",
+        "姓名",
+        "签字",
+        "日期/时间",
+        "1/1",
+    ] {
+        assert!(text.contains(want), "{want:?} not in the manifest text: {text}");
+    }
+    // The barcode is in the top right corner: the right half of the top 30 mm of the page, at
+    // 200 dpi (the whole width of a landscape page is more than the decoder's working size).
+    let _ = barcodes(&pdf, Some(30.0));
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("doc.pdf");
+    std::fs::write(&input, &pdf).unwrap();
+    let out = Command::new("pdftoppm")
+        .args(["-png", "-r", "200", "-f", "1", "-l", "1", "-singlefile"])
+        .args(["-x", "1100", "-y", "0", "-W", "1239", "-H", "236"])
+        .arg(&input)
+        .arg(dir.path().join("corner"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let png = std::fs::read(dir.path().join("corner.png")).unwrap();
+    let codes: Vec<(String, String)> = mailroom_scan::scan(&png, &mailroom_scan::Limits::default())
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.symbology.to_string(), b.text))
+        .collect();
+    assert!(codes.contains(&("code128".into(), "DSP-2026-1201-01".into())), "{codes:?}");
+}
+
+#[test]
+fn manifest_of_sixty_items_runs_to_several_pages_with_the_header_repeated() {
+    let Some(f) = setup() else { return };
+    let input = manifest_input("en", 60);
+    let pdf = manifest(&input, &f).unwrap();
+    let n = pages(&pdf);
+    assert!(n >= 3, "{n} pages");
+    for p in 1..=n as u32 {
+        let text = squash(&layout_text(&pdf, Some(p)));
+        for want in [
+            "Dispatchmanifest",
+            "ChinaPost",
+            "DSP-2026-1201-01",
+            "No.ReferenceTrackingno.RecipientDestinationMethodWeight(kg)Postage(CNY)Customs",
+            &format!("{p}/{n}"),
+        ] {
+            assert!(text.contains(want), "{want:?} not on page {p}: {text}");
+        }
+    }
+    let first = squash(&layout_text(&pdf, Some(1)));
+    assert!(first.contains("MR-2026-000001") && !first.contains("MR-2026-000060"), "{first}");
+    let last = squash(&layout_text(&pdf, Some(n as u32)));
+    let weight: u64 = input.lines.iter().map(|l| u64::from(l.weight_g)).sum();
+    let postage: i64 = input.lines.iter().map(|l| l.postage_fen).sum();
+    assert_eq!((weight, postage), (16_830, 142_830));
+    for want in [
+        "MR-2026-000060",
+        "Total60pieces16.8301,428.30",
+        "Handedoverby(mailroom)",
+        "Receivedby(carrier)",
+        "Name",
+        "Signature",
+        "Date/time",
+    ] {
+        assert!(last.contains(want), "{want:?} not on the last page: {last}");
+    }
+    // Every line once.
+    let all = squash(&layout_text(&pdf, None));
+    for i in 1..=60 {
+        assert_eq!(all.matches(&format!("MR-2026-{i:06}")).count(), 1, "line {i}");
+    }
+}
+
+#[test]
+fn manifest_refuses_bad_input_and_reads_its_json() {
+    let Some(f) = fonts() else { return };
+    for bad in ["", "批次", &"X".repeat(MAX_REFERENCE_CHARS + 1)] {
+        let mut input = manifest_input("en", 1);
+        input.batch_reference = bad.into();
+        assert!(
+            matches!(manifest(&input, &f), Err(PdfError::Invalid { ref field, .. }) if field == "batch_reference"),
+            "{bad:?}"
+        );
+    }
+    let input = manifest_input("de", 1);
+    assert!(matches!(manifest(&input, &f), Err(PdfError::Invalid { field, .. }) if field == "lang"));
+    let json = serde_json::to_string(&manifest_input("en", 2)).unwrap();
+    let back: ManifestInput = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.lines[1].reference, "MR-2026-000002");
+    assert_eq!(back.lines[0].tracking_number, None);
+}
+
 /// Writes the documents to `$MAILROOM_PDF_SAMPLES` (a directory) for a look by eye.
 #[test]
 fn samples() {
@@ -406,4 +721,17 @@ fn samples() {
     );
     std::fs::write(dir.join("cn22.pdf"), cn22(&input, &RateTable::default(), &f).unwrap()).unwrap();
     std::fs::write(dir.join("cn23.pdf"), cn23(&input, &RateTable::default(), &f).unwrap()).unwrap();
+    let departments = (1..=30)
+        .map(|i| {
+            department(
+                &format!("D{i:02}"),
+                &format!("部门{i}"),
+                &[("CC1", "收发室", 2, 12_345 * i), ("CC2", "Courier", 1, 50)],
+            )
+        })
+        .collect();
+    let report = chargeback_report(&chargeback_input("zh-CN", departments), &f).unwrap();
+    std::fs::write(dir.join("chargeback.pdf"), report).unwrap();
+    std::fs::write(dir.join("manifest.pdf"), manifest(&manifest_input("zh-CN", 60), &f).unwrap()).unwrap();
+    std::fs::write(dir.join("manifest-en.pdf"), manifest(&manifest_input("en", 60), &f).unwrap()).unwrap();
 }

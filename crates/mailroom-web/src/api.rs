@@ -1849,7 +1849,7 @@ impl utoipa::Modify for BearerAuth {
         crate::api_postage::top_up, crate::api_postage::adjust, crate::api_postage::ledger,
         crate::api_postage::get_rates, crate::api_postage::put_rates, crate::api_postage::import_rates,
         crate::api_postage::quote, crate::api_postage::charge, crate::api_postage::chargeback,
-        crate::api_postage::chargeback_csv, crate::api_pdf::pdf_label, crate::api_pdf::pdf_customs,
+        crate::api_postage::chargeback_csv, crate::api_postage::chargeback_pdf, crate::api_pdf::pdf_label, crate::api_pdf::pdf_customs,
         crate::api_outbound::list, crate::api_outbound::create, crate::api_outbound::mailing, crate::api_outbound::get,
         crate::api_outbound::approve, crate::api_outbound::reject, crate::api_outbound::accept,
         crate::api_outbound::cancel, crate::api_outbound::tracking, crate::api_outbound::receipt,

@@ -1,6 +1,6 @@
 //! The JSON API of postage accounts and cost control: cost centres with monthly limits, postage
 //! accounts and their ledger, the rate table (JSON or CSV), quotes, charges and the monthly
-//! chargeback report. The permission is checked before the body is read, so a role without it
+//! chargeback report (JSON, CSV and PDF). The permission is checked before the body is read, so a role without it
 //! learns nothing from its answers.
 
 use crate::AppState;
@@ -49,6 +49,7 @@ pub(crate) fn routes() -> Vec<Route> {
         route(M::POST, "/api/v1/postage/charges", charge),
         route(M::GET, "/api/v1/reports/chargeback", chargeback),
         route(M::GET, "/api/v1/reports/chargeback.csv", chargeback_csv),
+        route(M::GET, "/api/v1/reports/chargeback.pdf", chargeback_pdf),
     ]
 }
 
@@ -342,6 +343,7 @@ pub(crate) async fn charge(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MonthQuery {
     /// `YYYY-MM` (China Standard Time); this month when not given.
     pub month: Option<String>,
@@ -393,4 +395,65 @@ pub(crate) async fn chargeback_csv(State(s): State<AppState>, c: Caller, Q(q): Q
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChargebackPdfQuery {
+    /// `YYYY-MM` (China Standard Time); this month when not given.
+    pub month: Option<String>,
+    /// `zh-CN` (the default) or `en`: the language of the headings.
+    pub lang: Option<String>,
+}
+
+/// The same report as a printable PDF (A4): per department its cost centres with the number of
+/// charges and the amount, a subtotal per department and the grand total, amounts in yuan;
+/// headings in `lang`, names as they are. 503 `pdf_font_missing` when the server has no CJK
+/// font installed.
+#[utoipa::path(get, path = "/api/v1/reports/chargeback.pdf", tag = "postage", params(ChargebackPdfQuery),
+    responses((status = 200, content_type = "application/pdf", description = "The chargeback report"),
+        (status = 422, body = Problem), (status = 403, body = Problem), (status = 503, body = Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn chargeback_pdf(
+    State(s): State<AppState>,
+    c: Caller,
+    Q(q): Q<ChargebackPdfQuery>,
+) -> ApiResult<Response> {
+    let rid = &c.ctx.request_id;
+    allowed(&c, Permission::ReadChargeback)?;
+    let lang = q.lang.clone().unwrap_or_else(|| "zh-CN".to_string());
+    let m = month(&s, &MonthQuery { month: q.month.clone() });
+    let r = s.app.chargeback(&c.principal, &m).await.map_err(|e| ApiError::new(e, rid))?;
+    let org = s.app.current_tenant(&c.principal).await.map_err(|e| ApiError::new(e, rid))?;
+    let cst = chrono::FixedOffset::east_opt(8 * 3600).unwrap_or(chrono::Offset::fix(&chrono::Utc));
+    let input = mailroom_pdf::ChargebackInput {
+        lang,
+        organisation: org.name,
+        month: r.month.clone(),
+        printed_at: s.app.clock.now().with_timezone(&cst).format("%Y-%m-%d %H:%M").to_string(),
+        departments: r
+            .departments
+            .into_iter()
+            .map(|d| mailroom_pdf::ChargebackDepartment {
+                code: d.department_code,
+                name: d.department_name,
+                charges: d.charges,
+                amount: d.amount,
+                cost_centres: d
+                    .cost_centres
+                    .into_iter()
+                    .map(|l| mailroom_pdf::ChargebackLine {
+                        code: l.code,
+                        name: l.name,
+                        charges: l.charges,
+                        amount: l.amount,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        total: r.total,
+    };
+    let pdf = crate::api_pdf::render(&s, rid, move |f| mailroom_pdf::chargeback_report(&input, f)).await?;
+    // `r.month` was checked as YYYY-MM by the report.
+    Ok(crate::api_pdf::pdf_response(pdf, &format!("chargeback-{}.pdf", r.month)))
 }

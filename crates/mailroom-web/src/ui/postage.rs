@@ -1,5 +1,6 @@
 //! The postage page: accounts with their balance and a top-up form, cost centres with this
-//! month's spend against their limits, the latest ledger entries, and the chargeback CSV.
+//! month's spend against their limits, the latest ledger entries, and the chargeback as CSV and
+//! PDF.
 
 use super::session::UiUser;
 use super::view::{FormData, Params, UiError, error_line, filled, html, local_time, see_other};
@@ -53,6 +54,9 @@ struct PostagePage {
     ledger: Vec<LedgerRow>,
     month: String,
     chargeback_label: String,
+    chargeback_pdf_label: String,
+    /// The page's language, for the PDF's headings.
+    lang: &'static str,
     cost_centres_title: String,
     may_top_up: bool,
     may_chargeback: bool,
@@ -136,6 +140,8 @@ async fn render(
             .collect(),
         month: o.month.clone(),
         chargeback_label: t.fmt("postage.chargeback_csv", &[("month", &o.month)]),
+        chargeback_pdf_label: t.fmt("postage.chargeback_pdf", &[("month", &o.month)]),
+        lang: t.lang().code(),
         cost_centres_title: t.fmt("postage.cost_centres", &[("month", &o.month)]),
         may_top_up: allowed(u.principal.role, Permission::ManagePostage),
         may_chargeback: allowed(u.principal.role, Permission::ReadChargeback),

@@ -982,6 +982,14 @@ alphapost,standard,domestic,1000,7.77,
         assert_eq!(r.status, 200, "{p}: {}", r.text);
         no_leak(p, &r.text, a);
     }
+    hit("GET", "/api/v1/reports/chargeback.pdf");
+    if crate::pdf::can_render() {
+        let r = admin.req(reqwest::Method::GET, &format!("/api/v1/reports/chargeback.pdf?month={month}")).send().await;
+        let r = r.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let text = crate::pdf::pdftotext(&r.bytes().await.unwrap());
+        no_leak("chargeback.pdf", &text, a);
+    }
     // Nothing of A's changed.
     let accts = a_admin.get("/api/v1/postage/accounts").await;
     assert_eq!(accts.body["items"][0]["balance"], 100000 - 777, "{}", accts.text);

@@ -11,7 +11,7 @@ fn in_ci() -> bool {
 }
 
 /// Whether documents can be rendered and read back here.
-fn can_render() -> bool {
+pub(crate) fn can_render() -> bool {
     let font = mailroom_pdf::Fonts::from_env();
     let poppler = Command::new("pdftotext").arg("-v").output().is_ok();
     match (font, poppler) {
@@ -28,7 +28,7 @@ fn can_render() -> bool {
     }
 }
 
-fn pdftotext(pdf: &[u8]) -> String {
+pub(crate) fn pdftotext(pdf: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("doc.pdf");
     std::fs::write(&p, pdf).unwrap();

@@ -1,14 +1,14 @@
 //! Postage accounts and cost control, on both backends, through the real server: rate tables
 //! (CSV all or nothing), quotes, charges with soft and hard monthly limits, insufficient balance,
-//! top-ups and refunds, the ledger's running balance, the chargeback report per department (JSON
-//! and CSV), the audit log, and who may do what.
+//! top-ups and refunds, the ledger's running balance, the chargeback report per department (JSON,
+//! CSV and PDF), the audit log, and who may do what.
 
 use crate::both_backends;
 use crate::support::{Backend, Client, TestServer};
 use mailroom_domain::auth::Role;
 use serde_json::{Value, json};
 
-both_backends!(charges_budgets_and_chargeback, who_may_do_what, console_page, concurrent_charges);
+both_backends!(charges_budgets_and_chargeback, chargeback_pdf, who_may_do_what, console_page, concurrent_charges);
 
 const RATES: &str = "carrier,method,zone,max_weight_g,price,step_price\n\
     ems,standard,domestic,500,8.00,\n\
@@ -347,6 +347,96 @@ async fn who_may_do_what(b: Backend) {
     srv.stop().await;
 }
 
+async fn get_bytes(c: &Client, path: &str) -> (u16, String, Vec<u8>) {
+    let r = c.req(reqwest::Method::GET, path).send().await.unwrap();
+    let status = r.status().as_u16();
+    let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    (status, ct, r.bytes().await.unwrap().to_vec())
+}
+
+/// The chargeback as PDF: departments in any script, subtotals and the total, in either language.
+async fn chargeback_pdf(b: Backend) {
+    let Some(srv) = TestServer::start(b).await else { return };
+    let admin = srv.client(&srv.token("admin").await);
+    let clerk = srv.client(&srv.token("clerk").await);
+    let mut ccs = Vec::new();
+    for (dept, dept_name, cc, cc_name) in
+        [("TREAS", "财务部", "CC-FIN", "财务共享中心"), ("LEGAL", "Legal Affairs", "CC-LEG", "Contracts post")]
+    {
+        let d = admin.post("/api/v1/departments", &json!({"code": dept, "name": dept_name})).await;
+        assert_eq!(d.status, 201, "{}", d.text);
+        let c = admin
+            .post("/api/v1/postage/cost-centres", &json!({"code": cc, "name": cc_name, "department_id": d.body["id"]}))
+            .await;
+        assert_eq!(c.status, 201, "{}", c.text);
+        ccs.push(c.body["id"].as_str().unwrap().to_string());
+    }
+    let acct = admin.post("/api/v1/postage/accounts", &json!({"name": "Franking machine"})).await;
+    let acct = acct.body["id"].as_str().unwrap().to_string();
+    admin.post(&format!("/api/v1/postage/accounts/{acct}/top-ups"), &json!({"amount": 100000})).await;
+    let r = admin.post_raw("/api/v1/postage/rates/import", "text/csv", RATES.as_bytes().to_vec()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Finance: 8.00 + 14.00; legal: 8.00.
+    for (cc, weight) in [(&ccs[0], 300), (&ccs[0], 1200), (&ccs[1], 300)] {
+        let r = clerk.post("/api/v1/postage/charges", &charge_body(&acct, cc, weight)).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let month = this_month();
+    // Refusals need no font.
+    clerk.get(&format!("/api/v1/reports/chargeback.pdf?month={month}")).await.assert_problem(403, "forbidden");
+    admin.get("/api/v1/reports/chargeback.pdf?month=2026-13").await.assert_problem(422, "validation_failed");
+    if !crate::pdf::can_render() {
+        srv.stop().await;
+        return;
+    }
+    let r = admin.get(&format!("/api/v1/reports/chargeback.pdf?month={month}&lang=fr")).await;
+    r.assert_problem(422, "validation_failed");
+    assert_eq!(r.body["field"], "lang", "{}", r.text);
+    let (status, ct, pdf) =
+        get_bytes(&admin, &format!("/api/v1/reports/chargeback.pdf?month={month}&lang=zh-CN")).await;
+    assert_eq!((status, ct.as_str()), (200, "application/pdf"), "{}", String::from_utf8_lossy(&pdf));
+    let text = crate::pdf::pdftotext(&pdf);
+    for want in [
+        "邮资费用分摊报表",
+        &month,
+        "TREAS",
+        "财务部",
+        "CC-FIN",
+        "财务共享中心",
+        "22.00",
+        "LEGAL",
+        "LegalAffairs",
+        "Contractspost",
+        "8.00",
+        "小计",
+        "合计",
+        "30.00",
+        "1/1",
+    ] {
+        assert!(text.contains(want), "{want:?} not in the chargeback PDF: {text}");
+    }
+    // Page 1 renders as an image.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.pdf"), &pdf).unwrap();
+    let out = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "50", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(dir.path().join("c.pdf"))
+        .arg(dir.path().join("page"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let png = std::fs::read(dir.path().join("page.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 2000, "{} bytes", png.len());
+    // In English; the month defaults to this one.
+    let (status, _, pdf) = get_bytes(&admin, "/api/v1/reports/chargeback.pdf?lang=en").await;
+    assert_eq!(status, 200);
+    let text = crate::pdf::pdftotext(&pdf);
+    for want in ["Postagechargebackreport", "Subtotal", "Total", "财务部", "30.00"] {
+        assert!(text.contains(want), "{want:?} not in the English chargeback PDF: {text}");
+    }
+    srv.stop().await;
+}
+
 async fn console_page(b: Backend) {
     let Some(srv) = TestServer::start(b).await else { return };
     let admin = srv.client(&srv.token("admin").await);
@@ -367,6 +457,7 @@ async fn console_page(b: Backend) {
         "Within budget",
         "Top-up",
         "/api/v1/reports/chargeback.csv?month=",
+        "/api/v1/reports/chargeback.pdf?month=",
     ] {
         assert!(p.text.contains(want), "{want} missing: {}", p.text);
     }

@@ -148,6 +148,7 @@ pub const ROUTES: &[RouteSpec] = &[
     r("POST", "/api/v1/outbound/batches/{id}/hand-over", Perm(P::HandleOutbound)),
     r("GET", "/api/v1/reports/chargeback", Perm(P::ReadChargeback)),
     r("GET", "/api/v1/reports/chargeback.csv", Perm(P::ReadChargeback)),
+    r("GET", "/api/v1/reports/chargeback.pdf", Perm(P::ReadChargeback)),
     // API: items and custody.
     r("POST", "/api/v1/items", Perm(P::RegisterItems)),
     r("GET", "/api/v1/items", Perm(P::ReadOwnItems)),
