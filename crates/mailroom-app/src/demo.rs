@@ -1157,3 +1157,21 @@ impl App {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn survey_window_is_next_tuesday_at_ten_in_shanghai() {
+        let at = |y, mo, d, h| Utc.with_ymd_and_hms(y, mo, d, h, 0, 0).unwrap();
+        // Friday 27 November 2026, 13:00 UTC → Tuesday 1 December, 10:00 CST = 02:00 UTC.
+        assert_eq!(next_tuesday_10(at(2026, 11, 27, 13)), Some(at(2026, 12, 1, 2)));
+        // Monday 23:00 UTC is already Tuesday in Shanghai: a week later.
+        assert_eq!(next_tuesday_10(at(2026, 11, 30, 23)), Some(at(2026, 12, 8, 2)));
+        // Monday 15:00 UTC is Monday 23:00 in Shanghai: the next morning.
+        assert_eq!(next_tuesday_10(at(2026, 11, 30, 15)), Some(at(2026, 12, 1, 2)));
+    }
+}
