@@ -795,7 +795,8 @@ impl App {
             format!("BT-{}-100", spec.slug.to_uppercase()),
         ));
         for (name, site, amount, reference) in wanted {
-            if accounts.iter().any(|a| a.name == name) {
+            // A site (or the organisation) that has an account keeps it, whatever it is called now.
+            if accounts.iter().any(|a| a.site_id == site.map(|s| s.0)) {
                 continue;
             }
             let a = self
