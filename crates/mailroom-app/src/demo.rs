@@ -3,11 +3,20 @@
 
 use crate::directory::{DepartmentInput, LocationInput, PersonInput};
 use crate::items::{HandoverInput, RecipientInput, RegisterItemInput, SenderInput, SignatureInput, TransitionInput};
+use crate::sending::{
+    AcceptInput, BatchInput, DecisionInput, HandOverInput, MailingParams, OutboundRequest, ReceiptInput, ScanInput,
+};
 use crate::{App, AppResult, Principal, RequestCtx};
 use base64::Engine;
+use chrono::{DateTime, Datelike, Utc};
 use mailroom_domain::auth::Role;
-use mailroom_domain::ids::{DepartmentId, LocationId, PersonId};
+use mailroom_domain::customs;
+use mailroom_domain::ids::{DepartmentId, ItemId, LocationId, PersonId, SiteId};
+use mailroom_domain::postage::{Method, Money, RateRow, Zone};
 use mailroom_store::Person;
+use mailroom_store::models::OutboundFilter;
+use serde_json::{Value, json};
+use uuid::Uuid;
 
 /// The password of every demo login.
 pub const DEMO_PASSWORD: &str = "mailroom-demo";
@@ -165,10 +174,15 @@ impl App {
     pub async fn seed_demo(&self) -> AppResult<bool> {
         let mut created = false;
         for spec in [&COMPANY, &HOSPITAL] {
-            if self.store.tenant_by_slug(spec.slug).await?.is_some() {
+            let fresh = self.store.tenant_by_slug(spec.slug).await?.is_none();
+            if fresh {
+                self.seed_tenant(spec).await?;
+            }
+            // Postage and outbound mail, also into a demo seeded before they existed.
+            created |= self.seed_outbound(spec).await?;
+            if !fresh {
                 continue;
             }
-            self.seed_tenant(spec).await?;
             // The demo's history is not news: notices start with what happens after seeding.
             if let Some(t) = self.store.tenant_by_slug(spec.slug).await? {
                 let (head, _) = self.store.custody_head(t.id).await?;
@@ -595,5 +609,570 @@ impl App {
             done += k;
         }
         Ok(done)
+    }
+}
+
+/// The demo's rate table: (carrier, method, zone, bands of (up to grams, price in fen, fen per
+/// started 500 g beyond the band's first 500 g)).
+type Band = (u32, i64, Option<i64>);
+const RATES: &[(&str, &str, &str, &[Band])] = &[
+    ("china_post", "standard", "local", &[(20, 80, None), (100, 160, None), (2000, 500, Some(100))]),
+    ("china_post", "standard", "domestic", &[(20, 120, None), (100, 240, None), (2000, 600, Some(200))]),
+    ("china_post", "registered", "local", &[(20, 380, None), (100, 480, None), (2000, 1000, Some(200))]),
+    ("china_post", "registered", "domestic", &[(20, 420, None), (100, 540, None), (2000, 1200, Some(300))]),
+    ("china_post", "international", "hk_mo_tw", &[(20, 450, None), (100, 1100, None), (2000, 4500, Some(1000))]),
+    ("china_post", "international", "asia", &[(20, 550, None), (100, 1500, None), (2000, 9500, Some(2000))]),
+    ("china_post", "international", "world", &[(20, 650, None), (100, 1800, None), (2000, 14000, Some(3000))]),
+    ("ems", "express", "domestic", &[(500, 2000, None), (30000, 2000, Some(600))]),
+    ("ems", "express", "hk_mo_tw", &[(500, 9000, None), (30000, 9000, Some(2000))]),
+    ("ems", "express", "asia", &[(500, 11500, None), (30000, 11500, Some(3000))]),
+    ("ems", "express", "world", &[(500, 24000, None), (30000, 24000, Some(7500))]),
+    ("sf_express", "express", "local", &[(1000, 1200, None), (30000, 1200, Some(200))]),
+    ("sf_express", "express", "domestic", &[(1000, 2300, None), (30000, 2300, Some(800))]),
+    ("sf_express", "express", "hk_mo_tw", &[(500, 5000, None), (30000, 5000, Some(1500))]),
+    ("sf_express", "express", "asia", &[(500, 9000, None), (30000, 9000, Some(2500))]),
+];
+
+/// Outbound sends past this estimate (fen) wait for an approver in the demo: ¥200.
+const APPROVAL_LIMIT: i64 = 20_000;
+
+/// Cost centres: (code, department code, name, soft and hard monthly limits in yuan).
+const COMPANY_COST_CENTRES: &[(&str, &str, &str, i64, i64)] = &[
+    ("CC-FIN", "FIN", "财务部邮资 Finance postage", 1_500, 2_000),
+    ("CC-CS", "CS", "客服部邮资 Customer Service postage", 3_000, 4_000),
+    ("CC-LEGAL", "LEGAL", "法务部邮资 Legal postage", 2_000, 3_000),
+    ("CC-RND", "RND", "研究部邮资 Research postage", 2_500, 4_000),
+    ("CC-HR", "HR", "人力资源部邮资 Human Resources postage", 500, 800),
+    ("CC-IT", "IT", "信息技术部邮资 IT postage", 800, 1_200),
+];
+const HOSPITAL_COST_CENTRES: &[(&str, &str, &str, i64, i64)] = &[
+    ("CC-ADMIN", "ADMIN", "院办邮资 Administration postage", 1_500, 2_000),
+    ("CC-FIN", "FIN", "财务处邮资 Finance postage", 800, 1_000),
+    ("CC-RND", "RND", "科研处邮资 Research Office postage", 2_000, 3_000),
+];
+
+/// Survey recipients of the company's mailing: (name, street, district, city, region, postal code).
+const SURVEY: &[(&str, &str, &str, &str, &str, &str)] = &[
+    ("王建国", "世纪大道100号", "浦东新区", "上海市", "上海市", "200120"),
+    ("李秀英", "南京西路1266号", "静安区", "上海市", "上海市", "200040"),
+    ("张伟", "建国门外大街1号", "朝阳区", "北京市", "北京市", "100004"),
+    ("刘洋", "中关村大街27号", "海淀区", "北京市", "北京市", "100080"),
+    ("陈静", "天河路208号", "天河区", "广州市", "广东省", "510620"),
+    ("杨帆", "深南大道6008号", "福田区", "深圳市", "广东省", "518034"),
+    ("赵磊", "文三路90号", "西湖区", "杭州市", "浙江省", "310012"),
+    ("黄丽", "中山北路321号", "鼓楼区", "南京市", "江苏省", "210003"),
+    ("周杰", "人民南路四段9号", "武侯区", "成都市", "四川省", "610041"),
+    ("吴敏", "解放大道688号", "江汉区", "武汉市", "湖北省", "430022"),
+    ("徐涛", "长江路300号", "南岗区", "哈尔滨市", "黑龙江省", "150001"),
+    ("孙丽娟", "五四路158号", "鼓楼区", "福州市", "福建省", "350003"),
+    ("胡明", "人民路50号", "姑苏区", "苏州市", "江苏省", "215005"),
+    ("朱红", "中山路88号", "市南区", "青岛市", "山东省", "266001"),
+    ("高峰", "小寨东路126号", "雁塔区", "西安市", "陕西省", "710061"),
+    ("林小燕", "湖滨南路90号", "思明区", "厦门市", "福建省", "361004"),
+    ("何平", "解放西路188号", "芙蓉区", "长沙市", "湖南省", "410011"),
+    ("郭强", "和平路56号", "和平区", "天津市", "天津市", "300041"),
+    ("马晓东", "中山路38号", "中山区", "大连市", "辽宁省", "116001"),
+    ("罗佳", "解放碑民族路166号", "渝中区", "重庆市", "重庆市", "400010"),
+];
+
+/// A China Standard Time wall clock on the day `days` after today.
+fn cst_at(now: DateTime<Utc>, days: i64, h: u32, m: u32) -> Option<DateTime<Utc>> {
+    let cst = chrono::FixedOffset::east_opt(8 * 3600)?;
+    let day = now.with_timezone(&cst).date_naive() + chrono::Duration::days(days);
+    day.and_hms_opt(h, m, 0)?.and_local_timezone(cst).single().map(|t| t.with_timezone(&Utc))
+}
+
+/// 10:00 Asia/Shanghai on the next Tuesday (a week ahead on a Tuesday).
+fn next_tuesday_10(now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let cst = chrono::FixedOffset::east_opt(8 * 3600)?;
+    let wd = i64::from(now.with_timezone(&cst).weekday().num_days_from_monday());
+    let ahead = (1 - wd).rem_euclid(7);
+    cst_at(now, if ahead == 0 { 7 } else { ahead }, 10, 0)
+}
+
+fn json_input<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> AppResult<T> {
+    serde_json::from_value(v).map_err(|e| crate::AppError::Internal(format!("demo input: {e}")))
+}
+
+/// A CN address in fields.
+fn cn_address(name: &str, org: &str, street: &str, district: &str, city: &str, region: &str, postal: &str) -> Value {
+    json!({"country": "CN", "fields": {"recipient": name, "organisation": org, "street": [street],
+        "district": district, "city": city, "region": region, "postal_code": postal}})
+}
+
+/// What the outbound seeding works with in one organisation.
+struct OutboundCtx<'a> {
+    admin: &'a Principal,
+    ctx: &'a RequestCtx,
+    sdr: customs::RateTable,
+    cost_centres: Vec<(String, Uuid)>,
+    people: Vec<Person>,
+    depts: Vec<(String, DepartmentId)>,
+}
+
+impl OutboundCtx<'_> {
+    fn cc(&self, code: &str) -> AppResult<Uuid> {
+        self.cost_centres
+            .iter()
+            .find(|(c, _)| c == code)
+            .map(|(_, id)| *id)
+            .ok_or_else(|| crate::AppError::Internal(format!("demo cost centre {code} is missing")))
+    }
+
+    /// The `nth` active person of a department.
+    fn person(&self, dept: &str, nth: usize) -> AppResult<PersonId> {
+        let d = self.depts.iter().find(|(c, _)| c == dept).map(|(_, id)| *id);
+        let of: Vec<&Person> = self.people.iter().filter(|p| p.active && p.department_id == d).collect();
+        of.get(nth % of.len().max(1))
+            .map(|p| p.id)
+            .ok_or_else(|| crate::AppError::Internal(format!("demo department {dept} has no one")))
+    }
+}
+
+impl App {
+    /// The administrator of a demo organisation, as the seeding acts.
+    async fn demo_admin(&self, t: mailroom_domain::ids::TenantId) -> AppResult<Option<Principal>> {
+        let Some(u) = self.store.user_by_login(t, "admin").await? else { return Ok(None) };
+        Ok(Some(Principal {
+            tenant_id: t,
+            home_tenant_id: t,
+            user_id: u.id,
+            login: u.login.clone(),
+            display_name: u.display_name.clone(),
+            role: Role::Admin,
+            person_id: None,
+            department_id: None,
+            clearance: 3,
+            site_id: None,
+        }))
+    }
+
+    /// Postage (rate table, accounts, cost centres) and outbound mail of a demo organisation, each
+    /// part unless it is there. Returns true when something was created.
+    async fn seed_outbound(&self, spec: &TenantSpec) -> AppResult<bool> {
+        let Some(t) = self.store.tenant_by_slug(spec.slug).await? else { return Ok(false) };
+        let Some(admin) = self.demo_admin(t.id).await? else { return Ok(false) };
+        let ctx = RequestCtx { source: "demo-seed".into(), request_id: "demo-seed".into() };
+        let mut created = false;
+        if self.store.postage_rates(t.id).await?.is_empty() {
+            let mut rows = Vec::new();
+            for (carrier, method, zone, bands) in RATES {
+                for (max, price, step) in *bands {
+                    rows.push(RateRow {
+                        carrier: carrier.to_string(),
+                        method: Method::parse_field("method", method)?,
+                        zone: Zone::parse_field("zone", zone)?,
+                        max_weight_g: *max,
+                        price: Money(*price),
+                        step_price: step.map(Money),
+                    });
+                }
+            }
+            self.set_postage_rates(&admin, &ctx, crate::postage::Rates { rates: rows }).await?;
+            created = true;
+        }
+        // One account per site with a month's franking, and one for the whole organisation.
+        let sites = self.store.list_sites(t.id).await?;
+        let accounts = self.store.postage_accounts(t.id).await?;
+        let short = |name: &str| name.split_once(' ').map(|(zh, _)| zh.to_string()).unwrap_or_else(|| name.into());
+        let mut wanted: Vec<(String, Option<SiteId>, i64, String)> = sites
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let en = s.name.split_once(' ').map(|(_, en)| en).unwrap_or("");
+                (
+                    format!("{}邮资机 {en} franking machine", short(&s.name)),
+                    Some(s.id),
+                    if i == 0 { 800_000 } else { 300_000 },
+                    format!("BT-{}-{:03}", spec.slug.to_uppercase(), 101 + i),
+                )
+            })
+            .collect();
+        wanted.push((
+            "机构邮资总账户 Organisation postage account".into(),
+            None,
+            if spec.slug == COMPANY.slug { 2_000_000 } else { 1_000_000 },
+            format!("BT-{}-100", spec.slug.to_uppercase()),
+        ));
+        for (name, site, amount, reference) in wanted {
+            // A site (or the organisation) that has an account keeps it, whatever it is called now.
+            if accounts.iter().any(|a| a.site_id == site.map(|s| s.0)) {
+                continue;
+            }
+            let a = self
+                .create_postage_account(&admin, &ctx, &crate::postage::AccountInput { name, site_id: site })
+                .await?;
+            let top_up = crate::postage::TopUpInput {
+                amount,
+                reference: Some(reference),
+                note: Some("对公转账充值 Top-up by bank transfer".into()),
+            };
+            self.top_up(&admin, &ctx, a.id, &top_up).await?;
+            created = true;
+        }
+        // Cost centres per department, with monthly limits and the approval limit.
+        let depts: Vec<(String, DepartmentId)> =
+            self.store.list_departments(t.id).await?.into_iter().map(|d| (d.code, d.id)).collect();
+        let mut ccs: Vec<(String, Uuid)> =
+            self.store.cost_centres(t.id).await?.into_iter().map(|c| (c.code, c.id)).collect();
+        let list = if spec.slug == COMPANY.slug { COMPANY_COST_CENTRES } else { HOSPITAL_COST_CENTRES };
+        for (code, dept, name, soft, hard) in list {
+            if ccs.iter().any(|(c, _)| c == code) {
+                continue;
+            }
+            let input = crate::postage::CostCentreInput {
+                code: code.to_string(),
+                name: name.to_string(),
+                department_id: depts.iter().find(|(c, _)| c == dept).map(|(_, id)| *id),
+                soft_limit: Some(soft * 100),
+                hard_limit: Some(hard * 100),
+                approval_limit: Some(APPROVAL_LIMIT),
+            };
+            let cc = self.create_cost_centre(&admin, &ctx, &input).await?;
+            ccs.push((cc.code, cc.id));
+            created = true;
+        }
+        let any = OutboundFilter { limit: 1, ..Default::default() };
+        if !self.store.list_outbound(t.id, &any).await?.is_empty() {
+            return Ok(created);
+        }
+        let mut people = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.store.search_people(t.id, "", after, 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            people.extend(page);
+        }
+        let oc = OutboundCtx {
+            admin: &admin,
+            ctx: &ctx,
+            sdr: customs::RateTable::default(),
+            cost_centres: ccs,
+            people,
+            depts,
+        };
+        if spec.slug == COMPANY.slug {
+            self.seed_company_outbound(&oc).await?;
+        } else {
+            self.seed_hospital_outbound(&oc).await?;
+        }
+        Ok(true)
+    }
+
+    async fn demo_request(&self, oc: &OutboundCtx<'_>, v: Value) -> AppResult<ItemId> {
+        let r: OutboundRequest = json_input(v)?;
+        Ok(self.request_outbound(oc.admin, oc.ctx, &r, &oc.sdr).await?.record.item.id)
+    }
+
+    async fn demo_accept(
+        &self,
+        oc: &OutboundCtx<'_>,
+        id: ItemId,
+        weight_g: u32,
+        tracking: Option<&str>,
+    ) -> AppResult<()> {
+        let input = AcceptInput { weight_g, tracking_number: tracking.map(String::from), ..Default::default() };
+        self.accept_outbound(oc.admin, oc.ctx, id, &input, &oc.sdr).await?;
+        Ok(())
+    }
+
+    /// Puts accepted items in a batch of `carrier` collected now, scans them out and hands the
+    /// batch to the courier.
+    async fn demo_dispatch(
+        &self,
+        oc: &OutboundCtx<'_>,
+        carrier: &str,
+        items: Vec<ItemId>,
+        courier: &str,
+    ) -> AppResult<()> {
+        let input =
+            BatchInput { carrier: carrier.into(), collection_at: self.clock.now(), site_id: None, items: Some(items) };
+        let view = self.create_dispatch_batch(oc.admin, oc.ctx, &input).await?;
+        for r in &view.items {
+            let scan = ScanInput { code: r.item.reference.clone() };
+            self.scan_out(oc.admin, oc.ctx, view.batch.id, &scan).await?;
+        }
+        let hand = HandOverInput { courier_name: courier.into() };
+        self.hand_over_batch(oc.admin, oc.ctx, view.batch.id, &hand).await?;
+        Ok(())
+    }
+
+    async fn seed_company_outbound(&self, oc: &OutboundCtx<'_>) -> AppResult<()> {
+        let now = self.clock.now();
+        // Awaiting approval: prototype boards to Siemens in Munich by EMS, ¥540 against CC-RND's
+        // ¥200 approval limit.
+        self.demo_request(
+            oc,
+            json!({
+                "requester_person_id": oc.person("RND", 0)?,
+                "recipient": {"country": "DE",
+                    "text": "Siemens AG\nz. Hd. Dr. Katrin Weber\nWerner-von-Siemens-Straße 1\n80333 München"},
+                "recipient_phone": "+49 89 636 00",
+                "kind": "parcel", "category": "general", "priority": "high",
+                "contents": "原型电路板样品 Prototype circuit board samples",
+                "method": "express", "carrier": "ems", "weight_g": 2500, "cost_centre_id": oc.cc("CC-RND")?,
+                "customs": {"category": "commercial_sample", "lines": [
+                    {"description": "unpopulated printed circuit boards, prototypes", "quantity": 5,
+                     "net_weight_g": 1600, "value": "180.00", "currency": "EUR", "hs_code": "8534.00",
+                     "origin_country": "CN"},
+                    {"description": "printed technical specification booklets", "quantity": 2,
+                     "net_weight_g": 500, "value": "20.00", "currency": "EUR", "hs_code": "490199",
+                     "origin_country": "CN"}]},
+                "notes": "样品评估，请于月底前送达 Samples for evaluation: needed before month end",
+            }),
+        )
+        .await?;
+        // Requested: a registered contract letter within Shanghai.
+        self.demo_request(
+            oc,
+            json!({
+                "requester_person_id": oc.person("LEGAL", 0)?,
+                "recipient": cn_address("周明", "上海锦天城律师事务所", "银城中路501号上海中心大厦11楼",
+                    "浦东新区", "上海市", "上海市", "200120"),
+                "kind": "letter", "category": "contract", "confidentiality": "confidential",
+                "contents": "已签署的服务合同（一式两份）Signed service contract, two originals",
+                "method": "registered", "carrier": "china_post", "zone": "local", "weight_g": 40,
+                "cost_centre_id": oc.cc("CC-LEGAL")?,
+            }),
+        )
+        .await?;
+        // Requested: the customer survey mailing, for next Tuesday's 10:00 collection.
+        let mut csv = String::from("recipient,street,district,city,region,postal_code,country\n");
+        for (name, street, district, city, region, postal) in SURVEY {
+            csv.push_str(&format!("{name},{street},{district},{city},{region},{postal},CN\n"));
+        }
+        let params = MailingParams {
+            method: "standard".into(),
+            carrier: Some("china_post".into()),
+            cost_centre_id: oc.cc("CC-CS")?,
+            kind: Some("letter".into()),
+            category: Some("customer_correspondence".into()),
+            contents: format!("{0}年度客户满意度调查问卷 Customer satisfaction survey {0}", now.year()),
+            weight_g: Some(18),
+            not_before: next_tuesday_10(now),
+            site_id: None,
+            requester_person_id: Some(oc.person("CS", 0)?),
+        };
+        self.request_mailing(oc.admin, oc.ctx, &params, csv.as_bytes(), &oc.sdr).await?;
+        // Accepted, postage charged: silk scarves to Hong Kong by SF Express.
+        let hk = self
+            .demo_request(
+                oc,
+                json!({
+                    "requester_person_id": oc.person("HR", 0)?,
+                    "recipient": {"country": "HK", "text": "香港中環皇后大道中99號\n中環中心45樓\n陳大文先生"},
+                    "recipient_phone": "+852 2123 4567",
+                    "kind": "parcel", "category": "general",
+                    "contents": "周年纪念礼品 Anniversary gifts",
+                    "method": "express", "carrier": "sf_express", "weight_g": 600, "cost_centre_id": oc.cc("CC-HR")?,
+                    "customs": {"category": "gift", "lines": [
+                        {"description": "silk scarves", "quantity": 2, "net_weight_g": 300, "value": "300.00",
+                         "currency": "CNY", "hs_code": "621410", "origin_country": "CN"}]},
+                }),
+            )
+            .await?;
+        self.demo_accept(oc, hk, 580, Some("SF1409875203644")).await?;
+        // Cancelled after acceptance (the postage is refunded): papers for a Seoul partner.
+        let kr = self
+            .demo_request(
+                oc,
+                json!({
+                    "requester_person_id": oc.person("RND", 1)?,
+                    "recipient": {"country": "KR", "text": "06164\n서울특별시 강남구 테헤란로 521\n박지훈"},
+                    "kind": "letter", "category": "conference",
+                    "contents": "研讨会邀请函 Workshop invitation",
+                    "method": "international", "carrier": "china_post", "weight_g": 30,
+                    "cost_centre_id": oc.cc("CC-RND")?,
+                    "customs": {"category": "documents", "lines": [
+                        {"description": "printed invitation letter", "quantity": 1, "net_weight_g": 20,
+                         "value": "0.00", "currency": "USD"}]},
+                }),
+            )
+            .await?;
+        self.demo_accept(oc, kr, 28, None).await?;
+        let note = DecisionInput { note: Some("研讨会改为线上举行 The workshop moved online".into()) };
+        self.cancel_outbound(oc.admin, oc.ctx, kr, &note, &oc.sdr).await?;
+        // Dispatched in one China Post collection: Tokyo, California, Beijing (delivered with
+        // its registered-mail receipt) and Boston (returned: addressee unknown).
+        let jp = self
+            .demo_request(
+                oc,
+                json!({
+                    "requester_person_id": oc.person("CS", 1)?,
+                    "recipient": {"country": "JP",
+                        "text": "〒150-0002\n東京都渋谷区渋谷2-21-1\n株式会社ひかり通信\n佐藤花子"},
+                    "kind": "letter", "category": "customer_correspondence",
+                    "contents": "合作意向书 Letter of intent",
+                    "method": "international", "carrier": "china_post", "weight_g": 60,
+                    "cost_centre_id": oc.cc("CC-CS")?,
+                    "customs": {"category": "documents", "lines": [
+                        {"description": "signed letter of intent (paper documents)", "quantity": 1,
+                         "net_weight_g": 45, "value": "0.00", "currency": "USD"}]},
+                }),
+            )
+            .await?;
+        let us = self
+            .demo_request(
+                oc,
+                json!({
+                    "requester_person_id": oc.person("RND", 2)?,
+                    "recipient": {"country": "US", "text":
+                        "Jennifer Lopez-Hart\nAcme Components Inc.\n1600 Amphitheatre Parkway\nMountain View, CA 94043"},
+                    "recipient_phone": "+1 650 555 0142",
+                    "kind": "parcel", "category": "general",
+                    "contents": "陶瓷茶具样品 Porcelain tea set samples",
+                    "method": "international", "carrier": "china_post", "weight_g": 1200,
+                    "cost_centre_id": oc.cc("CC-RND")?,
+                    "customs": {"category": "commercial_sample", "lines": [
+                        {"description": "porcelain tea cups", "quantity": 4, "net_weight_g": 800,
+                         "value": "40.00", "currency": "USD", "hs_code": "691110", "origin_country": "CN"}]},
+                }),
+            )
+            .await?;
+        let bj = self
+            .demo_request(
+                oc,
+                json!({
+                    "requester_person_id": oc.person("FIN", 0)?,
+                    "recipient": cn_address("赵敏", "中国国际贸易中心有限公司", "建国门外大街1号",
+                        "朝阳区", "北京市", "北京市", "100004"),
+                    "kind": "letter", "category": "invoice",
+                    "contents": "增值税专用发票 VAT invoices",
+                    "method": "registered", "carrier": "china_post", "weight_g": 50,
+                    "cost_centre_id": oc.cc("CC-FIN")?,
+                }),
+            )
+            .await?;
+        let boston = self
+            .demo_request(
+                oc,
+                json!({
+                    "requester_person_id": oc.person("CS", 2)?,
+                    "recipient": {"country": "US", "text":
+                        "Michael Brennan\n200 Clarendon Street, Suite 4100\nBoston, MA 02116"},
+                    "kind": "letter", "category": "customer_correspondence",
+                    "contents": "产品目录 Product catalogue",
+                    "method": "international", "carrier": "china_post", "weight_g": 90,
+                    "cost_centre_id": oc.cc("CC-CS")?,
+                    "customs": {"category": "documents", "lines": [
+                        {"description": "printed product catalogue", "quantity": 1, "net_weight_g": 80,
+                         "value": "0.00", "currency": "USD"}]},
+                }),
+            )
+            .await?;
+        self.demo_accept(oc, jp, 55, Some("RR482913375CN")).await?;
+        self.demo_accept(oc, us, 1180, Some("CP031457826CN")).await?;
+        self.demo_accept(oc, bj, 48, Some("XA208814673CN")).await?;
+        self.demo_accept(oc, boston, 86, Some("RR482913384CN")).await?;
+        self.demo_dispatch(
+            oc,
+            "china_post",
+            vec![jp, us, bj, boston],
+            "中国邮政揽投员 刘建华 China Post courier Liu Jianhua",
+        )
+        .await?;
+        let receipt = ReceiptInput {
+            signed_by: "赵敏".into(),
+            receipt_number: Some("HZ-110000-0419".into()),
+            delivered_at: None,
+        };
+        self.record_outbound_receipt(oc.admin, oc.ctx, bj, &receipt, &oc.sdr).await?;
+        let why =
+            DecisionInput { note: Some("查无此人，退回 Addressee unknown: returned by the carrier".into()) };
+        self.return_outbound(oc.admin, oc.ctx, boston, &why, &oc.sdr).await?;
+        // Sent by encrypted electronic transfer: a bank statement for the auditors.
+        let statement = self
+            .demo_request(
+                oc,
+                json!({
+                    "requester_person_id": oc.person("FIN", 1)?,
+                    "recipient": cn_address("孙立", "德勤华永会计师事务所", "延安东路222号外滩中心30楼",
+                        "黄浦区", "上海市", "上海市", "200002"),
+                    "recipient_email": "audit.mingyuan@deloitte.example.cn",
+                    "kind": "document", "category": "bank_statement", "confidentiality": "confidential",
+                    "contents": "上月银行对账单 Last month's bank statement",
+                    "method": "encrypted_electronic", "cost_centre_id": oc.cc("CC-FIN")?,
+                }),
+            )
+            .await?;
+        let sent = DecisionInput { note: Some("已通过加密邮件发送 Sent by encrypted e-mail".into()) };
+        self.send_electronic(oc.admin, oc.ctx, statement, &sent, &oc.sdr).await?;
+        Ok(())
+    }
+
+    async fn seed_hospital_outbound(&self, oc: &OutboundCtx<'_>) -> AppResult<()> {
+        // Awaiting approval: case report forms to Roche in Switzerland by EMS.
+        self.demo_request(
+            oc,
+            json!({
+                "requester_person_id": oc.person("RND", 0)?,
+                "recipient": {"country": "CH",
+                    "text": "Roche Diagnostics International AG\nForrenstrasse 2\n6343 Rotkreuz"},
+                "kind": "document", "category": "general",
+                "contents": "临床试验病例报告表 Clinical trial case report forms",
+                "method": "express", "carrier": "ems", "weight_g": 1800, "cost_centre_id": oc.cc("CC-RND")?,
+                "customs": {"category": "documents", "lines": [
+                    {"description": "paper case report forms", "quantity": 1, "net_weight_g": 1700,
+                     "value": "0.00", "currency": "USD"}]},
+            }),
+        )
+        .await?;
+        // Requested: a registered letter to the health commission.
+        self.demo_request(
+            oc,
+            json!({
+                "requester_person_id": oc.person("ADMIN", 0)?,
+                "recipient": cn_address("医政医管处", "上海市卫生健康委员会", "世博村路300号",
+                    "浦东新区", "上海市", "上海市", "200125"),
+                "kind": "letter", "category": "general",
+                "contents": "年度医疗质量报告 Annual quality report",
+                "method": "registered", "carrier": "china_post", "zone": "local", "weight_g": 120,
+                "cost_centre_id": oc.cc("CC-ADMIN")?,
+            }),
+        )
+        .await?;
+        // Dispatched and delivered: a registered letter to the Chinese Medical Association.
+        let cma = self
+            .demo_request(
+                oc,
+                json!({
+                    "requester_person_id": oc.person("FIN", 0)?,
+                    "recipient": cn_address("会员服务部", "中华医学会", "东四西大街42号",
+                        "东城区", "北京市", "北京市", "100710"),
+                    "kind": "letter", "category": "invoice",
+                    "contents": "会费汇款凭证 Membership fee remittance",
+                    "method": "registered", "carrier": "china_post", "weight_g": 30,
+                    "cost_centre_id": oc.cc("CC-FIN")?,
+                }),
+            )
+            .await?;
+        self.demo_accept(oc, cma, 32, Some("XA208814695CN")).await?;
+        self.demo_dispatch(oc, "china_post", vec![cma], "中国邮政揽投员 王磊 China Post courier Wang Lei").await?;
+        let receipt = ReceiptInput {
+            signed_by: "刘芳".into(),
+            receipt_number: Some("HZ-100010-0107".into()),
+            delivered_at: None,
+        };
+        self.record_outbound_receipt(oc.admin, oc.ctx, cma, &receipt, &oc.sdr).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn survey_window_is_next_tuesday_at_ten_in_shanghai() {
+        let at = |y, mo, d, h| Utc.with_ymd_and_hms(y, mo, d, h, 0, 0).unwrap();
+        // Friday 27 November 2026, 13:00 UTC → Tuesday 1 December, 10:00 CST = 02:00 UTC.
+        assert_eq!(next_tuesday_10(at(2026, 11, 27, 13)), Some(at(2026, 12, 1, 2)));
+        // Monday 23:00 UTC is already Tuesday in Shanghai: a week later.
+        assert_eq!(next_tuesday_10(at(2026, 11, 30, 23)), Some(at(2026, 12, 8, 2)));
+        // Monday 15:00 UTC is Monday 23:00 in Shanghai: the next morning.
+        assert_eq!(next_tuesday_10(at(2026, 11, 30, 15)), Some(at(2026, 12, 1, 2)));
     }
 }

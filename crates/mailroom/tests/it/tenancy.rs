@@ -282,8 +282,83 @@ async fn demo_logins_have_their_roles() {
     }
     let fin = app.authenticate_token_in(&app.create_token("demo", "finance").await.unwrap(), None).await.unwrap();
     assert!(fin.department_id.is_some(), "the demo finance login is a person of the finance department");
+    let before = demo_outbound(&app).await;
     assert!(!app.seed_demo().await.unwrap());
+    assert_eq!(demo_outbound(&app).await, before, "seeding again adds no postage or outbound mail");
+    let verdicts = app.verify_custody().await.unwrap();
+    assert!(verdicts.iter().all(|v| v.broken.is_none() && v.bad_checkpoints.is_empty()), "{verdicts:?}");
     db.cleanup().await;
+}
+
+/// The demo's postage and outbound mail, checked: every outbound status, a handed-over batch with
+/// carrier tracking numbers, the survey mailing with its dispatch window, an electronic transfer,
+/// recipients abroad in their scripts, and a chargeback by department. Returns the counts of
+/// outbound items, ledger entries, batches, accounts and cost centres per organisation.
+async fn demo_outbound(app: &mailroom_app::App) -> Vec<(String, usize, usize, usize, usize, usize)> {
+    use mailroom_app::sending::OutboundQuery;
+    use mailroom_domain::item::Status;
+    let mut counts = Vec::new();
+    for slug in ["demo", "demo-hospital"] {
+        let p = app.authenticate_token_in(&app.create_token(slug, "admin").await.unwrap(), None).await.unwrap();
+        let q = OutboundQuery { limit: Some(500), ..Default::default() };
+        let items = app.list_outbound(&p, &q).await.unwrap();
+        let has = |s: Status| items.iter().any(|r| r.item.status == s);
+        let batches = app.dispatch_batches(&p, None).await.unwrap();
+        let handed: Vec<_> = batches.iter().filter(|b| b.status == "handed_over").collect();
+        assert!(!handed.is_empty(), "{slug}: a batch handed to the carrier");
+        for b in &handed {
+            let view = app.dispatch_batch_view(&p, b.id).await.unwrap();
+            assert!(!view.items.is_empty() && b.courier_name.is_some(), "{slug}: {b:?}");
+            for r in &view.items {
+                assert!(r.item.tracking_number.is_some() && r.send.dispatched_at.is_some(), "{slug}: {r:?}");
+            }
+        }
+        assert!(has(Status::AwaitingApproval) && has(Status::Requested) && has(Status::Delivered), "{slug}");
+        let delivered = items.iter().find(|r| r.item.status == Status::Delivered).unwrap();
+        assert!(delivered.send.receipt_signed_by.is_some() && delivered.send.receipt_number.is_some());
+        let accounts = app.postage_accounts(&p).await.unwrap();
+        let sites = app.store.list_sites(p.tenant_id).await.unwrap();
+        assert_eq!(accounts.len(), sites.len() + 1, "{slug}: one account per site and one for all");
+        assert_eq!(accounts.iter().filter(|a| a.site_id.is_none()).count(), 1);
+        assert!(accounts.iter().all(|a| a.balance > 0), "{slug}: {accounts:?}");
+        let ccs = app.cost_centres(&p).await.unwrap();
+        assert!(ccs.iter().all(|c| c.cost_centre.department_id.is_some() && c.cost_centre.approval_limit.is_some()));
+        let month = (chrono::Utc::now() + chrono::Duration::hours(8)).format("%Y-%m").to_string();
+        let cb = app.chargeback(&p, &month).await.unwrap();
+        assert!(!cb.departments.is_empty() && cb.total > 0, "{slug}: {cb:?}");
+        assert!(cb.departments.iter().all(|d| d.department_id.is_some() && !d.department_code.is_empty()));
+        if slug == "demo" {
+            for s in [Status::Accepted, Status::Dispatched, Status::Cancelled, Status::ReturnedToSender] {
+                assert!(has(s), "demo: an outbound item {s}");
+            }
+            let mailing: Vec<_> = items.iter().filter(|r| r.send.mailing_id.is_some()).collect();
+            assert_eq!(mailing.len(), 20, "the survey mailing");
+            assert!(mailing.iter().all(|r| r.item.status == Status::Requested && r.send.not_before.is_some()));
+            let window =
+                mailing[0].send.not_before.unwrap().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap());
+            assert_eq!(window.format("%a %H:%M").to_string(), "Tue 10:00");
+            assert!(window > chrono::Utc::now());
+            let ems = items.iter().find(|r| r.item.status == Status::AwaitingApproval).unwrap();
+            assert_eq!((ems.send.country.as_str(), ems.item.carrier.as_deref()), ("DE", Some("ems")));
+            assert!(ems.send.customs.is_some() && ems.send.estimate.unwrap() > 20_000);
+            assert!(
+                items.iter().any(|r| r.send.method == "encrypted_electronic" && r.item.status == Status::Dispatched)
+            );
+            for c in ["CN", "JP", "KR", "DE", "US", "HK"] {
+                assert!(items.iter().any(|r| r.send.country == c), "demo: a send to {c}");
+            }
+            for name in ["佐藤花子", "박지훈", "陳大文"] {
+                assert!(items.iter().any(|r| r.item.recipient_name == name), "demo: {name}");
+            }
+            let codes: Vec<&str> = cb.departments.iter().map(|d| d.department_code.as_str()).collect();
+            assert!(codes.len() >= 3, "{codes:?}");
+            let ledger = app.postage_ledger(&p, None).await.unwrap();
+            assert!(ledger.iter().any(|e| e.kind == "refund"), "the cancelled send's postage came back");
+        }
+        let ledger = app.postage_ledger(&p, None).await.unwrap().len();
+        counts.push((slug.to_string(), items.len(), ledger, batches.len(), accounts.len(), ccs.len()));
+    }
+    counts
 }
 
 /// The store itself refuses to let one organisation's write land on another's record, and keeps
