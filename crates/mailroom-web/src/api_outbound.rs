@@ -26,7 +26,7 @@ use mailroom_domain::customs::Declaration;
 use mailroom_domain::ids::ItemId;
 use mailroom_domain::postage::Money;
 use mailroom_domain::{DomainError, ErrorCode};
-use mailroom_pdf::{CustomsInput, FormChoice, LabelInput, NonDelivery};
+use mailroom_pdf::{CustomsInput, FormChoice, LabelInput, ManifestInput, ManifestLine, NonDelivery};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -45,6 +45,7 @@ pub(crate) fn routes() -> Vec<Route> {
         route(M::GET, "/api/v1/outbound/batches/{id}", get_batch),
         route(M::POST, "/api/v1/outbound/batches/{id}/scan", scan),
         route(M::POST, "/api/v1/outbound/batches/{id}/hand-over", hand_over),
+        route(M::GET, "/api/v1/outbound/batches/{id}/manifest.pdf", manifest_pdf),
         route(M::GET, "/api/v1/outbound/{id}", get),
         route(M::POST, "/api/v1/outbound/{id}/approve", approve),
         route(M::POST, "/api/v1/outbound/{id}/reject", reject),
@@ -96,6 +97,14 @@ pub struct BatchList {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LangQuery {
+    /// zh-CN (default) or en: the language of the manifest's headings.
+    pub lang: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BatchQuery {
     /// open or handed_over
     pub status: Option<String>,
@@ -449,6 +458,84 @@ pub(crate) async fn hand_over(
     let id = batch_id(&raw_id, rid)?;
     let input: HandOverInput = body(&raw, rid)?;
     s.app.hand_over_batch(&c.principal, &c.ctx, id, &input).await.map(Json).map_err(|e| ApiError::new(e, rid))
+}
+
+/// The batch's manifest as PDF: every item with its reference, tracking number, recipient,
+/// destination, method, weight and postage, the totals, and the hand-over signature blocks
+/// (headings in `lang`: zh-CN, the default, or en).
+#[utoipa::path(get, path = "/api/v1/outbound/batches/{id}/manifest.pdf", tag = "outbound",
+    params(("id" = String, Path), LangQuery),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = Problem),
+        (status = 403, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)),
+    security(("bearer" = [])))]
+pub(crate) async fn manifest_pdf(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(raw_id): Path<String>,
+    Q(q): Q<LangQuery>,
+) -> ApiResult<Response> {
+    let rid = &c.ctx.request_id;
+    allowed(&c, Permission::ReadAllOutbound)?;
+    let id = batch_id(&raw_id, rid)?;
+    let input = manifest_input(&s, &c, id, q.lang.as_deref().unwrap_or("zh-CN")).await?;
+    let name = file_name("manifest", Some(&input.batch_reference));
+    let bytes = render(&s, rid, move |f| mailroom_pdf::manifest(&input, f)).await?;
+    Ok(pdf_response(bytes, &name))
+}
+
+async fn manifest_input(s: &AppState, c: &Caller, id: Uuid, lang: &str) -> ApiResult<ManifestInput> {
+    let rid = &c.ctx.request_id;
+    let err = |e: AppError| ApiError::new(e, rid);
+    let v = s.app.dispatch_batch_view(&c.principal, id).await.map_err(err)?;
+    let t = c.principal.tenant_id;
+    let tenant = s.app.store.tenant(t).await.map_err(|e| err(e.into()))?;
+    let sites = s.app.store.list_sites(t).await.map_err(|e| err(e.into()))?;
+    let site = sites.iter().find(|x| Some(x.id.0) == v.batch.site_id);
+    let offset = site.and_then(|x| mailroom_domain::calendar::fixed_offset_minutes(&x.timezone)).unwrap_or(480);
+    let tz = chrono::FixedOffset::east_opt(offset * 60).unwrap_or_else(|| chrono::Offset::fix(&chrono::Utc));
+    let local = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+    let zh = lang == "zh-CN";
+    let carrier = match mailroom_domain::carrier::carrier_names(&v.batch.carrier) {
+        Some((en, cn)) => {
+            if zh {
+                cn
+            } else {
+                en
+            }
+        }
+        None => v.batch.carrier.clone(),
+    };
+    let lines = v
+        .items
+        .iter()
+        .map(|r| {
+            let city = r.send.address.get("fields").and_then(|f| f.get("city")).and_then(|c| c.as_str()).unwrap_or("");
+            ManifestLine {
+                reference: r.item.reference.clone(),
+                tracking_number: r.item.tracking_number.clone(),
+                recipient: r.item.recipient_name.clone(),
+                destination: if city.is_empty() {
+                    r.send.country.clone()
+                } else {
+                    format!("{city}, {}", r.send.country)
+                },
+                method: r.send.method.replace('_', " "),
+                weight_g: r.send.weight_g.and_then(|w| u32::try_from(w).ok()).unwrap_or(0),
+                postage_fen: r.send.postage.unwrap_or(0),
+                customs_form: r.send.customs_form.as_deref().map(str::to_uppercase),
+            }
+        })
+        .collect();
+    Ok(ManifestInput {
+        lang: lang.to_string(),
+        organisation: tenant.map(|x| x.name).unwrap_or_default(),
+        site: site.map(|x| x.name.clone()).unwrap_or_default(),
+        batch_reference: v.batch.reference.clone(),
+        carrier,
+        collection_at: local(v.batch.collection_at),
+        printed_at: local(chrono::Utc::now()),
+        lines,
+    })
 }
 
 /// The item's address label as PDF (100 × 150 mm, reference as Code 128 and QR).

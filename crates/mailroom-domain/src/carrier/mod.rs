@@ -153,8 +153,11 @@ pub const S10_OPERATORS: &[(&str, &str)] = &[
     ("PT", "ctt"),
 ];
 
-/// The names of a carrier id: the table's, or a generic postal operator for `post-xx`.
+/// The names of a carrier id: the table's, or a generic postal operator for `post-xx`. Ids are
+/// matched without regard to case, and `_` stands for `-` (`china_post` as rate tables write it).
 pub fn carrier_names(id: &str) -> Option<(String, String)> {
+    let id = id.trim().to_ascii_lowercase().replace('_', "-");
+    let id = id.as_str();
     if let Some(info) = CARRIERS.iter().find(|c| c.id == id) {
         return Some((info.name.to_string(), info.name_zh.to_string()));
     }

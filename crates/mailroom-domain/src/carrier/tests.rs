@@ -350,6 +350,7 @@ fn the_carrier_table_is_consistent() {
         assert!(carrier_names(id).is_some(), "{cc} → {id}");
     }
     assert_eq!(carrier_names("nope"), None);
+    assert_eq!(carrier_names("China_Post").map(|n| n.1), Some("中国邮政".to_string()), "rate-table spelling");
 }
 
 #[test]

@@ -1445,10 +1445,12 @@ async fn outbound_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probe
         r_a.assert_problem(404, "not_found");
         same(p, &r_a, &admin.post(&p.replace("{id}", &random()), &body).await);
     }
-    hit("GET", "/api/v1/outbound/batches/{id}");
-    let r_a = admin.get(&format!("/api/v1/outbound/batches/{batch}")).await;
-    r_a.assert_problem(404, "not_found");
-    same("batch", &r_a, &admin.get(&format!("/api/v1/outbound/batches/{}", random())).await);
+    for p in ["/api/v1/outbound/batches/{id}", "/api/v1/outbound/batches/{id}/manifest.pdf"] {
+        hit("GET", p);
+        let r_a = admin.get(&p.replace("{id}", &batch)).await;
+        r_a.assert_problem(404, "not_found");
+        same(p, &r_a, &admin.get(&p.replace("{id}", &random())).await);
+    }
     for (p, body) in [
         ("/api/v1/outbound/batches/{id}/scan", json!({"code": reference})),
         ("/api/v1/outbound/batches/{id}/hand-over", json!({"courier_name": "Mallory"})),

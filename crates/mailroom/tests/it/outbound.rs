@@ -289,16 +289,36 @@ async fn request_to_delivery(b: Backend) {
     assert_eq!(v.status, 200, "{}", v.text);
     assert_eq!(v.body["intact"], true, "{}", v.text);
 
-    // Labels and customs forms come straight from the item.
-    let r = emp.get(&format!("/api/v1/outbound/{parcel}/label.pdf")).await;
-    if r.status != 503 {
-        assert_eq!(r.status, 200, "{}", r.text);
-        let r = emp.get(&format!("/api/v1/outbound/{parcel}/customs.pdf")).await;
-        assert_eq!(r.status, 200, "{}", r.text);
+    // Labels, customs forms and the batch's manifest come straight from the records.
+    if crate::pdf::can_render() {
+        let (status, ct, pdf) = get_bytes(&emp, &format!("/api/v1/outbound/{parcel}/label.pdf")).await;
+        assert_eq!((status, ct.as_str()), (200, "application/pdf"));
+        let text = crate::pdf::pdftotext(&pdf);
+        assert!(text.contains("山田太郎") && text.contains("JAPAN"), "{text}");
+        let (status, _, pdf) = get_bytes(&emp, &format!("/api/v1/outbound/{parcel}/customs.pdf")).await;
+        assert_eq!(status, 200);
+        let text = crate::pdf::pdftotext(&pdf);
+        assert!(text.contains("CN22") && text.contains("T-shirts"), "{text}");
         emp.get(&format!("/api/v1/outbound/{letter}/customs.pdf")).await.assert_problem(409, "conflict");
-    } else {
-        assert!(std::env::var("CI").is_err(), "no PDF font on CI: {}", r.text);
+        let (status, ct, pdf) = get_bytes(&clerk, &format!("/api/v1/outbound/batches/{batch}/manifest.pdf")).await;
+        assert_eq!((status, ct.as_str()), (200, "application/pdf"));
+        let text = crate::pdf::pdftotext(&pdf);
+        for want in [letter_ref.as_str(), "RR123456785CN", "王芳", "山田太郎", "中国邮政"] {
+            assert!(text.contains(want), "{want} missing from the manifest: {text}");
+        }
+        let (status, _, pdf) =
+            get_bytes(&clerk, &format!("/api/v1/outbound/batches/{batch}/manifest.pdf?lang=en")).await;
+        assert_eq!(status, 200);
+        assert!(crate::pdf::pdftotext(&pdf).contains("ChinaPost"), "carrier in English");
+        emp.get(&format!("/api/v1/outbound/batches/{batch}/manifest.pdf")).await.assert_problem(403, "forbidden");
     }
+}
+
+async fn get_bytes(c: &Client, path: &str) -> (u16, String, Vec<u8>) {
+    let r = c.req(reqwest::Method::GET, path).send().await.unwrap();
+    let status = r.status().as_u16();
+    let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    (status, ct, r.bytes().await.unwrap().to_vec())
 }
 
 async fn budgets_block_and_cancel_refunds(b: Backend) {

@@ -146,6 +146,7 @@ pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/api/v1/outbound/batches/{id}", Perm(P::ReadAllOutbound)),
     r("POST", "/api/v1/outbound/batches/{id}/scan", Perm(P::HandleOutbound)),
     r("POST", "/api/v1/outbound/batches/{id}/hand-over", Perm(P::HandleOutbound)),
+    r("GET", "/api/v1/outbound/batches/{id}/manifest.pdf", Perm(P::ReadAllOutbound)),
     r("GET", "/api/v1/reports/chargeback", Perm(P::ReadChargeback)),
     r("GET", "/api/v1/reports/chargeback.csv", Perm(P::ReadChargeback)),
     r("GET", "/api/v1/reports/chargeback.pdf", Perm(P::ReadChargeback)),
