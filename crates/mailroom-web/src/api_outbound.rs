@@ -162,26 +162,30 @@ pub(crate) async fn create(
 /// `street` (lines separated by `|`), `district`, `city`, `region`, `postal_code`, `country`,
 /// `email`, `phone` — or `address` (free text) with `country`. What all rows share is given in
 /// the query.
-#[utoipa::path(post, path = "/api/v1/outbound/mailings", tag = "outbound", params(MailingParams),
+#[utoipa::path(post, path = "/api/v1/outbound/mailings", tag = "outbound",
+    params(MailingParams, ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key for retries")),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 201, body = MailingResult), (status = 409, body = Problem), (status = 422, body = Problem),
         (status = 403, body = Problem)), security(("bearer" = [])))]
 pub(crate) async fn mailing(
     State(s): State<AppState>,
     c: Caller,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
     CsvBody(data): CsvBody,
 ) -> ApiResult<Response> {
     let rid = &c.ctx.request_id;
     allowed(&c, Permission::RequestOutbound)?;
-    let params: MailingParams = crate::extract::serde_urlencoded_from(query.as_deref().unwrap_or(""))
+    let query = query.unwrap_or_default();
+    let params: MailingParams = crate::extract::serde_urlencoded_from(&query)
         .map_err(|e| crate::problem::bad_input("query", format!("bad query parameters: {e}"), rid))?;
-    let r = s
-        .app
-        .request_mailing(&c.principal, &c.ctx, &params, &data, &s.sdr_rates)
-        .await
-        .map_err(|e| ApiError::new(e, rid))?;
-    Ok((StatusCode::CREATED, Json(r)).into_response())
+    // A retried upload with the same key is answered from the first; the same key with other
+    // rows or parameters is refused.
+    let mut hashed = query.into_bytes();
+    hashed.push(b'\n');
+    hashed.extend_from_slice(&data);
+    let create = s.app.request_mailing(&c.principal, &c.ctx, &params, &data, &s.sdr_rates);
+    crate::api::create_once(&s, &c, &headers, "outbound/mailings", &hashed, create).await
 }
 
 /// One outbound item with its send, the caller's next steps and the customs verdict. Its
@@ -399,14 +403,20 @@ pub(crate) async fn list_batches(
 /// Prepare a carrier collection: the items named, or every accepted item of that carrier whose
 /// dispatch window has started by the collection time and that is in no batch yet.
 #[utoipa::path(post, path = "/api/v1/outbound/batches", tag = "outbound", request_body = BatchInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key for retries")),
     responses((status = 201, body = BatchView), (status = 422, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
-pub(crate) async fn create_batch(State(s): State<AppState>, c: Caller, raw: Bytes) -> ApiResult<Response> {
+pub(crate) async fn create_batch(
+    State(s): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> ApiResult<Response> {
     let rid = &c.ctx.request_id;
     allowed(&c, Permission::HandleOutbound)?;
     let input: BatchInput = body(&raw, rid)?;
-    let v = s.app.create_dispatch_batch(&c.principal, &c.ctx, &input).await.map_err(|e| ApiError::new(e, rid))?;
-    Ok((StatusCode::CREATED, Json(v)).into_response())
+    let create = s.app.create_dispatch_batch(&c.principal, &c.ctx, &input);
+    crate::api::create_once(&s, &c, &headers, "outbound/batches", &raw, create).await
 }
 
 /// A batch with its items and how many are scanned out.

@@ -403,6 +403,22 @@ async fn mailings_and_windows(b: Backend) {
     assert_eq!(r.body["created"], 5000);
     assert_eq!(r.body["estimate_total"], 5000 * 120);
     let mailing = r.body["mailing_id"].as_str().unwrap().to_string();
+    // A retried upload with its Idempotency-Key creates nothing new; the key with other rows is refused.
+    let small = "recipient,street,city,region,postal_code,country\n李雷,南京路1号,上海市,上海市,200001,CN\n";
+    let upload = |rows: String| {
+        let r = emp
+            .req(reqwest::Method::POST, &q(""))
+            .header("content-type", "text/csv")
+            .header("idempotency-key", "mailing-0001")
+            .body(rows.into_bytes());
+        emp.send(r)
+    };
+    let first = upload(small.to_string()).await;
+    let again = upload(small.to_string()).await;
+    assert_eq!((first.status, again.status), (201, 201), "{} {}", first.text, again.text);
+    assert_eq!(first.body["mailing_id"], again.body["mailing_id"]);
+    let other = small.replace("李雷", "韩梅梅");
+    upload(other).await.assert_problem(422, "idempotency_key_reused");
     let page = clerk.get(&format!("/api/v1/outbound?mailing={mailing}&limit=500")).await;
     assert_eq!(page.body["items"].as_array().unwrap().len(), 500);
     assert!(page.body["next_before"].is_string());
