@@ -12,8 +12,8 @@ use crate::{Route, route};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Method};
+use axum::response::Response;
 use mailroom_app::AppError;
 use mailroom_app::sending::{
     AcceptInput, BatchInput, BatchView, DecisionInput, HandOverInput, HandOverResult, MailingParams, MailingResult,
