@@ -41,6 +41,45 @@ function siteTime(ms) {
   return new Date(ms + 8 * 3600 * 1000).toISOString().slice(0, 16);
 }
 
+let prepared = null;
+
+/**
+ * Sets up through the API, once: the rate table, a cost centre with an approval limit of ¥100,
+ * a topped-up postage account.
+ */
+function postageSetup() {
+  if (!prepared) {
+    prepared = (async () => {
+      const admin = await h.newPage();
+      await login(admin, { user: "admin", lang: "en" });
+      const imported = await admin.evaluate(async (csv) => {
+        const token = document.querySelector('meta[name="csrf-token"]').content;
+        const r = await fetch("/api/v1/postage/rates/import", {
+          method: "POST",
+          headers: { "Content-Type": "text/csv", "X-CSRF-Token": token, Accept: "application/json" },
+          body: csv,
+        });
+        return r.status;
+      }, RATES);
+      assert.equal(imported, 200);
+      const cc = await apiInPage(admin, "POST", "/api/v1/postage/cost-centres", {
+        code: "E2E-OB",
+        name: "Outbound test",
+        approval_limit: 10000,
+      });
+      assert.equal(cc.status, 201, JSON.stringify(cc.data));
+      const account = await apiInPage(admin, "POST", "/api/v1/postage/accounts", { name: "E2E franking" });
+      assert.equal(account.status, 201, JSON.stringify(account.data));
+      const topUp = await apiInPage(admin, "POST", `/api/v1/postage/accounts/${account.data.id}/top-ups`, {
+        amount: 100000,
+      });
+      assert.equal(topUp.status, 201, JSON.stringify(topUp.data));
+      return { cc, account };
+    })();
+  }
+  return prepared;
+}
+
 /** The send's status label on its page. */
 async function statusOf(page) {
   return (await page.textContent('[data-testid="status"]')).trim();
@@ -52,30 +91,7 @@ async function submit(page, selector) {
 }
 
 test("outbound parcel to Japan: request, approval, acceptance, batch scan-out and hand-over", async () => {
-  // Setting up through the API: the rate table, a cost centre with an approval limit of ¥100,
-  // a topped-up postage account.
-  const admin = await h.newPage();
-  await login(admin, { user: "admin", lang: "en" });
-  const imported = await admin.evaluate(async (csv) => {
-    const token = document.querySelector('meta[name="csrf-token"]').content;
-    const r = await fetch("/api/v1/postage/rates/import", {
-      method: "POST",
-      headers: { "Content-Type": "text/csv", "X-CSRF-Token": token, Accept: "application/json" },
-      body: csv,
-    });
-    return r.status;
-  }, RATES);
-  assert.equal(imported, 200);
-  const cc = await apiInPage(admin, "POST", "/api/v1/postage/cost-centres", {
-    code: "E2E-OB",
-    name: "Outbound test",
-    approval_limit: 10000,
-  });
-  assert.equal(cc.status, 201, JSON.stringify(cc.data));
-  const account = await apiInPage(admin, "POST", "/api/v1/postage/accounts", { name: "E2E franking" });
-  assert.equal(account.status, 201, JSON.stringify(account.data));
-  const topUp = await apiInPage(admin, "POST", `/api/v1/postage/accounts/${account.data.id}/top-ups`, { amount: 100000 });
-  assert.equal(topUp.status, 201, JSON.stringify(topUp.data));
+  const { cc } = await postageSetup();
 
   // The employee finds Outbound in the navigation and opens the request form.
   const emp = await h.newPage();
@@ -236,5 +252,42 @@ test("outbound parcel to Japan: request, approval, acceptance, batch scan-out an
     assert.deepEqual(await untranslated(clerk), [], path);
   }
   await screenshot(clerk, "outbound-list-zh");
+  h.assertClean();
+});
+
+test("CSV mailing: a bad line refuses the file and is named; the corrected file creates every send", async () => {
+  const { cc } = await postageSetup();
+  const clerk = await h.newPage();
+  await login(clerk, { user: "clerk", lang: "en" });
+  await clerk.goto("/ui/outbound");
+  await clerk.waitForSelector('[data-testid="mailing-form"]');
+  const bad = "recipient,street,city,region,postal_code,country\n" + "李雷,南京路1号,上海市,上海市,200001,CN\n" + "韩梅梅,中山路2号,南京市,江苏省,21000,CN\n";
+  // The chosen file is read into the text box.
+  await clerk.setInputFiles("#mailing-file", { name: "survey.csv", mimeType: "text/csv", buffer: Buffer.from(bad) });
+  await clerk.waitForFunction(() => document.querySelector("#mailing-csv").value.includes("韩梅梅"));
+  await clerk.selectOption("#mailing-method", "registered");
+  await clerk.selectOption("#mailing-carrier", "china_post");
+  await clerk.selectOption("#mailing-cc", cc.data.id);
+  await clerk.fill("#mailing-contents", "Satisfaction survey");
+  await clerk.fill("#mailing-weight", "20");
+  // The mailroom sends it on an employee's behalf.
+  await clerk.fill("#mailing-requester", "E0001");
+  await submit(clerk, '[data-testid="mailing-submit"]');
+  await clerk.waitForSelector('[data-testid="bad-lines"]');
+  const lines = await clerk.$$eval('[data-testid="bad-lines"] li', (els) => els.map((e) => e.textContent));
+  assert.equal(lines.length, 1, lines.join("\n"));
+  assert.match(lines[0], /^Line 3: /);
+  assert.equal(await clerk.inputValue("#mailing-contents"), "Satisfaction survey", "the form keeps what was typed");
+  assert.deepEqual(await untranslated(clerk), []);
+  // Put right: both sends are created, at ¥8.00 each.
+  await clerk.fill("#mailing-csv", bad.replace(",21000,", ",210000,"));
+  await submit(clerk, '[data-testid="mailing-submit"]');
+  await clerk.waitForSelector('[data-testid="mailing-result"]');
+  assert.match(await clerk.textContent('[data-testid="mailing-summary"]'), /2 sends, 0 awaiting approval, estimated postage ¥16\.00/);
+  await Promise.all([clerk.waitForURL(/mailing=/), clerk.click('[data-testid="mailing-result"] a')]);
+  assert.equal(await clerk.locator('[data-testid="outbound-table"] tbody tr').count(), 2);
+  await Promise.all([clerk.waitForSelector('html[lang="zh-CN"]'), clerk.click('[data-testid="lang-switch"]')]);
+  assert.deepEqual(await untranslated(clerk), []);
+  await screenshot(clerk, "outbound-mailing-zh");
   h.assertClean();
 });

@@ -204,6 +204,8 @@ pub(crate) struct MailingForm {
     weight_g: Option<String>,
     kind: Option<String>,
     not_before: Option<String>,
+    /// The employee the mailing is for: employee number or name (default: the caller).
+    requester: Option<String>,
 }
 
 fn mailing_summary(t: Tr, created: &str, awaiting: &str, estimate: &str) -> String {
@@ -273,7 +275,7 @@ async fn list_page(s: &AppState, u: &UiUser, q: &ListParams, x: ListExtras) -> R
     });
     let page = ListPage {
         t,
-        c: u.chrome("outbound"),
+        c: if may_handle { u.chrome("outbound").with_scripts(t, &["outbound.js"]) } else { u.chrome("outbound") },
         title: t.get(if all { "outbound.title" } else { "outbound.my_title" }).to_string(),
         rows: records.iter().map(|r| row(t, r)).collect(),
         filtered: status.is_some() || filled(&q.mailing).is_some(),
@@ -328,6 +330,19 @@ fn mailing_params(f: &MailingForm) -> Result<MailingParams, AppError> {
     })
 }
 
+/// The person a mailing is for, by employee number or exact name.
+async fn requester_of(s: &AppState, u: &UiUser, who: &str) -> Result<mailroom_domain::ids::PersonId, AppError> {
+    let found = s.app.search_people(&u.principal, who, None, 50).await?;
+    found
+        .iter()
+        .find(|p| p.employee_no.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(who)))
+        .or_else(|| found.iter().find(|p| p.name == who))
+        .map(|p| p.id)
+        .ok_or_else(|| {
+            DomainError::invalid("requester", format!("no one in the directory has the number or name {who:?}")).into()
+        })
+}
+
 pub(crate) async fn mailing(
     State(s): State<AppState>,
     u: UiUser,
@@ -336,7 +351,17 @@ pub(crate) async fn mailing(
     u.require(Permission::HandleOutbound)?;
     u.check_csrf(&f.csrf)?;
     let csv = f.csv.clone().unwrap_or_default();
-    let result = match mailing_params(&f) {
+    let params = match mailing_params(&f) {
+        Ok(mut params) => match filled(&f.requester) {
+            Some(who) => requester_of(&s, &u, who).await.map(|id| {
+                params.requester_person_id = Some(id);
+                params
+            }),
+            None => Ok(params),
+        },
+        Err(e) => Err(e),
+    };
+    let result = match params {
         Ok(params) => s.app.request_mailing(&u.principal, &u.ctx, &params, csv.as_bytes(), &s.sdr_rates).await,
         Err(e) => Err(e),
     };
