@@ -440,6 +440,8 @@ struct NewPage {
     kinds: Vec<Opt>,
     categories: Vec<Opt>,
     lines: Vec<LineForm>,
+    /// Mailroom staff may ask on an employee's behalf.
+    may_handle: bool,
     error: Option<String>,
 }
 
@@ -487,6 +489,7 @@ async fn new_page(
             .map(|c| Opt::new(*c, t.get(&format!("outbound.customs_category.{c}")), *c == category))
             .collect(),
         lines,
+        may_handle: u.may(Permission::HandleOutbound),
         error: error.as_ref().map(|(e, _)| e.clone()),
         v,
     };
@@ -570,7 +573,17 @@ pub(crate) async fn create(
     u.require(Permission::RequestOutbound)?;
     let v: HashMap<String, String> = f.into_iter().collect();
     u.check_csrf(v.get("csrf").map(String::as_str).unwrap_or(""))?;
-    let result = match request_of(&v) {
+    let request = match request_of(&v) {
+        Ok(mut r) => match get(&v, "requester").filter(|_| u.may(Permission::HandleOutbound)) {
+            Some(who) => requester_of(&s, &u, who).await.map(|id| {
+                r.requester_person_id = Some(id);
+                r
+            }),
+            None => Ok(r),
+        },
+        Err(e) => Err(e),
+    };
+    let result = match request {
         Ok(r) => s.app.request_outbound(&u.principal, &u.ctx, &r, &s.sdr_rates).await,
         Err(e) => Err(e),
     };

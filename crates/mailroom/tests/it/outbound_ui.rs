@@ -83,6 +83,26 @@ async fn console_request_to_hand_over(b: Backend) {
     let list = emp.get("/ui/outbound").await;
     assert!(list.text.contains("My sends") && list.text.contains(&id), "{}", list.text);
 
+    // Mailroom staff ask on an employee's behalf, by employee number or name.
+    let clerk = srv.browser("acme", "clerk").await;
+    let letter = [
+        ("country", "中国"),
+        ("address", "王芳\n上海市浦东新区世纪大道100号\n200120"),
+        ("contents", "Signed contract"),
+        ("method", "international"),
+        ("carrier", "china_post"),
+        ("weight_g", "40"),
+        ("cost_centre_id", cc.as_str()),
+    ];
+    let r = clerk.post("/ui/outbound/new", &letter).await;
+    assert_eq!(r.status, 422, "the clerk has no directory entry: {}", r.text);
+    assert!(r.text.contains("directory entry") && r.text.contains("id=\"requester\""), "{}", r.text);
+    let mut on_behalf = letter.to_vec();
+    on_behalf.push(("requester", "Nobody Such"));
+    let r = clerk.post("/ui/outbound/new", &on_behalf).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("Nobody Such"), "{}", r.text);
+
     // Finance approves; the mailroom accepts, batches, scans out and hands over.
     srv.user_with_role("finance", Role::Finance, None).await;
     let finance = srv.browser("acme", "finance").await;
