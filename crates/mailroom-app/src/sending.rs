@@ -10,7 +10,7 @@ use crate::{App, AppError, AppResult, Principal, RequestCtx, random_bytes};
 use chrono::{DateTime, Utc};
 use mailroom_domain::address::{self, AddressFields, CheckRequest};
 use mailroom_domain::auth::{Permission, allowed, require};
-use mailroom_domain::custody::{EventDraft, storage_time};
+use mailroom_domain::custody::{CustodyEvent, EventDraft, storage_time};
 use mailroom_domain::customs::{self, CustomsVerdict, Declaration, Severity};
 use mailroom_domain::ids::{ItemId, PersonId, SiteId};
 use mailroom_domain::item::{Category, Condition, Confidentiality, ItemKind, Priority, Status};
@@ -1335,6 +1335,33 @@ impl App {
         let batch = self.store.dispatch_batch(p.tenant_id, batch).await?.ok_or_else(|| AppError::not_found("batch"))?;
         Ok(HandOverResult { batch, dispatched, left_behind: left })
     }
+
+    /// The custody timeline of an outbound item, for whoever may see the send (its requester
+    /// included, who is not the item's recipient).
+    pub async fn outbound_events(&self, p: &Principal, id: ItemId) -> AppResult<Vec<CustodyEvent>> {
+        require(p.role, Permission::RequestOutbound).or_else(|_| require(p.role, Permission::ReadAllOutbound))?;
+        let r = self.visible_outbound(p, id).await?;
+        Ok(self.store.item_events(p.tenant_id, r.item.id).await?)
+    }
+
+    /// What a request form offers: the organisation's cost centres and the carriers of its rate
+    /// table (sorted, each once).
+    pub async fn outbound_choices(&self, p: &Principal) -> AppResult<OutboundChoices> {
+        require(p.role, Permission::RequestOutbound).or_else(|_| require(p.role, Permission::ReadAllOutbound))?;
+        let cost_centres = self.store.cost_centres(p.tenant_id).await?;
+        let mut carriers: Vec<String> =
+            self.store.postage_rates(p.tenant_id).await?.into_iter().map(|r| r.carrier).collect();
+        carriers.sort();
+        carriers.dedup();
+        Ok(OutboundChoices { cost_centres, carriers })
+    }
+}
+
+/// The cost centres and carriers a request may name.
+#[derive(Debug, Clone)]
+pub struct OutboundChoices {
+    pub cost_centres: Vec<mailroom_store::models::CostCentre>,
+    pub carriers: Vec<String>,
 }
 
 /// `cn22` or `cn23`.

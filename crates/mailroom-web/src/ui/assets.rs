@@ -50,6 +50,11 @@ const ASSETS: &[Asset] = &[
         media_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/notify-template.js"),
     },
+    Asset {
+        name: "outbound.js",
+        media_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/outbound.js"),
+    },
     Asset { name: "icon.svg", media_type: "image/svg+xml", body: include_bytes!("../../static/icon.svg") },
 ];
 

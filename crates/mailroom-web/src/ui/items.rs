@@ -211,13 +211,13 @@ pub(crate) struct Field {
     pub value: String,
 }
 
-struct EventView {
-    at: String,
-    kind: String,
-    code: String,
-    actor: String,
-    source: String,
-    lines: Vec<Field>,
+pub(super) struct EventView {
+    pub at: String,
+    pub kind: String,
+    pub code: String,
+    pub actor: String,
+    pub source: String,
+    pub lines: Vec<Field>,
 }
 
 struct ActionView {
@@ -348,7 +348,7 @@ struct EditView {
     notes: String,
 }
 
-fn push(fields: &mut Vec<Field>, t: Tr, key: &str, value: Option<String>) {
+pub(super) fn push(fields: &mut Vec<Field>, t: Tr, key: &str, value: Option<String>) {
     if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
         fields.push(Field { label: t.get(key).to_string(), value: v });
     }
@@ -382,7 +382,7 @@ fn item_fields(t: Tr, i: &Item, locations: &[Location], sites: &[Site]) -> Vec<F
     f
 }
 
-fn carrier_label(t: Tr, code: &str) -> String {
+pub(super) fn carrier_label(t: Tr, code: &str) -> String {
     let key = format!("carrier.{code}");
     if t.has(&key) { t.get(&key).to_string() } else { code.to_string() }
 }
@@ -394,7 +394,7 @@ fn str_of(v: &Value, key: &str) -> Option<String> {
     }
 }
 
-fn event_view(t: Tr, e: &CustodyEvent, locations: &[Location], staff: bool) -> EventView {
+pub(super) fn event_view(t: Tr, e: &CustodyEvent, locations: &[Location], staff: bool) -> EventView {
     let d: Value = serde_json::from_str(&e.details).unwrap_or(Value::Null);
     let mut lines = Vec::new();
     let status = |k: &str| str_of(&d, k).map(|s| Status::parse(&s).map(|st| t.status(st)).unwrap_or(s));

@@ -9,6 +9,7 @@ mod exceptions;
 mod items;
 mod jobs;
 mod notifications;
+mod outbound;
 mod postage;
 mod reports;
 mod rules;
@@ -63,6 +64,24 @@ fn table() -> Vec<Route> {
         route(M::POST, "/ui/service-levels/{id}/reject", service_levels::reject),
         route(M::GET, "/ui/postage", postage::page),
         route(M::POST, "/ui/postage/accounts/{id}/top-up", postage::top_up),
+        route(M::GET, "/ui/outbound", outbound::list),
+        route(M::POST, "/ui/outbound/mailing", outbound::mailing),
+        route(M::GET, "/ui/outbound/new", outbound::new_form),
+        route(M::POST, "/ui/outbound/new", outbound::create),
+        route(M::GET, "/ui/outbound/batches", outbound::batches),
+        route(M::POST, "/ui/outbound/batches", outbound::create_batch),
+        route(M::GET, "/ui/outbound/batches/{id}", outbound::batch),
+        route(M::POST, "/ui/outbound/batches/{id}/scan", outbound::scan),
+        route(M::POST, "/ui/outbound/batches/{id}/hand-over", outbound::hand_over),
+        route(M::GET, "/ui/outbound/{id}", outbound::detail),
+        route(M::POST, "/ui/outbound/{id}/approve", outbound::approve),
+        route(M::POST, "/ui/outbound/{id}/reject", outbound::reject),
+        route(M::POST, "/ui/outbound/{id}/accept", outbound::accept),
+        route(M::POST, "/ui/outbound/{id}/cancel", outbound::cancel),
+        route(M::POST, "/ui/outbound/{id}/tracking", outbound::tracking),
+        route(M::POST, "/ui/outbound/{id}/receipt", outbound::receipt),
+        route(M::POST, "/ui/outbound/{id}/return", outbound::return_item),
+        route(M::POST, "/ui/outbound/{id}/send-electronic", outbound::send_electronic),
         route(M::GET, "/ui/rules", rules::page),
         route(M::POST, "/ui/rules", rules::save),
         route(M::GET, "/ui/jobs", jobs::page),

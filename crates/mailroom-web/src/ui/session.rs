@@ -24,21 +24,22 @@ const ORG_COOKIE: &str = "mr_org";
 const YEAR: i64 = 365 * 24 * 3600;
 
 /// The console's navigation: each entry is shown to the roles that have its permission, and
-/// the page behind it checks the same permission.
-const NAV: &[(&str, &str, &str, Permission)] = &[
-    ("/ui/intake", "intake", "nav.intake", Permission::RegisterItems),
-    ("/ui/exceptions", "exceptions", "nav.exceptions", Permission::RegisterItems),
-    ("/ui/items", "items", "nav.items", Permission::SearchItems),
-    ("/ui/my", "my", "nav.my", Permission::ReadOwnItems),
-    ("/ui/people", "people", "nav.people", Permission::ReadDirectory),
-    ("/ui/departments", "departments", "nav.departments", Permission::ReadDirectory),
-    ("/ui/sites", "sites", "nav.sites", Permission::ReadDirectory),
-    ("/ui/reports", "reports", "nav.reports", Permission::ViewReports),
-    ("/ui/service-levels", "service_levels", "nav.service_levels", Permission::SuperviseServiceLevels),
-    ("/ui/postage", "postage", "nav.postage", Permission::ReadPostage),
-    ("/ui/rules", "rules", "nav.rules", Permission::ManageRules),
-    ("/ui/jobs", "jobs", "nav.jobs", Permission::ManageJobs),
-    ("/ui/notifications/templates", "notifications", "nav.notifications", Permission::ManageNotifications),
+/// the page behind it checks the same permission (any of those listed).
+const NAV: &[(&str, &str, &str, &[Permission])] = &[
+    ("/ui/intake", "intake", "nav.intake", &[Permission::RegisterItems]),
+    ("/ui/exceptions", "exceptions", "nav.exceptions", &[Permission::RegisterItems]),
+    ("/ui/items", "items", "nav.items", &[Permission::SearchItems]),
+    ("/ui/my", "my", "nav.my", &[Permission::ReadOwnItems]),
+    ("/ui/people", "people", "nav.people", &[Permission::ReadDirectory]),
+    ("/ui/departments", "departments", "nav.departments", &[Permission::ReadDirectory]),
+    ("/ui/sites", "sites", "nav.sites", &[Permission::ReadDirectory]),
+    ("/ui/reports", "reports", "nav.reports", &[Permission::ViewReports]),
+    ("/ui/service-levels", "service_levels", "nav.service_levels", &[Permission::SuperviseServiceLevels]),
+    ("/ui/outbound", "outbound", "nav.outbound", &[Permission::RequestOutbound, Permission::ReadAllOutbound]),
+    ("/ui/postage", "postage", "nav.postage", &[Permission::ReadPostage]),
+    ("/ui/rules", "rules", "nav.rules", &[Permission::ManageRules]),
+    ("/ui/jobs", "jobs", "nav.jobs", &[Permission::ManageJobs]),
+    ("/ui/notifications/templates", "notifications", "nav.notifications", &[Permission::ManageNotifications]),
 ];
 
 /// A signed-in console user.
@@ -67,7 +68,7 @@ impl UiUser {
 
     /// Where the user starts: the first page the navigation offers them.
     fn start(&self) -> &'static str {
-        NAV.iter().find(|(_, _, _, p)| self.may(*p)).map(|(href, ..)| *href).unwrap_or("/ui/my")
+        NAV.iter().find(|(_, _, _, ps)| ps.iter().any(|p| self.may(*p))).map(|(href, ..)| *href).unwrap_or("/ui/my")
     }
 
     /// The page chrome for this user.
@@ -75,7 +76,7 @@ impl UiUser {
         let mut c = Chrome::new(self.t, &self.here, section);
         let nav = NAV
             .iter()
-            .filter(|(_, _, _, p)| self.may(*p))
+            .filter(|(_, _, _, ps)| ps.iter().any(|p| self.may(*p)))
             .map(|(href, section, key, _)| NavLink { href, section, label: self.t.get(key).to_string() })
             .collect();
         let orgs = if self.tenants.len() > 1 {

@@ -283,6 +283,13 @@ pub(crate) fn page_of(uri: &Uri, method: &Method) -> String {
     if path.starts_with("/ui/exceptions/") {
         return "/ui/exceptions".to_string();
     }
+    if let Some(rest) = path.strip_prefix("/ui/outbound/") {
+        return match rest {
+            "new" | "batches" => path.to_string(),
+            "mailing" => "/ui/outbound".to_string(),
+            _ => path.rsplit_once('/').map_or(path, |(page, _)| page).to_string(),
+        };
+    }
     for suffix in ["/actions", "/delete", "/details"] {
         if let Some(page) = path.strip_suffix(suffix) {
             return page.to_string();
@@ -337,6 +344,10 @@ mod tests {
         assert_eq!(page_of(&uri, &Method::POST), "/ui/items/abc");
         assert_eq!(page_of(&Uri::from_static("/ui/people/new"), &Method::POST), "/ui/people/new");
         assert_eq!(page_of(&Uri::from_static("/ui/items?q=x"), &Method::GET), "/ui/items?q=x");
+        assert_eq!(page_of(&Uri::from_static("/ui/outbound/abc/accept"), &Method::POST), "/ui/outbound/abc");
+        assert_eq!(page_of(&Uri::from_static("/ui/outbound/batches/b/scan"), &Method::POST), "/ui/outbound/batches/b");
+        assert_eq!(page_of(&Uri::from_static("/ui/outbound/batches"), &Method::POST), "/ui/outbound/batches");
+        assert_eq!(page_of(&Uri::from_static("/ui/outbound/mailing"), &Method::POST), "/ui/outbound");
     }
 
     #[test]

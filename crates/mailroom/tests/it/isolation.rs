@@ -271,6 +271,7 @@ async fn cross_tenant(b: Backend) {
     service_level_probes(&a, &bv, &probes).await;
     postage_probes(&srv, &a, &bv, &probes).await;
     outbound_probes(&srv, &a, &bv, &probes).await;
+    outbound_ui_probes(&srv, &a, &bv, &probes).await;
     registration_probes(&a, &bv).await;
     // Nothing of A changed.
     let clerk = srv.client(&srv.token("clerk").await);
@@ -1009,6 +1010,165 @@ alphapost,standard,domestic,1000,7.77,
     assert_eq!(with_a.text.replace(&acct, "ID"), with_r.text.replace(&r_id, "ID"), "top-up: A's id is distinguishable");
     no_leak("top-up", &with_a.text.replace(&acct, ""), a);
     assert_eq!(a_admin.get("/api/v1/postage/accounts").await.body["items"][0]["balance"], 100000 - 777);
+}
+
+/// The console's outbound pages: B's administrator sees none of A's sends, cost centres or
+/// batches, and A's ids answer exactly like ids that never existed.
+async fn outbound_ui_probes(srv: &TestServer, a: &Alpha, bv: &Bravo, probes: &Probes) {
+    let hit = |m: &str, p: &str| probes.hit(m, p);
+    // A's send, accepted and in a batch.
+    let a_admin = srv.client(&srv.token("admin").await);
+    let a_clerk = srv.client(&srv.token("clerk").await);
+    let cc =
+        a_admin.post("/api/v1/postage/cost-centres", &json!({"code": "ALPHAOBCC", "name": "Alpha Send Secret"})).await;
+    assert_eq!(cc.status, 201, "{}", cc.text);
+    let cc = cc.body["id"].as_str().unwrap().to_string();
+    let acct = a_admin.post("/api/v1/postage/accounts", &json!({"name": "Alpha Send Account"})).await;
+    let acct = acct.body["id"].as_str().unwrap().to_string();
+    let r = a_admin.post(&format!("/api/v1/postage/accounts/{acct}/top-ups"), &json!({"amount": 100000})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let csv = "carrier,method,zone,max_weight_g,price,step_price\nalphapost,standard,domestic,1000,7.77,\n";
+    let r = a_admin.post_raw("/api/v1/postage/rates/import", "text/csv", csv.as_bytes().to_vec()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let send = a_clerk
+        .post(
+            "/api/v1/outbound",
+            &json!({"requester_person_id": a.person, "cost_centre_id": cc, "method": "standard",
+                    "carrier": "alphapost", "weight_g": 100, "contents": "Alpha contents secret",
+                    "recipient": {"country": "CN", "text": "欧阳秘密\n上海市浦东新区世纪大道100号\n200120"}}),
+        )
+        .await;
+    assert_eq!(send.status, 201, "{}", send.text);
+    let item = send.body["item"]["id"].as_str().unwrap().to_string();
+    let reference = send.body["item"]["reference"].as_str().unwrap().to_string();
+    let r =
+        a_clerk.post(&format!("/api/v1/outbound/{item}/accept"), &json!({"weight_g": 100, "account_id": acct})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let at = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let batch = a_clerk.post("/api/v1/outbound/batches", &json!({"carrier": "alphapost", "collection_at": at})).await;
+    assert_eq!(batch.status, 201, "{}", batch.text);
+    let batch_ref = batch.body["batch"]["reference"].as_str().unwrap().to_string();
+    let batch = batch.body["batch"]["id"].as_str().unwrap().to_string();
+    let mut secrets = a.secrets.clone();
+    secrets.extend([
+        cc.clone(),
+        item.clone(),
+        batch.clone(),
+        reference.clone(),
+        batch_ref,
+        "ALPHAOBCC".into(),
+        "Alpha Send Secret".into(),
+        "Alpha Send Account".into(),
+        "Alpha contents secret".into(),
+        "欧阳秘密".into(),
+    ]);
+    let a2 = Alpha { secrets, ..seed_clone(a) };
+    let a = &a2;
+    let ui = &bv.ui;
+    // B's pages show nothing of A's.
+    for p in ["/ui/outbound", "/ui/outbound/new", "/ui/outbound/batches"] {
+        hit("GET", p);
+        let page = ui.get(p).await;
+        assert_eq!(page.status, 200, "{p}: {}", page.text);
+        no_leak(p, &page.text, a);
+    }
+    // A's ids answer like ids that never existed.
+    let same_page = |what: &str, with_a: &crate::support::Page, id: &str, with_r: &crate::support::Page, r_id: &str| {
+        assert_eq!(with_a.status, with_r.status, "{what}: {}", with_a.text);
+        assert_eq!(with_a.text.replace(id, "ID"), with_r.text.replace(r_id, "ID"), "{what}: A's id is distinguishable");
+        no_leak(what, &with_a.text.replace(id, ""), a);
+    };
+    let r_id = random();
+    hit("GET", "/ui/outbound/{id}");
+    let (with_a, with_r) =
+        (ui.get(&format!("/ui/outbound/{item}")).await, ui.get(&format!("/ui/outbound/{r_id}")).await);
+    assert_eq!(with_a.status, 404);
+    same_page("send page", &with_a, &item, &with_r, &r_id);
+    let forms: [(&str, Vec<(&str, &str)>); 8] = [
+        ("approve", vec![]),
+        ("reject", vec![("note", "no")]),
+        ("accept", vec![("weight_g", "100"), ("account_id", acct.as_str())]),
+        ("cancel", vec![("note", "no")]),
+        ("tracking", vec![("tracking_number", "BRAVOTRACK")]),
+        ("receipt", vec![("signed_by", "Someone")]),
+        ("return", vec![("note", "moved")]),
+        ("send-electronic", vec![]),
+    ];
+    for (action, form) in &forms {
+        let path = format!("/ui/outbound/{{id}}/{action}");
+        hit("POST", &path);
+        let with_a = ui.post(&format!("/ui/outbound/{item}/{action}"), form).await;
+        let with_r = ui.post(&format!("/ui/outbound/{r_id}/{action}"), form).await;
+        assert_eq!(with_a.status, 404, "{action}: {}", with_a.text);
+        same_page(action, &with_a, &item, &with_r, &r_id);
+    }
+    hit("GET", "/ui/outbound/batches/{id}");
+    let (with_a, with_r) =
+        (ui.get(&format!("/ui/outbound/batches/{batch}")).await, ui.get(&format!("/ui/outbound/batches/{r_id}")).await);
+    assert_eq!(with_a.status, 404);
+    same_page("batch page", &with_a, &batch, &with_r, &r_id);
+    for (action, form) in
+        [("scan", vec![("code", reference.as_str())]), ("hand-over", vec![("courier_name", "B courier")])]
+    {
+        hit("POST", &format!("/ui/outbound/batches/{{id}}/{action}"));
+        let with_a = ui.post(&format!("/ui/outbound/batches/{batch}/{action}"), &form).await;
+        let with_r = ui.post(&format!("/ui/outbound/batches/{r_id}/{action}"), &form).await;
+        assert_eq!(with_a.status, 404, "{action}: {}", with_a.text);
+        same_page(action, &with_a, &batch, &with_r, &r_id);
+    }
+    // Requests and mailings naming A's cost centre are refused like an unknown one.
+    hit("POST", "/ui/outbound/new");
+    let form = |cc: &str| {
+        vec![
+            ("recipient_name".to_string(), "王芳".to_string()),
+            ("country".to_string(), "CN".to_string()),
+            ("address".to_string(), "上海市浦东新区世纪大道100号\n200120".to_string()),
+            ("contents".to_string(), "Letter".to_string()),
+            ("method".to_string(), "standard".to_string()),
+            ("carrier".to_string(), "alphapost".to_string()),
+            ("weight_g".to_string(), "100".to_string()),
+            ("cost_centre_id".to_string(), cc.to_string()),
+        ]
+    };
+    let (fa, fr) = (form(&cc), form(&r_id));
+    let fa: Vec<(&str, &str)> = fa.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let fr: Vec<(&str, &str)> = fr.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (with_a, with_r) = (ui.post("/ui/outbound/new", &fa).await, ui.post("/ui/outbound/new", &fr).await);
+    assert_eq!(with_a.status, 422, "{}", with_a.text);
+    same_page("request with A's cost centre", &with_a, &cc, &with_r, &r_id);
+    hit("POST", "/ui/outbound/mailing");
+    let csv = "recipient,address,country\n王芳,上海市浦东新区世纪大道100号 200120,CN\n";
+    let mailing = |cc: &str| {
+        vec![
+            ("csv".to_string(), csv.to_string()),
+            ("method".to_string(), "standard".to_string()),
+            ("carrier".to_string(), "alphapost".to_string()),
+            ("contents".to_string(), "Letter".to_string()),
+            ("weight_g".to_string(), "100".to_string()),
+            ("cost_centre_id".to_string(), cc.to_string()),
+        ]
+    };
+    let (ma, mr) = (mailing(&cc), mailing(&r_id));
+    let ma: Vec<(&str, &str)> = ma.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mr: Vec<(&str, &str)> = mr.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (with_a, with_r) = (ui.post("/ui/outbound/mailing", &ma).await, ui.post("/ui/outbound/mailing", &mr).await);
+    assert_eq!(with_a.status, 422, "{}", with_a.text);
+    same_page("mailing with A's cost centre", &with_a, &cc, &with_r, &r_id);
+    // A batch of B's for A's carrier takes none of A's items.
+    hit("POST", "/ui/outbound/batches");
+    let at = (chrono::Utc::now() + chrono::Duration::hours(9)).format("%Y-%m-%dT%H:%M").to_string();
+    let r = ui.post("/ui/outbound/batches", &[("carrier", "alphapost"), ("collection_at", at.as_str())]).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let page = ui.get(&r.location).await;
+    assert_eq!(page.status, 200);
+    no_leak("B's batch", &page.text, a);
+    assert!(page.text.contains("data-testid=\"batch-items\""));
+    // A's send is as it was.
+    let r = a_clerk.get(&format!("/api/v1/outbound/{item}")).await;
+    assert_eq!(
+        (r.body["item"]["status"].as_str(), r.body["send"]["batch_id"].as_str()),
+        (Some("accepted"), Some(batch.as_str()))
+    );
 }
 
 fn seed_clone(a: &Alpha) -> Alpha {

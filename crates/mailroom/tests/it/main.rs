@@ -18,6 +18,7 @@ mod notify;
 mod notify_settings;
 mod openapi;
 mod outbound;
+mod outbound_ui;
 mod pdf;
 mod postage;
 mod recipients;
