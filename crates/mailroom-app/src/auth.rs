@@ -25,46 +25,6 @@ pub struct UserInput {
     pub person_id: Option<mailroom_domain::ids::PersonId>,
 }
 
-/// How long a resolved bearer token is reused without asking the database again.
-pub const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
-/// Most tokens kept resolved at once (the cache starts afresh past it).
-const TOKEN_CACHE_MAX: usize = 10_000;
-
-/// Bearer tokens resolved in the last [`TOKEN_CACHE_TTL`], by hash: a scanner or an integration
-/// sends thousands of requests a minute with one token, and each would otherwise read the token,
-/// its user, department and clearance again. Every change this node makes to users, tokens,
-/// clearances, assignments or the directory empties it at once; a change made by another node or
-/// from the command line is seen within [`TOKEN_CACHE_TTL`]. Expiry is checked on every request.
-#[derive(Default)]
-pub struct TokenCache {
-    entries: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, TokenPrincipal)>>,
-}
-
-impl TokenCache {
-    fn get(&self, hash: &str) -> Option<TokenPrincipal> {
-        let map = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(hash).filter(|(at, _)| at.elapsed() < TOKEN_CACHE_TTL).map(|(_, tp)| tp.clone())
-    }
-    fn put(&self, hash: String, tp: TokenPrincipal) {
-        let mut map = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() >= TOKEN_CACHE_MAX {
-            map.clear();
-        }
-        map.insert(hash, (std::time::Instant::now(), tp));
-    }
-    /// Keeps the time a token was last used up to date in its cached copy.
-    fn touched(&self, hash: &str, at: chrono::DateTime<Utc>) {
-        let mut map = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((_, tp)) = map.get_mut(hash) {
-            tp.token.last_used_at = Some(at);
-        }
-    }
-    /// Forgets every resolved token.
-    pub fn clear(&self) {
-        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
-    }
-}
-
 /// How long a console session lasts without a new login.
 pub const SESSION_HOURS: i64 = 12;
 
@@ -159,7 +119,7 @@ impl App {
             audit::USER_CREATE,
             json!({"id": u.id, "login": u.login, "role": u.role, "person_id": u.person_id}),
         );
-        self.admin_write(tenant, AdminChange::CreateUser(u.clone()), actor, draft).await?;
+        self.store.admin_write(tenant, AdminChange::CreateUser(u.clone()), actor, draft).await?;
         Ok(u)
     }
 
@@ -220,7 +180,7 @@ impl App {
             .into());
         }
         let u = self.store.user(p.tenant_id, user).await?.ok_or_else(|| AppError::not_found("user"))?;
-        self.set_user_clearance(p.tenant_id, u.id, level).await?;
+        self.store.set_user_clearance(p.tenant_id, u.id, level).await?;
         let draft = mailroom_domain::custody::EventDraft {
             item_id: None,
             kind: "admin.clearance".into(),
@@ -253,24 +213,11 @@ impl App {
     /// Resolves a bearer token to its principal, acting with the token's role (a token whose
     /// role now exceeds its user's is refused), and the token itself (for its scope).
     pub async fn authenticate_api_token(&self, secret: &str) -> AppResult<(Principal, ApiToken)> {
-        // Token, user, department and clearance in one query (or from the last second's answer):
-        // this runs for every API request.
-        let hash = crate::tokens::token_hash(secret);
-        let found = match self.tokens.get(&hash) {
-            Some(tp) => Some(tp),
-            None => {
-                let found = self.store.token_principal(&hash).await?;
-                if let Some(tp) = &found {
-                    self.tokens.put(hash.clone(), tp.clone());
-                }
-                found
-            }
-        };
+        // Token, user, department and clearance in one query: this runs for every API request.
+        let found = self.store.token_principal(&crate::tokens::token_hash(secret)).await?;
         let TokenPrincipal { token: tok, user: u, department_id, clearance } =
             found.ok_or_else(crate::tokens::bad_token)?;
-        if let Some(at) = self.check_token_usable(&tok).await? {
-            self.tokens.touched(&hash, at);
-        }
+        self.check_token_usable(&tok).await?;
         if !u.active {
             return Err(crate::tokens::bad_token());
         }
@@ -381,40 +328,5 @@ impl App {
     pub async fn logout(&self, secret: &str) -> AppResult<()> {
         self.store.delete_session(&sha256_hex(secret.as_bytes())).await?;
         Ok(())
-    }
-}
-
-impl App {
-    /// An administrative change with its audit event ([`mailroom_store::Store::admin_write`]);
-    /// resolved tokens are forgotten, as the change may concern a user, a token or a directory
-    /// entry behind one.
-    pub(crate) async fn admin_write(
-        &self,
-        t: TenantId,
-        change: AdminChange,
-        actor: &Actor,
-        event: mailroom_domain::custody::EventDraft,
-    ) -> mailroom_store::Result<mailroom_domain::custody::CustodyEvent> {
-        let out = self.store.admin_write(t, change, actor, event).await;
-        self.tokens.clear();
-        out
-    }
-
-    pub(crate) async fn set_user_clearance(&self, t: TenantId, user: UserId, level: i64) -> mailroom_store::Result<()> {
-        let out = self.store.set_user_clearance(t, user, level).await;
-        self.tokens.clear();
-        out
-    }
-
-    pub(crate) async fn put_assignment(&self, a: &mailroom_store::Assignment) -> mailroom_store::Result<()> {
-        let out = self.store.put_assignment(a).await;
-        self.tokens.clear();
-        out
-    }
-
-    pub(crate) async fn delete_assignment(&self, t: TenantId, user: UserId) -> mailroom_store::Result<()> {
-        let out = self.store.delete_assignment(t, user).await;
-        self.tokens.clear();
-        out
     }
 }

@@ -285,7 +285,7 @@ impl App {
             site_id: None,
         };
         // The demo administrator and clerk are cleared for strictly confidential items.
-        self.set_user_clearance(tenant.id, admin_user.id, 3).await?;
+        self.store.set_user_clearance(tenant.id, admin_user.id, 3).await?;
         let ctx = RequestCtx { source: "demo-seed".into(), request_id: "demo-seed".into() };
         let mut locations: Vec<(LocationId, i64)> = Vec::new();
         for (i, (name, addr)) in spec.sites.iter().enumerate() {
@@ -410,7 +410,7 @@ impl App {
         let employee_person = people.first().map(|p| p.id);
         let clerk =
             self.create_user(tenant.id, "clerk", "收发室 Mailroom clerk", DEMO_PASSWORD, Role::Staff, None).await?;
-        self.set_user_clearance(tenant.id, clerk.id, 3).await?;
+        self.store.set_user_clearance(tenant.id, clerk.id, 3).await?;
         self.create_user(tenant.id, "employee", "员工 Employee", DEMO_PASSWORD, Role::Employee, employee_person)
             .await?;
         if spec.slug == COMPANY.slug {

@@ -140,7 +140,7 @@ impl App {
             timezone: "Asia/Shanghai".into(),
         };
         let draft = audit::draft(audit::SITE_CREATE, json!({"id": s.id, "name": s.name}));
-        self.admin_write(p.tenant_id, AdminChange::CreateSite(s.clone()), &p.actor(ctx), draft).await?;
+        self.store.admin_write(p.tenant_id, AdminChange::CreateSite(s.clone()), &p.actor(ctx), draft).await?;
         Ok(s)
     }
 
@@ -172,7 +172,7 @@ impl App {
             audit::LOCATION_CREATE,
             json!({"id": loc.id, "site_id": loc.site_id, "code": loc.code, "security_level": loc.security_level}),
         );
-        self.admin_write(p.tenant_id, AdminChange::CreateLocation(loc.clone()), &p.actor(ctx), draft).await?;
+        self.store.admin_write(p.tenant_id, AdminChange::CreateLocation(loc.clone()), &p.actor(ctx), draft).await?;
         Ok(loc)
     }
 
@@ -221,7 +221,7 @@ impl App {
             ));
         }
         let draft = audit::draft(audit::DEPARTMENT_CREATE, json!({"id": d.id, "code": d.code, "name": d.name}));
-        self.admin_write(p.tenant_id, AdminChange::UpsertDepartment(d.clone()), &p.actor(ctx), draft).await?;
+        self.store.admin_write(p.tenant_id, AdminChange::UpsertDepartment(d.clone()), &p.actor(ctx), draft).await?;
         Ok(d)
     }
 
@@ -248,7 +248,7 @@ impl App {
             audit::DEPARTMENT_UPDATE,
             json!({"id": d.id, "code": d.code, "changed": audit::changed_fields(&old, &d)}),
         );
-        self.admin_write(p.tenant_id, AdminChange::UpsertDepartment(d.clone()), &p.actor(ctx), draft).await?;
+        self.store.admin_write(p.tenant_id, AdminChange::UpsertDepartment(d.clone()), &p.actor(ctx), draft).await?;
         Ok(d)
     }
 
@@ -256,7 +256,7 @@ impl App {
         require(p.role, Permission::ManageDirectory)?;
         let old = self.store.department(p.tenant_id, id).await?.ok_or_else(|| AppError::not_found("department"))?;
         let draft = audit::draft(audit::DEPARTMENT_DELETE, json!({"id": id, "code": old.code, "name": old.name}));
-        match self.admin_write(p.tenant_id, AdminChange::DeleteDepartment(id), &p.actor(ctx), draft).await {
+        match self.store.admin_write(p.tenant_id, AdminChange::DeleteDepartment(id), &p.actor(ctx), draft).await {
             Ok(_) => Ok(()),
             Err(StoreError::NotFound) => Err(AppError::not_found("department")),
             Err(other) => Err(other.into()),
@@ -293,7 +293,7 @@ impl App {
         let person = validate_person(p.tenant_id, PersonId::new(), input)?;
         self.check_person_refs(p.tenant_id, &person).await?;
         let draft = audit::draft(audit::PERSON_CREATE, json!({"id": person.id, "employee_no": person.employee_no}));
-        self.admin_write(p.tenant_id, AdminChange::UpsertPerson(person.clone()), &p.actor(ctx), draft).await?;
+        self.store.admin_write(p.tenant_id, AdminChange::UpsertPerson(person.clone()), &p.actor(ctx), draft).await?;
         Ok(person)
     }
 
@@ -312,7 +312,7 @@ impl App {
             audit::PERSON_UPDATE,
             json!({"id": id, "employee_no": person.employee_no, "changed": audit::changed_fields(&old, &person)}),
         );
-        self.admin_write(p.tenant_id, AdminChange::UpsertPerson(person.clone()), &p.actor(ctx), draft).await?;
+        self.store.admin_write(p.tenant_id, AdminChange::UpsertPerson(person.clone()), &p.actor(ctx), draft).await?;
         Ok(person)
     }
 

@@ -352,7 +352,7 @@ impl App {
                 "bytes": data.len(),
             }),
         );
-        self.admin_write(tenant, AdminChange::ImportDirectory(import), actor, draft).await?;
+        self.store.admin_write(tenant, AdminChange::ImportDirectory(import), actor, draft).await?;
         Ok(report)
     }
 }

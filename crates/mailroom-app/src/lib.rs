@@ -59,8 +59,6 @@ pub struct App {
     jobs_wake: Arc<tokio::sync::Notify>,
     /// Working-hours calendars per site, as intake last read them.
     calendars: Arc<followup::CalendarCache>,
-    /// Bearer tokens resolved in the last second (see [`auth::TokenCache`]).
-    tokens: Arc<auth::TokenCache>,
 }
 
 impl App {
@@ -77,7 +75,6 @@ impl App {
             notifier: Arc::default(),
             jobs_wake: Arc::default(),
             calendars: Arc::default(),
-            tokens: Arc::default(),
         }
     }
 

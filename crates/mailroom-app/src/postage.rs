@@ -287,7 +287,7 @@ impl App {
             json!({"id": cc.id, "code": cc.code, "soft_limit": cc.soft_limit, "hard_limit": cc.hard_limit,
                 "approval_limit": cc.approval_limit}),
         );
-        self.admin_write(p.tenant_id, AdminChange::UpsertCostCentre(cc.clone()), &p.actor(ctx), draft).await?;
+        self.store.admin_write(p.tenant_id, AdminChange::UpsertCostCentre(cc.clone()), &p.actor(ctx), draft).await?;
         Ok(cc)
     }
 
@@ -317,7 +317,7 @@ impl App {
             COST_CENTRE_UPDATE,
             json!({"id": cc.id, "fields": fields, "soft_limit": cc.soft_limit, "hard_limit": cc.hard_limit}),
         );
-        self.admin_write(p.tenant_id, AdminChange::UpsertCostCentre(cc.clone()), &p.actor(ctx), draft).await?;
+        self.store.admin_write(p.tenant_id, AdminChange::UpsertCostCentre(cc.clone()), &p.actor(ctx), draft).await?;
         Ok(cc)
     }
 
@@ -326,7 +326,7 @@ impl App {
         require(p.role, Permission::ManagePostage)?;
         let cc = self.store.cost_centre(p.tenant_id, id).await?.ok_or_else(|| AppError::not_found("cost centre"))?;
         let draft = audit::draft(COST_CENTRE_DELETE, json!({"id": cc.id, "code": cc.code}));
-        match self.admin_write(p.tenant_id, AdminChange::DeleteCostCentre(id), &p.actor(ctx), draft).await {
+        match self.store.admin_write(p.tenant_id, AdminChange::DeleteCostCentre(id), &p.actor(ctx), draft).await {
             Err(mailroom_store::StoreError::NotFound) => Err(AppError::not_found("cost centre")),
             r => r.map(|_| ()).map_err(Into::into),
         }
@@ -358,7 +358,7 @@ impl App {
             ACCOUNT_UPDATE,
             json!({"id": a.id, "fields": audit::changed_fields(&old, &a), "site_id": a.site_id}),
         );
-        self.admin_write(p.tenant_id, AdminChange::UpdatePostageAccount(a.clone()), &p.actor(ctx), draft).await?;
+        self.store.admin_write(p.tenant_id, AdminChange::UpdatePostageAccount(a.clone()), &p.actor(ctx), draft).await?;
         Ok(a)
     }
 
@@ -367,7 +367,7 @@ impl App {
         require(p.role, Permission::ManagePostage)?;
         let a = self.account(p, id).await?;
         let draft = audit::draft(ACCOUNT_DELETE, json!({"id": a.id, "name": a.name}));
-        match self.admin_write(p.tenant_id, AdminChange::DeletePostageAccount(id), &p.actor(ctx), draft).await {
+        match self.store.admin_write(p.tenant_id, AdminChange::DeletePostageAccount(id), &p.actor(ctx), draft).await {
             Err(mailroom_store::StoreError::NotFound) => Err(AppError::not_found("postage account")),
             r => r.map(|_| ()).map_err(Into::into),
         }
@@ -395,7 +395,7 @@ impl App {
             created_at: mailroom_domain::custody::storage_time(self.clock.now()),
         };
         let draft = audit::draft(ACCOUNT_CREATE, json!({"id": a.id, "name": a.name, "site_id": a.site_id}));
-        self.admin_write(p.tenant_id, AdminChange::CreatePostageAccount(a.clone()), &p.actor(ctx), draft).await?;
+        self.store.admin_write(p.tenant_id, AdminChange::CreatePostageAccount(a.clone()), &p.actor(ctx), draft).await?;
         Ok(a)
     }
 

@@ -182,7 +182,7 @@ impl App {
         login: &str,
     ) -> AppResult<()> {
         let draft = audit::draft(audit::LOGIN_UNLOCK, json!({"login": login}));
-        self.admin_write(tenant, AdminChange::ClearLoginThrottle(account_key(slug, login)), actor, draft).await?;
+        self.store.admin_write(tenant, AdminChange::ClearLoginThrottle(account_key(slug, login)), actor, draft).await?;
         Ok(())
     }
 }

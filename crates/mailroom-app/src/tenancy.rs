@@ -188,14 +188,14 @@ impl App {
             site_id: input.site_id,
             created_at: mailroom_domain::custody::storage_time(Utc::now()),
         };
-        self.put_assignment(&a).await?;
+        self.store.put_assignment(&a).await?;
         Ok(AssignedUser { assignment: a, login: user.login, display_name: user.display_name, home_tenant: home.slug })
     }
 
     /// Ends a user's assignment to the caller's organisation (operator administrators).
     pub async fn unassign(&self, p: &Principal, user: UserId) -> AppResult<()> {
         require(p.role, Permission::ManageTenants)?;
-        self.delete_assignment(p.tenant_id, user).await.map_err(|e| match e {
+        self.store.delete_assignment(p.tenant_id, user).await.map_err(|e| match e {
             StoreError::NotFound => AppError::not_found("assignment"),
             other => other.into(),
         })

@@ -159,7 +159,7 @@ impl App {
                 "role": token.role, "scope": token.scope, "expires_at": token.expires_at,
             }),
         );
-        self.admin_write(user.tenant_id, AdminChange::CreateToken(token.clone()), actor, draft).await?;
+        self.store.admin_write(user.tenant_id, AdminChange::CreateToken(token.clone()), actor, draft).await?;
         Ok(CreatedToken { token, secret: Some(secret) })
     }
 
@@ -259,7 +259,7 @@ impl App {
         let at = mailroom_domain::custody::storage_time(self.clock.now());
         let draft =
             audit::draft(audit::TOKEN_REVOKE, json!({"token_id": tok.id, "user_id": tok.user_id, "name": tok.name}));
-        match self.admin_write(tok.tenant_id, AdminChange::RevokeToken { id: tok.id, at }, actor, draft).await {
+        match self.store.admin_write(tok.tenant_id, AdminChange::RevokeToken { id: tok.id, at }, actor, draft).await {
             Ok(_) => Ok(ApiToken { revoked_at: Some(at), ..tok }),
             // Revoked meanwhile by someone else: the outcome is the same.
             Err(StoreError::NotFound) => {
@@ -270,9 +270,7 @@ impl App {
     }
 
     /// Refuses a revoked or expired token; records its use (at most once per staleness window).
-    /// Refuses a revoked or expired token; records its use now and then. Returns when it
-    /// recorded the use.
-    pub(crate) async fn check_token_usable(&self, tok: &ApiToken) -> AppResult<Option<DateTime<Utc>>> {
+    pub(crate) async fn check_token_usable(&self, tok: &ApiToken) -> AppResult<()> {
         let now = self.clock.now();
         if tok.revoked_at.is_some() || tok.expires_at.is_some_and(|e| e <= now) {
             return Err(bad_token());
@@ -282,9 +280,8 @@ impl App {
             if let Err(e) = self.store.touch_token(tok.id, at).await {
                 tracing::warn!(error = %e, token = %tok.id, "could not record the token's last use");
             }
-            return Ok(Some(at));
         }
-        Ok(None)
+        Ok(())
     }
 }
 
