@@ -412,7 +412,7 @@ impl App {
         Ok(self.store.postage_ledger(p.tenant_id, account, LEDGER_LIMIT).await?)
     }
 
-    fn entry(&self, p: &Principal, account_id: Uuid, kind: &str, amount: i64) -> LedgerEntry {
+    pub(crate) fn entry(&self, p: &Principal, account_id: Uuid, kind: &str, amount: i64) -> LedgerEntry {
         LedgerEntry {
             id: Uuid::now_v7(),
             account_id,
@@ -432,19 +432,23 @@ impl App {
         }
     }
 
+    /// A ledger movement with the month (China Standard Time) whose budget it counts against.
+    pub(crate) fn movement(entry: LedgerEntry) -> AppResult<PostageMove> {
+        let (y, m) = month_of(entry.at);
+        Ok(PostageMove { month: month_bounds(y, m)?, entry })
+    }
+
     async fn post(
         &self,
         p: &Principal,
         e: LedgerEntry,
         audit: Option<(mailroom_domain::custody::Actor, mailroom_domain::custody::EventDraft)>,
     ) -> AppResult<ChargeResult> {
-        let (y, m) = month_of(e.at);
-        let month = month_bounds(y, m)?;
         let cc = match e.cost_centre_id {
             Some(id) => self.store.cost_centre(p.tenant_id, id).await?,
             None => None,
         };
-        let out = self.store.postage_post(p.tenant_id, PostageMove { entry: e, month }, audit).await?;
+        let out = self.store.postage_post(p.tenant_id, Self::movement(e)?, audit).await?;
         Ok(ChargeResult {
             entry: out.entry,
             verdict: out.verdict,

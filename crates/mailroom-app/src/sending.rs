@@ -17,9 +17,7 @@ use mailroom_domain::item::{Category, Condition, Confidentiality, ItemKind, Prio
 use mailroom_domain::outbound::{self as ob, OutboundAction, Receipt};
 use mailroom_domain::postage::{self, BudgetVerdict, Method, Money, RateTable, Zone, check_budget};
 use mailroom_domain::{DomainError, ErrorCode, reference, text};
-use mailroom_store::models::{
-    DispatchBatch, Item, LedgerEntry, OutboundChange, OutboundFilter, OutboundRecord, OutboundRow, PostageMove,
-};
+use mailroom_store::models::{DispatchBatch, Item, OutboundChange, OutboundFilter, OutboundRecord, OutboundRow};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -92,6 +90,8 @@ pub struct OutboundView {
     pub actions: Vec<OutboundAction>,
     /// Warnings: a soft budget limit passed, customs notices.
     pub warnings: Vec<String>,
+    /// The send takes its cost centre past its soft monthly limit (one of the warnings).
+    pub soft_limit_passed: bool,
     /// The customs verdict for the declaration kept with the item.
     pub customs_verdict: Option<CustomsVerdict>,
 }
@@ -129,6 +129,8 @@ pub struct MailingResult {
     /// The postage the rate table gives for all pieces, in fen.
     pub estimate_total: i64,
     pub warnings: Vec<String>,
+    /// The mailing takes its cost centre past its soft monthly limit (the warning says so).
+    pub soft_limit_passed: bool,
 }
 
 /// Acceptance at the counter: the weighed item, the declaration as it stands, the account the
@@ -274,8 +276,13 @@ impl App {
         allowed(p.role, Permission::HandleOutbound)
     }
 
-    /// The requester of a send: the caller, or (for staff) the employee named.
-    async fn requester(&self, p: &Principal, named: Option<PersonId>) -> AppResult<mailroom_store::models::Person> {
+    /// The requester of a send (the caller, or for staff the employee named) and the name of
+    /// their department (the send's sender organisation).
+    async fn requester(
+        &self,
+        p: &Principal,
+        named: Option<PersonId>,
+    ) -> AppResult<(mailroom_store::models::Person, Option<String>)> {
         let id = match named {
             Some(id) if Some(id) != p.person_id => {
                 if !Self::may_handle_outbound(p) {
@@ -295,10 +302,14 @@ impl App {
                 ))
             })?,
         };
-        self.store
-            .person(p.tenant_id, id)
-            .await?
-            .ok_or_else(|| DomainError::invalid("requester_person_id", "no such person in this organisation").into())
+        let person = self.store.person(p.tenant_id, id).await?.ok_or_else(|| {
+            AppError::from(DomainError::invalid("requester_person_id", "no such person in this organisation"))
+        })?;
+        let dept = match person.department_id {
+            Some(d) => self.store.department(p.tenant_id, d).await?.map(|d| d.name),
+            None => None,
+        };
+        Ok((person, dept))
     }
 
     async fn sending_site(&self, p: &Principal, site: Option<SiteId>) -> AppResult<Option<SiteId>> {
@@ -322,6 +333,7 @@ impl App {
         p: &Principal,
         r: &OutboundRequest,
         requester: &mailroom_store::models::Person,
+        requester_dept: &Option<String>,
         site_id: Option<SiteId>,
         rates: &RateTable,
         sdr: &customs::RateTable,
@@ -407,10 +419,6 @@ impl App {
         if recipient_name.is_empty() {
             return Err(DomainError::invalid("recipient", "name the recipient (a person or an organisation)").into());
         }
-        let dept = match requester.department_id {
-            Some(d) => self.store.department(p.tenant_id, d).await?.map(|d| d.name),
-            None => None,
-        };
         let bits = u64::from_le_bytes(random_bytes::<8>()?) & ((1 << 40) - 1);
         let item = Item {
             id: ItemId::new(),
@@ -424,7 +432,7 @@ impl App {
             carrier: carrier.clone(),
             tracking_number: None,
             sender_name: Some(requester.name.clone()),
-            sender_org: dept,
+            sender_org: requester_dept.clone(),
             sender_address: None,
             sender_country: Some("CN".into()),
             recipient_person_id: None,
@@ -498,7 +506,7 @@ impl App {
         amount: i64,
         now: DateTime<Utc>,
         warnings: &mut Vec<String>,
-    ) -> AppResult<()> {
+    ) -> AppResult<bool> {
         let (y, m) = month_of(now);
         let (from, to) = month_bounds(y, m)?;
         let spend = self.store.postage_spend(p.tenant_id, from, to).await?;
@@ -520,9 +528,9 @@ impl App {
                     cc.code,
                     Money(cc.soft_limit.unwrap_or_default())
                 ));
-                Ok(())
+                Ok(true)
             }
-            BudgetVerdict::Ok => Ok(()),
+            BudgetVerdict::Ok => Ok(false),
         }
     }
 
@@ -544,14 +552,14 @@ impl App {
         sdr: &customs::RateTable,
     ) -> AppResult<OutboundView> {
         require(p.role, Permission::RequestOutbound)?;
-        let requester = self.requester(p, r.requester_person_id).await?;
+        let (requester, dept) = self.requester(p, r.requester_person_id).await?;
         let site = self.sending_site(p, r.site_id).await?;
         let cc = self.cost_centre_of(p, r.cost_centre_id).await?;
         let rates = RateTable::new(self.store.postage_rates(p.tenant_id).await?)?;
         let now = storage_time(self.clock.now());
-        let mut prep = self.prepare_request(p, r, &requester, site, &rates, sdr, None, now).await?;
+        let mut prep = self.prepare_request(p, r, &requester, &dept, site, &rates, sdr, None, now).await?;
         let estimate = prep.record.send.estimate.unwrap_or(0);
-        self.check_request_budget(p, &cc, estimate, now, &mut prep.warnings).await?;
+        let soft_limit_passed = self.check_request_budget(p, &cc, estimate, now, &mut prep.warnings).await?;
         if ob::needs_approval(Money(estimate), cc.approval_limit.map(Money)) {
             prep.record.item.status = Status::AwaitingApproval;
             prep.warnings.push(format!(
@@ -571,6 +579,7 @@ impl App {
             actions: self.outbound_actions(p, &record, method),
             record,
             warnings: prep.warnings,
+            soft_limit_passed,
             customs_verdict: prep.verdict,
         })
     }
@@ -588,7 +597,7 @@ impl App {
         sdr: &customs::RateTable,
     ) -> AppResult<MailingResult> {
         require(p.role, Permission::RequestOutbound)?;
-        let requester = self.requester(p, params.requester_person_id).await?;
+        let (requester, dept) = self.requester(p, params.requester_person_id).await?;
         let site = self.sending_site(p, params.site_id).await?;
         let cc = self.cost_centre_of(p, params.cost_centre_id).await?;
         let rates = RateTable::new(self.store.postage_rates(p.tenant_id).await?)?;
@@ -660,7 +669,7 @@ impl App {
                 customs: None,
                 notes: None,
             };
-            match self.prepare_request(p, &req, &requester, site, &rates, sdr, Some(mailing_id), now).await {
+            match self.prepare_request(p, &req, &requester, &dept, site, &rates, sdr, Some(mailing_id), now).await {
                 Ok(prep) => prepared.push(prep),
                 Err(AppError::Domain(d)) => errors.push(crate::error::RowError { line, reason: d.message }),
                 Err(e) => return Err(e),
@@ -674,7 +683,7 @@ impl App {
         }
         let total: i64 = prepared.iter().map(|x| x.record.send.estimate.unwrap_or(0)).sum();
         let mut warnings = Vec::new();
-        self.check_request_budget(p, &cc, total, now, &mut warnings).await?;
+        let soft_limit_passed = self.check_request_budget(p, &cc, total, now, &mut warnings).await?;
         let mut waiting = 0;
         let mut records = Vec::with_capacity(prepared.len());
         for mut prep in prepared {
@@ -687,7 +696,14 @@ impl App {
         }
         let created = records.len();
         self.store.create_outbound(p.tenant_id, records, &p.actor(ctx)).await?;
-        Ok(MailingResult { mailing_id, created, awaiting_approval: waiting, estimate_total: total, warnings })
+        Ok(MailingResult {
+            mailing_id,
+            created,
+            awaiting_approval: waiting,
+            estimate_total: total,
+            warnings,
+            soft_limit_passed,
+        })
     }
 
     fn outbound_actions(&self, p: &Principal, r: &OutboundRecord, method: Method) -> Vec<OutboundAction> {
@@ -737,7 +753,13 @@ impl App {
             .as_ref()
             .and_then(|j| serde_json::from_value::<Declaration>(j.clone()).ok())
             .map(|d| customs::check(&d, sdr));
-        OutboundView { actions: self.outbound_actions(p, &record, method), record, warnings, customs_verdict }
+        OutboundView {
+            actions: self.outbound_actions(p, &record, method),
+            record,
+            warnings,
+            soft_limit_passed: false,
+            customs_verdict,
+        }
     }
 
     /// Outbound items, newest first: all of them for staff and readers of all outbound mail,
@@ -904,25 +926,13 @@ impl App {
         let rates = RateTable::new(self.store.postage_rates(p.tenant_id).await?)?;
         let amount = rates.quote(&carrier, method, input.weight_g, zone)?.0;
         let account = self.account_for(p, &r, input.account_id).await?;
-        let now = storage_time(self.clock.now());
-        let (y, m) = month_of(now);
-        let entry = LedgerEntry {
-            id: Uuid::now_v7(),
-            account_id: account,
-            seq: 0,
-            kind: "charge".into(),
-            amount: -amount,
-            balance_after: 0,
-            cost_centre_id: Some(r.send.cost_centre_id),
-            carrier: Some(carrier.clone()),
-            method: Some(method.as_str().into()),
-            zone: Some(zone.as_str().into()),
-            weight_g: Some(i64::from(input.weight_g)),
-            reference: Some(r.item.reference.clone()),
-            note: None,
-            actor: p.login.clone(),
-            at: now,
-        };
+        let mut entry = self.entry(p, account, "charge", -amount);
+        entry.cost_centre_id = Some(r.send.cost_centre_id);
+        entry.carrier = Some(carrier.clone());
+        entry.method = Some(method.as_str().into());
+        entry.zone = Some(zone.as_str().into());
+        entry.weight_g = Some(i64::from(input.weight_g));
+        entry.reference = Some(r.item.reference.clone());
         let change = OutboundChange {
             weight_g: Some(i64::from(input.weight_g)),
             customs: customs_json,
@@ -930,7 +940,7 @@ impl App {
             postage: Some(amount),
             account_id: Some(account),
             tracking_number: tracking.clone(),
-            postage_move: Some(PostageMove { entry, month: month_bounds(y, m)? }),
+            postage_move: Some(Self::movement(entry)?),
             ..Default::default()
         };
         let details = json!({"weight_g": input.weight_g, "postage": amount, "account_id": account,
@@ -958,32 +968,19 @@ impl App {
             return Err(AppError::forbidden());
         }
         let note = text::optional("note", input.note.as_deref(), 500)?;
-        let now = storage_time(self.clock.now());
         let mut change = OutboundChange { decision_note: note.clone(), ..Default::default() };
         if let (Some(amount), Some(account)) = (r.send.postage, r.send.account_id)
             && amount > 0
         {
-            let (y, m) = month_of(now);
-            change.postage_move = Some(PostageMove {
-                entry: LedgerEntry {
-                    id: Uuid::now_v7(),
-                    account_id: account,
-                    seq: 0,
-                    kind: "refund".into(),
-                    amount,
-                    balance_after: 0,
-                    cost_centre_id: Some(r.send.cost_centre_id),
-                    carrier: r.item.carrier.clone(),
-                    method: Some(r.send.method.clone()),
-                    zone: Some(r.send.zone.clone()),
-                    weight_g: r.send.weight_g,
-                    reference: Some(r.item.reference.clone()),
-                    note: Some("cancelled before dispatch".into()),
-                    actor: p.login.clone(),
-                    at: now,
-                },
-                month: month_bounds(y, m)?,
-            });
+            let mut entry = self.entry(p, account, "refund", amount);
+            entry.cost_centre_id = Some(r.send.cost_centre_id);
+            entry.carrier = r.item.carrier.clone();
+            entry.method = Some(r.send.method.clone());
+            entry.zone = Some(r.send.zone.clone());
+            entry.weight_g = r.send.weight_g;
+            entry.reference = Some(r.item.reference.clone());
+            entry.note = Some("cancelled before dispatch".into());
+            change.postage_move = Some(Self::movement(entry)?);
         }
         let details = json!({"note": note, "refund": change.postage_move.as_ref().map(|m| m.entry.amount)});
         let record = self.step(p, ctx, &r, OutboundAction::Cancel, change, details).await?;

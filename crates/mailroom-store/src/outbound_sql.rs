@@ -39,7 +39,34 @@ struct OutboundDbRow {
     receipt_signed_by: Option<String>,
     receipt_number: Option<String>,
     receipt_at: Option<DateTime<Utc>>,
+    // Read beside the item's own `created_at`.
+    #[sqlx(rename = "send_created_at")]
     created_at: DateTime<Utc>,
+}
+
+/// The item's and the send's columns for one joined read (`i` the item, `o` the send).
+fn outbound_select() -> String {
+    let item = ITEM_COLUMNS.split(", ").map(|c| format!("i.{}", c.trim())).collect::<Vec<_>>().join(", ");
+    let send = OUTBOUND_COLUMNS
+        .split(", ")
+        .map(|c| match c.trim() {
+            "created_at" => "o.created_at AS send_created_at".to_string(),
+            c => format!("o.{c}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("SELECT {item}, {send} FROM outbound o JOIN item i ON i.tenant_id = o.tenant_id AND i.id = o.item_id")
+}
+
+/// An item and its send from one row of [`outbound_select`].
+fn outbound_from_row<R: sqlx::Row>(row: &R) -> Result<OutboundRecord>
+where
+    ItemRow: for<'r> sqlx::FromRow<'r, R>,
+    OutboundDbRow: for<'r> sqlx::FromRow<'r, R>,
+{
+    let item: Item = <ItemRow as sqlx::FromRow<R>>::from_row(row)?.try_into()?;
+    let send: OutboundRow = <OutboundDbRow as sqlx::FromRow<R>>::from_row(row)?.try_into()?;
+    Ok(OutboundRecord { item, send })
 }
 
 fn json_column(name: &str, s: &str) -> Result<serde_json::Value> {
@@ -148,29 +175,18 @@ pub(crate) async fn create_outbound(
     Ok(())
 }
 
-pub(crate) async fn outbound_row(c: &mut Conn, t: TenantId, id: ItemId) -> Result<Option<OutboundRow>> {
-    let r: Option<OutboundDbRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {OUTBOUND_COLUMNS} FROM outbound WHERE tenant_id = $1 AND item_id = $2"
-    )))
-    .bind(t.0)
-    .bind(id.0)
-    .fetch_optional(&mut *c)
-    .await?;
-    r.map(TryInto::try_into).transpose()
-}
-
 pub(crate) async fn outbound_record(c: &mut Conn, t: TenantId, id: ItemId) -> Result<Option<OutboundRecord>> {
-    let Some(send) = outbound_row(c, t, id).await? else { return Ok(None) };
-    let item = item(c, t, id).await?.ok_or(StoreError::NotFound)?;
-    Ok(Some(OutboundRecord { item, send }))
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{} WHERE o.tenant_id = $1 AND o.item_id = $2", outbound_select())))
+        .bind(t.0)
+        .bind(id.0)
+        .fetch_optional(&mut *c)
+        .await?;
+    row.as_ref().map(outbound_from_row).transpose()
 }
 
 /// Outbound items matching the filter, newest first.
 pub(crate) async fn list_outbound(c: &mut Conn, t: TenantId, f: &OutboundFilter) -> Result<Vec<OutboundRecord>> {
-    let mut sql = format!(
-        "SELECT {} FROM outbound o JOIN item i ON i.tenant_id = o.tenant_id AND i.id = o.item_id WHERE o.tenant_id = $1",
-        OUTBOUND_COLUMNS.split(", ").map(|c| format!("o.{c}")).collect::<Vec<_>>().join(", ")
-    );
+    let mut sql = format!("{} WHERE o.tenant_id = $1", outbound_select());
     let mut n = 1;
     let mut next = || {
         n += 1;
@@ -210,7 +226,7 @@ pub(crate) async fn list_outbound(c: &mut Conn, t: TenantId, f: &OutboundFilter)
     }
     let limit_at = next();
     sql.push_str(&format!(" ORDER BY o.item_id DESC LIMIT ${limit_at}"));
-    let mut q = sqlx::query_as::<_, OutboundDbRow>(sqlx::AssertSqlSafe(sql)).bind(t.0);
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(t.0);
     for s in &statuses {
         q = q.bind(*s);
     }
@@ -233,13 +249,7 @@ pub(crate) async fn list_outbound(c: &mut Conn, t: TenantId, f: &OutboundFilter)
         q = q.bind(b.0);
     }
     let rows = q.bind(f.limit.clamp(1, 10_000)).fetch_all(&mut *c).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let send: OutboundRow = r.try_into()?;
-        let item = item(c, t, send.item_id).await?.ok_or(StoreError::NotFound)?;
-        out.push(OutboundRecord { item, send });
-    }
-    Ok(out)
+    rows.iter().map(outbound_from_row).collect()
 }
 
 /// Applies one change to an outbound item with its custody event (and postage movement), all or

@@ -21,7 +21,7 @@ use mailroom_app::sending::{
 };
 use mailroom_app::store::{DispatchBatch, OutboundRecord};
 use mailroom_domain::address::{AddressFields, CheckRequest};
-use mailroom_domain::auth::{Permission, allowed as may, require};
+use mailroom_domain::auth::{Permission, allowed as may};
 use mailroom_domain::customs::Declaration;
 use mailroom_domain::ids::ItemId;
 use mailroom_domain::postage::Money;
@@ -60,20 +60,23 @@ pub(crate) fn routes() -> Vec<Route> {
     ]
 }
 
-fn allowed(c: &Caller, p: Permission) -> ApiResult<()> {
-    require(c.principal.role, p).map_err(|e| ApiError::new(AppError::from(e), &c.ctx.request_id))
-}
+use crate::extract::{json_from as body, require_permission as allowed};
 
 /// Either permission will do.
 fn allowed_any(c: &Caller, a: Permission, b: Permission) -> ApiResult<()> {
     if may(c.principal.role, a) || may(c.principal.role, b) { Ok(()) } else { allowed(c, a) }
 }
 
-fn body<T: DeserializeOwned>(raw: &Bytes, rid: &str) -> ApiResult<T> {
-    let raw: &[u8] = if raw.iter().all(|b| b.is_ascii_whitespace()) { b"{}" } else { raw };
-    serde_json::from_slice(raw).map_err(|e| {
-        ApiError::new(AppError::from(DomainError::invalid("body", format!("the body does not match: {e}"))), rid)
-    })
+/// The permission check, the item id and the body of a step on one outbound item.
+fn step<T: DeserializeOwned>(c: &Caller, p: Permission, raw_id: &str, raw: &Bytes) -> ApiResult<(ItemId, T)> {
+    allowed(c, p)?;
+    let rid = &c.ctx.request_id;
+    Ok((item_id(raw_id, rid)?, body(raw, rid)?))
+}
+
+/// The answer of a step.
+fn answer<T>(c: &Caller, r: Result<T, AppError>) -> ApiResult<Json<T>> {
+    r.map(Json).map_err(|e| ApiError::new(e, &c.ctx.request_id))
 }
 
 fn item_id(raw: &str, rid: &str) -> ApiResult<ItemId> {
@@ -205,15 +208,8 @@ pub(crate) async fn get(
 }
 
 async fn decide(s: AppState, c: Caller, raw_id: String, raw: Bytes, approve: bool) -> ApiResult<Json<OutboundView>> {
-    let rid = &c.ctx.request_id;
-    allowed(&c, Permission::ApproveOutbound)?;
-    let id = item_id(&raw_id, rid)?;
-    let input: DecisionInput = body(&raw, rid)?;
-    s.app
-        .decide_outbound(&c.principal, &c.ctx, id, approve, &input, &s.sdr_rates)
-        .await
-        .map(Json)
-        .map_err(|e| ApiError::new(e, rid))
+    let (id, input) = step::<DecisionInput>(&c, Permission::ApproveOutbound, &raw_id, &raw)?;
+    answer(&c, s.app.decide_outbound(&c.principal, &c.ctx, id, approve, &input, &s.sdr_rates).await)
 }
 
 /// Approve a send waiting for approval (administrators, finance).
@@ -258,15 +254,8 @@ pub(crate) async fn accept(
     Path(raw_id): Path<String>,
     raw: Bytes,
 ) -> ApiResult<Json<OutboundView>> {
-    let rid = &c.ctx.request_id;
-    allowed(&c, Permission::HandleOutbound)?;
-    let id = item_id(&raw_id, rid)?;
-    let input: AcceptInput = body(&raw, rid)?;
-    s.app
-        .accept_outbound(&c.principal, &c.ctx, id, &input, &s.sdr_rates)
-        .await
-        .map(Json)
-        .map_err(|e| ApiError::new(e, rid))
+    let (id, input) = step::<AcceptInput>(&c, Permission::HandleOutbound, &raw_id, &raw)?;
+    answer(&c, s.app.accept_outbound(&c.principal, &c.ctx, id, &input, &s.sdr_rates).await)
 }
 
 /// Cancel a send before it leaves (the requester while it waits, staff until hand-over);
@@ -281,15 +270,9 @@ pub(crate) async fn cancel(
     Path(raw_id): Path<String>,
     raw: Bytes,
 ) -> ApiResult<Json<OutboundView>> {
-    let rid = &c.ctx.request_id;
-    allowed_any(&c, Permission::RequestOutbound, Permission::HandleOutbound)?;
-    let id = item_id(&raw_id, rid)?;
-    let input: DecisionInput = body(&raw, rid)?;
-    s.app
-        .cancel_outbound(&c.principal, &c.ctx, id, &input, &s.sdr_rates)
-        .await
-        .map(Json)
-        .map_err(|e| ApiError::new(e, rid))
+    // Everyone who may handle outbound items may also ask for them.
+    let (id, input) = step::<DecisionInput>(&c, Permission::RequestOutbound, &raw_id, &raw)?;
+    answer(&c, s.app.cancel_outbound(&c.principal, &c.ctx, id, &input, &s.sdr_rates).await)
 }
 
 /// Record the carrier's tracking number of an accepted or dispatched item; the item is then
@@ -304,15 +287,8 @@ pub(crate) async fn tracking(
     Path(raw_id): Path<String>,
     raw: Bytes,
 ) -> ApiResult<Json<OutboundView>> {
-    let rid = &c.ctx.request_id;
-    allowed(&c, Permission::HandleOutbound)?;
-    let id = item_id(&raw_id, rid)?;
-    let input: TrackingInput = body(&raw, rid)?;
-    s.app
-        .record_outbound_tracking(&c.principal, &c.ctx, id, &input, &s.sdr_rates)
-        .await
-        .map(Json)
-        .map_err(|e| ApiError::new(e, rid))
+    let (id, input) = step::<TrackingInput>(&c, Permission::HandleOutbound, &raw_id, &raw)?;
+    answer(&c, s.app.record_outbound_tracking(&c.principal, &c.ctx, id, &input, &s.sdr_rates).await)
 }
 
 /// Record the receipt of a dispatched item (registered mail's return receipt, a courier's proof
@@ -327,15 +303,8 @@ pub(crate) async fn receipt(
     Path(raw_id): Path<String>,
     raw: Bytes,
 ) -> ApiResult<Json<OutboundView>> {
-    let rid = &c.ctx.request_id;
-    allowed(&c, Permission::HandleOutbound)?;
-    let id = item_id(&raw_id, rid)?;
-    let input: ReceiptInput = body(&raw, rid)?;
-    s.app
-        .record_outbound_receipt(&c.principal, &c.ctx, id, &input, &s.sdr_rates)
-        .await
-        .map(Json)
-        .map_err(|e| ApiError::new(e, rid))
+    let (id, input) = step::<ReceiptInput>(&c, Permission::HandleOutbound, &raw_id, &raw)?;
+    answer(&c, s.app.record_outbound_receipt(&c.principal, &c.ctx, id, &input, &s.sdr_rates).await)
 }
 
 /// A dispatched item the carrier brought back (`note`: why).
@@ -349,15 +318,8 @@ pub(crate) async fn return_item(
     Path(raw_id): Path<String>,
     raw: Bytes,
 ) -> ApiResult<Json<OutboundView>> {
-    let rid = &c.ctx.request_id;
-    allowed(&c, Permission::HandleOutbound)?;
-    let id = item_id(&raw_id, rid)?;
-    let input: DecisionInput = body(&raw, rid)?;
-    s.app
-        .return_outbound(&c.principal, &c.ctx, id, &input, &s.sdr_rates)
-        .await
-        .map(Json)
-        .map_err(|e| ApiError::new(e, rid))
+    let (id, input) = step::<DecisionInput>(&c, Permission::HandleOutbound, &raw_id, &raw)?;
+    answer(&c, s.app.return_outbound(&c.principal, &c.ctx, id, &input, &s.sdr_rates).await)
 }
 
 /// Record that a document requested as encrypted electronic transfer was sent (no paper,
@@ -372,15 +334,8 @@ pub(crate) async fn send_electronic(
     Path(raw_id): Path<String>,
     raw: Bytes,
 ) -> ApiResult<Json<OutboundView>> {
-    let rid = &c.ctx.request_id;
-    allowed(&c, Permission::HandleOutbound)?;
-    let id = item_id(&raw_id, rid)?;
-    let input: DecisionInput = body(&raw, rid)?;
-    s.app
-        .send_electronic(&c.principal, &c.ctx, id, &input, &s.sdr_rates)
-        .await
-        .map(Json)
-        .map_err(|e| ApiError::new(e, rid))
+    let (id, input) = step::<DecisionInput>(&c, Permission::HandleOutbound, &raw_id, &raw)?;
+    answer(&c, s.app.send_electronic(&c.principal, &c.ctx, id, &input, &s.sdr_rates).await)
 }
 
 /// Dispatch batches, latest collection first.

@@ -19,9 +19,7 @@ use mailroom_app::postage::{
     QuoteInput, Rates, TopUpInput,
 };
 use mailroom_app::store::{CostCentre, LedgerEntry, PostageAccount};
-use mailroom_domain::DomainError;
-use mailroom_domain::auth::{Permission, require};
-use serde::de::DeserializeOwned;
+use mailroom_domain::auth::Permission;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -53,15 +51,7 @@ pub(crate) fn routes() -> Vec<Route> {
     ]
 }
 
-fn allowed(c: &Caller, p: Permission) -> ApiResult<()> {
-    require(c.principal.role, p).map_err(|e| ApiError::new(AppError::from(e), &c.ctx.request_id))
-}
-
-fn body<T: DeserializeOwned>(raw: &Bytes, rid: &str) -> ApiResult<T> {
-    serde_json::from_slice(raw).map_err(|e| {
-        ApiError::new(AppError::from(DomainError::invalid("body", format!("the body does not match: {e}"))), rid)
-    })
-}
+use crate::extract::{json_from as body, require_permission as allowed};
 
 fn id(raw: &str, what: &str, rid: &str) -> ApiResult<Uuid> {
     raw.parse().map_err(|_| ApiError::new(AppError::not_found(what), rid))

@@ -145,3 +145,18 @@ pub async fn image_body(req: Request) -> Result<Vec<u8>, ApiError> {
     }
     Ok(raw)
 }
+
+/// A JSON request body read after the handler's permission check; an empty body is `{}`. A
+/// body that does not match is a 422 naming what is wrong.
+pub(crate) fn json_from<T: DeserializeOwned>(raw: &[u8], rid: &str) -> Result<T, ApiError> {
+    let raw: &[u8] = if raw.iter().all(|b| b.is_ascii_whitespace()) { b"{}" } else { raw };
+    serde_json::from_slice(raw).map_err(|e| bad_input("body", format!("the body does not match: {e}"), rid))
+}
+
+/// Refuses (403) a caller whose role lacks the permission.
+pub(crate) fn require_permission(
+    c: &crate::context::Caller,
+    p: mailroom_domain::auth::Permission,
+) -> Result<(), ApiError> {
+    mailroom_domain::auth::require(c.principal.role, p).map_err(|e| ApiError::new(AppError::from(e), &c.ctx.request_id))
+}

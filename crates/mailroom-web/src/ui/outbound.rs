@@ -375,7 +375,7 @@ pub(crate) async fn mailing(
                 r.awaiting_approval,
                 enc(&Money(r.estimate_total).to_string())
             );
-            if r.warnings.is_empty() {
+            if !r.soft_limit_passed {
                 return Ok(see_other(&to));
             }
             let mailing = MailingDone {
@@ -385,7 +385,7 @@ pub(crate) async fn mailing(
                     &r.awaiting_approval.to_string(),
                     &Money(r.estimate_total).to_string(),
                 ),
-                warnings: r.warnings,
+                warnings: vec![u.t.get("outbound.flash.soft_limit").to_string()],
                 href: format!("/ui/outbound?mailing={}", r.mailing_id),
             };
             let x = ListExtras {
@@ -589,7 +589,7 @@ pub(crate) async fn create(
     };
     match result {
         Ok(view) => {
-            let budget = view.warnings.iter().any(|w| w.contains("soft limit"));
+            let budget = view.soft_limit_passed;
             let to =
                 format!("/ui/outbound/{}?done=created{}", view.record.item.id.0, if budget { "&budget=1" } else { "" });
             Ok(see_other(&to))

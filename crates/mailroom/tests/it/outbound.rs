@@ -349,6 +349,18 @@ async fn budgets_block_and_cancel_refunds(b: Backend) {
     let kinds = events(&admin, &b2).await;
     assert!(!kinds.iter().any(|k| k == "outbound_accept"), "{kinds:?}");
 
+    // Past a soft limit the send is taken, with a warning and the flag the console shows.
+    let soft = admin
+        .post("/api/v1/postage/cost-centres", &json!({"code": "CC-SOFT", "name": "Soft", "soft_limit": 500}))
+        .await;
+    assert_eq!(soft.status, 201, "{}", soft.text);
+    let r = emp.post("/api/v1/outbound", &domestic_letter(soft.body["id"].as_str().unwrap())).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["soft_limit_passed"], true, "{}", r.text);
+    assert!(r.body["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("soft limit")));
+    let r = emp.post("/api/v1/outbound", &domestic_letter(&s.cc)).await;
+    assert_eq!(r.body["soft_limit_passed"], false, "{}", r.text);
+    clerk.post(&format!("/api/v1/outbound/{}/cancel", r.body["item"]["id"].as_str().unwrap()), &json!({})).await;
     // Cancelling an accepted item refunds its postage in the same step.
     let r = clerk.post(&format!("/api/v1/outbound/{a}/cancel"), &json!({"note": "sender changed their mind"})).await;
     assert_eq!(r.status, 200, "{}", r.text);
