@@ -186,7 +186,7 @@ impl crate::Store for Backend {
             self.write(move |c| Box::pin(async move { register_item(c, &ins, &actor, &event).await })).await
         } else {
             // Without an idempotency key the only write is one all-or-nothing insert.
-            self.write_atomic(move |c| Box::pin(async move { register_item(c, &ins, &actor, &event).await })).await
+            self.register_plain(ins, actor, event).await
         }
     }
     async fn change_item(&self, t: TenantId, id: ItemId, change: ItemChange, actor: &Actor, event: EventDraft) -> Result<Item> {

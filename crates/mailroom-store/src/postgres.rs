@@ -99,6 +99,11 @@ impl PgStore {
         Ok(r)
     }
 
+    /// A registration whose only write is the item with its first event.
+    async fn register_plain(&self, ins: ItemInsert, actor: Actor, draft: EventDraft) -> Result<Registered> {
+        self.write_atomic(move |c| Box::pin(async move { register_item(c, &ins, &actor, &draft).await })).await
+    }
+
     /// Each write is its own transaction here, so nothing differs from `write`.
     async fn write_atomic<T, F>(&self, f: F) -> Result<T>
     where

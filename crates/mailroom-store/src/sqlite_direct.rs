@@ -1,0 +1,241 @@
+//! The SQLite writer's direct path. The driver runs every statement on a worker thread of its
+//! own, so a statement from the writer is a round trip between two threads: two wake-ups, each
+//! of which costs far more on a virtual machine than the statement itself. The writer therefore
+//! locks the connection's handle once per batch (one round trip) and runs the batch's plain
+//! intakes, the chain-head updates and the COMMIT on its own thread, through the same SQLite
+//! handle and inside the same transaction as the batch's other writes.
+//!
+//! Values are bound exactly as the driver binds them (UUIDs as 16-byte blobs, times as RFC 3339
+//! text with the driver's precision, booleans as 0/1), so rows written here read back like any
+//! other; `direct_rows_match_driver_rows` below compares the two byte for byte.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use mailroom_domain::custody::{self, Actor, CustodyEvent, EventDraft};
+use mailroom_domain::ids::TenantId;
+use rusqlite::ffi;
+use sqlx::sqlite::LockedSqliteHandle;
+
+use crate::{Item, ItemInsert, Result, StoreError};
+
+/// The writer connection seen directly: a `rusqlite` view of the driver's handle. Used only while
+/// the driver's lock on the handle is held, which every method asks for.
+pub(super) struct Direct {
+    db: rusqlite::Connection,
+}
+
+impl Direct {
+    /// Attaches to the handle `lock` holds. The view never closes the handle (it does not own
+    /// it); its prepared statements are finalised when it is dropped, which must happen while the
+    /// lock is held too (see [`Direct::detach`]).
+    pub(super) fn attach(lock: &mut LockedSqliteHandle<'_>) -> Result<Direct> {
+        let raw = lock.as_raw_handle().as_ptr();
+        // SAFETY: `raw` is the open handle of the writer connection, which outlives this view
+        // (the writer drops the view before the connection), and the view is used only while
+        // the driver's lock on that handle is held (`on` asks for the guard), so no other thread
+        // uses the handle at the same time. `from_handle` does not take ownership.
+        let db = unsafe { rusqlite::Connection::from_handle(raw) }.map_err(sqlite_err)?;
+        Ok(Direct { db })
+    }
+
+    /// The connection, for as long as the handle stays locked.
+    pub(super) fn on<'a>(&'a self, _lock: &'a LockedSqliteHandle<'_>) -> &'a rusqlite::Connection {
+        &self.db
+    }
+
+    /// Finalises the view's prepared statements while the handle is locked.
+    pub(super) fn detach(self, _lock: &LockedSqliteHandle<'_>) {
+        drop(self.db);
+    }
+}
+
+/// A registration the writer runs directly: the common intake, one all-or-nothing statement
+/// (no idempotency key, no exception, not damaged).
+pub(super) struct Intake {
+    pub ins: ItemInsert,
+    pub actor: Actor,
+    pub draft: EventDraft,
+    /// `Ok(true)` once committed; `Ok(false)` when the tracking number was already registered.
+    pub reply: tokio::sync::oneshot::Sender<Result<bool>>,
+}
+
+/// Starts the batch's transaction (when no driver statement has started it).
+pub(super) fn begin(db: &rusqlite::Connection) -> Result<()> {
+    db.execute_batch("BEGIN IMMEDIATE").map_err(sqlite_err)
+}
+
+/// The tenant's chain head as stored.
+pub(super) fn read_head(db: &rusqlite::Connection, t: TenantId) -> Result<(i64, String)> {
+    let mut st = db.prepare_cached("SELECT seq, hash FROM custody_head WHERE tenant_id = ?1").map_err(sqlite_err)?;
+    let mut rows = st.query([t.0.as_bytes().as_slice()]).map_err(sqlite_err)?;
+    match rows.next().map_err(sqlite_err)? {
+        Some(row) => Ok((row.get(0).map_err(sqlite_err)?, row.get(1).map_err(sqlite_err)?)),
+        None => Err(StoreError::NotFound),
+    }
+}
+
+/// Inserts the item with its first custody event, chained after `head`, unless the tenant
+/// already has an item with that tracking number (then nothing is written and the answer is
+/// `None`). Returns the new event. One statement, so a failure leaves nothing behind.
+pub(super) fn insert_intake(
+    db: &rusqlite::Connection,
+    job: &Intake,
+    head: &(i64, String),
+) -> Result<Option<CustodyEvent>> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        let columns = format!(
+            "{}, event_id, event_tenant_id, event_seq, event_item_id, event_kind, event_actor_id, event_actor_name, \
+             event_source, event_request_id, event_location_id, event_at, event_details, event_prev_hash, event_hash",
+            super::ITEM_INSERT_COLUMNS
+        );
+        let n = super::ITEM_INSERT_COUNT + 14;
+        let marks: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
+        format!("INSERT INTO item_intake ({columns}) VALUES ({})", marks.join(", "))
+    });
+    let i = &job.ins.item;
+    let t = i.tenant_id;
+    let ev = custody::seal(t, head.0 + 1, &head.1, &job.actor, &job.draft, Utc::now());
+    let mut st = db.prepare_cached(SQL.as_str()).map_err(sqlite_err)?;
+    let mut b = Binder { st: &mut st, next: 1 };
+    bind_item(&mut b, i)?;
+    bind_event(&mut b, &ev)?;
+    match st.raw_execute() {
+        Ok(_) => Ok(Some(ev)),
+        Err(e) if is_unique_violation(&e) && e.to_string().contains("item.tracking_number") => Ok(None),
+        Err(e) => Err(sqlite_err(e)),
+    }
+}
+
+/// Moves the stored chain heads, releases the open savepoint (if any) and commits.
+pub(super) fn commit(db: &rusqlite::Connection, release: bool, heads: &[(TenantId, (i64, String))]) -> Result<()> {
+    if release {
+        db.execute_batch("RELEASE w").map_err(sqlite_err)?;
+    }
+    for (t, (seq, hash)) in heads {
+        let mut st = db
+            .prepare_cached("UPDATE custody_head SET seq = ?1, hash = ?2 WHERE tenant_id = ?3")
+            .map_err(sqlite_err)?;
+        st.execute(rusqlite::params![seq, hash, t.0.as_bytes().as_slice()]).map_err(sqlite_err)?;
+    }
+    db.execute_batch("COMMIT").map_err(sqlite_err)
+}
+
+/// Undoes the open transaction, if SQLite has not already.
+pub(super) fn rollback(db: &rusqlite::Connection) {
+    if !db.is_autocommit()
+        && let Err(e) = db.execute_batch("ROLLBACK")
+    {
+        tracing::error!(error = %e, "could not roll back the write transaction");
+    }
+}
+
+/// Whether SQLite ended the transaction by itself (after an I/O error, say): then nothing more
+/// may run in the batch, as it would run outside the transaction.
+pub(super) fn transaction_lost(db: &rusqlite::Connection) -> bool {
+    db.is_autocommit()
+}
+
+struct Binder<'a, 's> {
+    st: &'a mut rusqlite::CachedStatement<'s>,
+    next: usize,
+}
+
+impl Binder<'_, '_> {
+    fn value<T: rusqlite::ToSql>(&mut self, v: T) -> Result<()> {
+        self.st.raw_bind_parameter(self.next, v).map_err(sqlite_err)?;
+        self.next += 1;
+        Ok(())
+    }
+    fn uuid(&mut self, v: uuid::Uuid) -> Result<()> {
+        self.value(v.as_bytes().as_slice())
+    }
+    fn opt_uuid(&mut self, v: Option<uuid::Uuid>) -> Result<()> {
+        match v {
+            Some(u) => self.uuid(u),
+            None => self.value(rusqlite::types::Null),
+        }
+    }
+    fn time(&mut self, v: DateTime<Utc>) -> Result<()> {
+        self.value(time_text(v))
+    }
+}
+
+/// A time as the driver stores it.
+fn time_text(v: DateTime<Utc>) -> String {
+    v.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
+
+/// Binds an item's values in `ITEM_INSERT_COLUMNS` order, as `bind_item` does for the driver.
+fn bind_item(b: &mut Binder<'_, '_>, i: &Item) -> Result<()> {
+    b.uuid(i.id.0)?;
+    b.uuid(i.tenant_id.0)?;
+    b.opt_uuid(i.site_id.map(|s| s.0))?;
+    b.value(&i.reference)?;
+    b.value(i.kind.as_str())?;
+    b.value(i.category.as_str())?;
+    b.value(i.priority.as_str())?;
+    b.value(i.confidentiality.as_str())?;
+    b.value(&i.carrier)?;
+    b.value(&i.tracking_number)?;
+    b.value(&i.sender_name)?;
+    b.value(&i.sender_org)?;
+    b.value(&i.sender_address)?;
+    b.value(&i.sender_country)?;
+    b.opt_uuid(i.recipient_person_id.map(|p| p.0))?;
+    b.opt_uuid(i.recipient_department_id.map(|d| d.0))?;
+    b.value(&i.recipient_name)?;
+    b.value(i.condition.as_str())?;
+    b.value(&i.damage_description)?;
+    b.value(&i.notes)?;
+    b.value(&i.seal_number)?;
+    b.value(i.status.as_str())?;
+    b.opt_uuid(i.location_id.map(|l| l.0))?;
+    b.time(i.created_at)?;
+    b.time(i.updated_at)?;
+    b.value(i.version)?;
+    b.value(&i.route)?;
+    b.value(i.due_by.map(time_text))?;
+    b.value(crate::rows::item_search_text(i))?;
+    b.value(crate::rows::item_secret_text(i))?;
+    b.value(crate::rows::item_secret_level(i))?;
+    b.value(i.details_pending)
+}
+
+/// Binds an event's values in `EVENT_COLUMNS` order, as `bind_event` does for the driver.
+fn bind_event(b: &mut Binder<'_, '_>, ev: &CustodyEvent) -> Result<()> {
+    b.uuid(ev.id.0)?;
+    b.uuid(ev.tenant_id.0)?;
+    b.value(ev.seq)?;
+    b.opt_uuid(ev.item_id.map(|i| i.0))?;
+    b.value(&ev.kind)?;
+    b.opt_uuid(ev.actor_id.map(|i| i.0))?;
+    b.value(&ev.actor_name)?;
+    b.value(&ev.source)?;
+    b.value(&ev.request_id)?;
+    b.opt_uuid(ev.location_id.map(|i| i.0))?;
+    b.time(ev.at)?;
+    b.value(&ev.details)?;
+    b.value(&ev.prev_hash)?;
+    b.value(&ev.hash)
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error(), Some(f) if f.extended_code == ffi::SQLITE_CONSTRAINT_UNIQUE
+        || f.extended_code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+/// Maps an error as `db_err` maps the driver's: unique violations to `Duplicate` (naming the
+/// columns), foreign keys to a domain error, the rest to a database error.
+pub(super) fn sqlite_err(e: rusqlite::Error) -> StoreError {
+    if is_unique_violation(&e) {
+        return StoreError::Duplicate(e.to_string());
+    }
+    if matches!(e.sqlite_error(), Some(f) if f.extended_code == ffi::SQLITE_CONSTRAINT_FOREIGNKEY) {
+        return StoreError::Domain(mailroom_domain::DomainError::invalid(
+            "reference",
+            "the record refers to something that does not exist in this organisation",
+        ));
+    }
+    StoreError::Db(sqlx::Error::Protocol(format!("sqlite: {e}")))
+}
