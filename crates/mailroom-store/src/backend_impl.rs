@@ -286,11 +286,10 @@ impl crate::Store for Backend {
         self.read(move |c| Box::pin(user_clearance(c, t, user))).await
     }
     async fn token_principal(&self, hash: &str) -> Result<Option<TokenPrincipal>> {
-        let hash = hash.to_owned();
-        self.read(move |c| Box::pin(async move { token_principal(c, &hash).await })).await
+        self.read_token_principal(hash).await
     }
     async fn person_with_department(&self, t: TenantId, id: PersonId) -> Result<Option<(Person, Option<DepartmentNames>)>> {
-        self.read(move |c| Box::pin(person_with_department(c, t, id))).await
+        self.read_person_with_department(t, id).await
     }
     async fn user_principal(&self, t: TenantId, id: UserId) -> Result<Option<(User, Option<DepartmentId>, i64)>> {
         self.read(move |c| Box::pin(user_principal(c, t, id))).await

@@ -322,17 +322,19 @@ pub(crate) async fn person(c: &mut Conn, t: TenantId, id: PersonId) -> Result<Op
 }
 
 /// A person with the code and names of their department (what intake needs), in one query.
+/// A person with their department's names (the SQLite store also runs it directly).
+const PERSON_WITH_DEPARTMENT_SQL: &str =
+    "SELECT p.id, p.tenant_id, p.name, p.name_latin, p.aliases, p.employee_no, p.department_id, p.email, \
+     p.phone, p.active, p.forwarding, d.code AS d_code, d.name AS d_name, d.name_en AS d_name_en \
+     FROM person p LEFT JOIN department d ON d.tenant_id = p.tenant_id AND d.id = p.department_id \
+     WHERE p.tenant_id = $1 AND p.id = $2";
+
 pub(crate) async fn person_with_department(
     c: &mut Conn,
     t: TenantId,
     id: PersonId,
 ) -> Result<Option<(Person, Option<DepartmentNames>)>> {
-    let row = sqlx::query(
-        "SELECT p.id, p.tenant_id, p.name, p.name_latin, p.aliases, p.employee_no, p.department_id, p.email, \
-         p.phone, p.active, p.forwarding, d.code AS d_code, d.name AS d_name, d.name_en AS d_name_en \
-         FROM person p LEFT JOIN department d ON d.tenant_id = p.tenant_id AND d.id = p.department_id \
-         WHERE p.tenant_id = $1 AND p.id = $2",
-    )
+    let row = sqlx::query(PERSON_WITH_DEPARTMENT_SQL)
     .bind(t.0)
     .bind(id.0)
     .fetch_optional(&mut *c)
@@ -1640,18 +1642,20 @@ pub(crate) async fn user_principal(
 
 /// The token with this hash, its user (password hash not loaded), the department of the user's
 /// directory entry and their clearance: everything a bearer request needs, in one query.
+/// A bearer token with its user, department and clearance (the SQLite store also runs it directly).
+const TOKEN_PRINCIPAL_SQL: &str =
+    "SELECT t.id, t.tenant_id, t.user_id, t.token_hash, t.name, t.role, t.scope, t.created_at, t.expires_at, \
+     t.last_used_at, t.revoked_at, u.login AS u_login, u.display_name AS u_display_name, u.role AS u_role, \
+     u.person_id AS u_person_id, u.active AS u_active, u.created_at AS u_created_at, \
+     p.department_id AS person_department_id, COALESCE(k.level, 0) AS clearance_level \
+     FROM api_token t \
+     JOIN app_user u ON u.tenant_id = t.tenant_id AND u.id = t.user_id \
+     LEFT JOIN person p ON p.tenant_id = u.tenant_id AND p.id = u.person_id \
+     LEFT JOIN user_clearance k ON k.tenant_id = u.tenant_id AND k.user_id = u.id \
+     WHERE t.token_hash = $1";
+
 pub(crate) async fn token_principal(c: &mut Conn, hash: &str) -> Result<Option<TokenPrincipal>> {
-    let row = sqlx::query(
-        "SELECT t.id, t.tenant_id, t.user_id, t.token_hash, t.name, t.role, t.scope, t.created_at, t.expires_at, \
-         t.last_used_at, t.revoked_at, u.login AS u_login, u.display_name AS u_display_name, u.role AS u_role, \
-         u.person_id AS u_person_id, u.active AS u_active, u.created_at AS u_created_at, \
-         p.department_id AS person_department_id, COALESCE(k.level, 0) AS clearance_level \
-         FROM api_token t \
-         JOIN app_user u ON u.tenant_id = t.tenant_id AND u.id = t.user_id \
-         LEFT JOIN person p ON p.tenant_id = u.tenant_id AND p.id = u.person_id \
-         LEFT JOIN user_clearance k ON k.tenant_id = u.tenant_id AND k.user_id = u.id \
-         WHERE t.token_hash = $1",
-    )
+    let row = sqlx::query(TOKEN_PRINCIPAL_SQL)
     .bind(hash)
     .fetch_optional(&mut *c)
     .await?;

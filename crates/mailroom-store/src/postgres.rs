@@ -99,6 +99,19 @@ impl PgStore {
         Ok(r)
     }
 
+    async fn read_token_principal(&self, hash: &str) -> Result<Option<TokenPrincipal>> {
+        let hash = hash.to_owned();
+        self.read(move |c| Box::pin(async move { token_principal(c, &hash).await })).await
+    }
+
+    async fn read_person_with_department(
+        &self,
+        t: TenantId,
+        id: PersonId,
+    ) -> Result<Option<(Person, Option<DepartmentNames>)>> {
+        self.read(move |c| Box::pin(person_with_department(c, t, id))).await
+    }
+
     /// A registration whose only write is the item with its first event.
     async fn register_plain(&self, ins: ItemInsert, actor: Actor, draft: EventDraft) -> Result<Registered> {
         self.write_atomic(move |c| Box::pin(async move { register_item(c, &ins, &actor, &draft).await })).await

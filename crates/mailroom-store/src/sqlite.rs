@@ -61,6 +61,7 @@ enum Queued {
 /// The SQLite store. Cheap to share behind an `Arc`.
 pub struct SqliteStore {
     reads: ReadPool,
+    direct_reads: direct::DirectReads,
     jobs: mpsc::Sender<Queued>,
 }
 
@@ -110,7 +111,8 @@ impl SqliteStore {
             .name("sqlite-writer".into())
             .spawn(move || runtime.block_on(writer_loop(writer, rx, committed)))
             .map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
-        Ok(SqliteStore { reads, jobs: tx })
+        let direct_reads = direct::DirectReads::open(read_options.get_filename())?;
+        Ok(SqliteStore { reads, direct_reads, jobs: tx })
     }
 
     async fn read<T, F>(&self, f: F) -> Result<T>
@@ -165,6 +167,27 @@ impl SqliteStore {
         });
         self.jobs.send(Queued::Job { job, atomic }).await.map_err(|_| StoreError::WriterGone)?;
         rx.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// The caller of an API request: directly when a direct read connection is idle.
+    async fn read_token_principal(&self, hash: &str) -> Result<Option<TokenPrincipal>> {
+        if let Some(found) = self.direct_reads.run(|db| direct::token_principal(db, hash)) {
+            return Ok(found);
+        }
+        let hash = hash.to_owned();
+        self.read(move |c| Box::pin(async move { token_principal(c, &hash).await })).await
+    }
+
+    /// An intake's recipient: directly when a direct read connection is idle.
+    async fn read_person_with_department(
+        &self,
+        t: TenantId,
+        id: PersonId,
+    ) -> Result<Option<(Person, Option<DepartmentNames>)>> {
+        if let Some(found) = self.direct_reads.run(|db| direct::person_with_department(db, t, id)) {
+            return Ok(found);
+        }
+        self.read(move |c| Box::pin(person_with_department(c, t, id))).await
     }
 
     /// Registers an item whose only write is the item with its first custody event (no
@@ -631,6 +654,97 @@ mod tests {
             assert_eq!(winners[&tn], id, "{tn} answered with another item");
         }
         assert_eq!(store.custody_events(tenant.id, 0, 1000).await.unwrap().len(), 4);
+        drop(store);
+        remove_db(&path);
+    }
+
+    /// The direct reads answer exactly as the driver's: a token with and without its optional
+    /// parts, a person with and without a department, and nothing for unknown keys.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn direct_reads_match_driver_reads() {
+        use mailroom_domain::auth::Role;
+        use mailroom_domain::token::TokenScope;
+        let path = temp_db();
+        let store = SqliteStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
+        let tenant = Tenant { id: TenantId::new(), slug: "t".into(), name: "T".into(), created_at: Utc::now() };
+        let t = tenant.id;
+        store.create_tenant(&tenant).await.unwrap();
+        let dept = Department {
+            id: DepartmentId::new(),
+            tenant_id: t,
+            parent_id: None,
+            code: "FIN".into(),
+            name: "财务部".into(),
+            name_en: Some("Finance".into()),
+            kind: "department".into(),
+            key_contact_id: None,
+            email: None,
+        };
+        store.upsert_department(&dept).await.unwrap();
+        let person = |dept: Option<DepartmentId>, n: &str| Person {
+            id: PersonId::new(),
+            tenant_id: t,
+            name: format!("王{n}"),
+            name_latin: Some(format!("Wang {n}")),
+            aliases: vec!["小王".into(), n.into()],
+            employee_no: Some(format!("E{n}")),
+            department_id: dept,
+            email: Some(format!("{n}@example.com")),
+            phone: None,
+            active: dept.is_some(),
+            forwarding: dept.is_none().then(|| "已离职 left".to_string()),
+        };
+        let (with_dept, without) = (person(Some(dept.id), "1"), person(None, "2"));
+        store.upsert_person(&with_dept).await.unwrap();
+        store.upsert_person(&without).await.unwrap();
+        let at = custody::storage_time(Utc::now());
+        let user = |person_id: Option<PersonId>, login: &str| User {
+            id: UserId::new(),
+            tenant_id: t,
+            login: login.into(),
+            display_name: format!("{login} 用户"),
+            password_hash: None,
+            role: Role::Staff,
+            person_id,
+            active: true,
+            created_at: at,
+        };
+        let (u1, u2) = (user(Some(with_dept.id), "clerk"), user(None, "bot"));
+        store.create_user(&u1).await.unwrap();
+        store.create_user(&u2).await.unwrap();
+        store.set_user_clearance(t, u1.id, 2).await.unwrap();
+        let token = |u: &User, hash: &str, full: bool| ApiToken {
+            id: TokenId::new(),
+            tenant_id: t,
+            user_id: u.id,
+            token_hash: hash.into(),
+            name: "scanner 2F".into(),
+            role: full.then_some(Role::Staff),
+            scope: if full { TokenScope::Scanner } else { TokenScope::Full },
+            created_at: at,
+            expires_at: full.then(|| at + chrono::Duration::days(90)),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        store.create_token(&token(&u1, "h1", true)).await.unwrap();
+        store.create_token(&token(&u2, "h2", false)).await.unwrap();
+        store.touch_token(token(&u2, "h2", false).id, at).await.unwrap();
+        for hash in ["h1", "h2", "nope"] {
+            let direct = store.direct_reads.run(|db| direct::token_principal(db, hash)).unwrap();
+            let h = hash.to_string();
+            let driver = store.read(move |c| Box::pin(async move { token_principal(c, &h).await })).await.unwrap();
+            assert_eq!(format!("{direct:?}"), format!("{driver:?}"), "{hash}");
+            assert_eq!(direct.is_some(), hash != "nope");
+        }
+        for id in [with_dept.id, without.id, PersonId::new()] {
+            let direct = store.direct_reads.run(|db| direct::person_with_department(db, t, id)).unwrap();
+            let driver = store.read(move |c| Box::pin(person_with_department(c, t, id))).await.unwrap();
+            assert_eq!(format!("{direct:?}"), format!("{driver:?}"));
+        }
+        // Through the store: the same answers.
+        let p = store.person_with_department(t, with_dept.id).await.unwrap().unwrap();
+        assert_eq!(p.1.unwrap().name_en.as_deref(), Some("Finance"));
+        assert_eq!(store.token_principal("h1").await.unwrap().unwrap().clearance, 2);
         drop(store);
         remove_db(&path);
     }

@@ -239,3 +239,155 @@ pub(super) fn sqlite_err(e: rusqlite::Error) -> StoreError {
     }
     StoreError::Db(sqlx::Error::Protocol(format!("sqlite: {e}")))
 }
+
+/// Read-only connections of our own, for the two reads every intake makes (the caller's bearer
+/// token, the recipient): a statement of a few microseconds runs on the calling thread instead of
+/// being handed to the driver's worker thread and back. When all are busy, or when a row holds
+/// something these decoders do not expect, the caller uses the driver's connections instead.
+pub(super) struct DirectReads {
+    idle: std::sync::Mutex<Vec<rusqlite::Connection>>,
+}
+
+/// Direct read connections; as many as the runtime has threads running such a read at once.
+const DIRECT_READS: usize = 4;
+
+impl DirectReads {
+    pub(super) fn open(path: &std::path::Path) -> Result<DirectReads> {
+        use rusqlite::OpenFlags;
+        let mut idle = Vec::with_capacity(DIRECT_READS);
+        for _ in 0..DIRECT_READS {
+            let db = rusqlite::Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(sqlite_err)?;
+            db.busy_timeout(std::time::Duration::from_secs(30)).map_err(sqlite_err)?;
+            // As the driver's read connections: small cache, reads through a memory map.
+            db.execute_batch("PRAGMA query_only = 1; PRAGMA cache_size = -2048; PRAGMA mmap_size = 1073741824;")
+                .map_err(sqlite_err)?;
+            idle.push(db);
+        }
+        Ok(DirectReads { idle: std::sync::Mutex::new(idle) })
+    }
+
+    /// Runs `f` on an idle connection; `None` when none is idle or `f` failed (the caller then
+    /// reads through the driver, which reports any real error).
+    pub(super) fn run<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> Result<T>) -> Option<T> {
+        let db = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop()?;
+        let r = f(&db);
+        self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(db);
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::debug!(error = %e, "direct read failed; reading through the driver");
+                None
+            }
+        }
+    }
+}
+
+fn get<T: rusqlite::types::FromSql>(row: &rusqlite::Row<'_>, i: usize) -> Result<T> {
+    row.get(i).map_err(sqlite_err)
+}
+
+fn get_uuid(row: &rusqlite::Row<'_>, i: usize) -> Result<uuid::Uuid> {
+    let b: Vec<u8> = get(row, i)?;
+    uuid::Uuid::from_slice(&b).map_err(|e| StoreError::Corrupt(format!("uuid: {e}")))
+}
+
+fn get_opt_uuid(row: &rusqlite::Row<'_>, i: usize) -> Result<Option<uuid::Uuid>> {
+    let b: Option<Vec<u8>> = get(row, i)?;
+    b.map(|b| uuid::Uuid::from_slice(&b).map_err(|e| StoreError::Corrupt(format!("uuid: {e}")))).transpose()
+}
+
+/// A time as the driver writes it (RFC 3339); anything else is left to the driver's decoder.
+fn get_opt_time(row: &rusqlite::Row<'_>, i: usize) -> Result<Option<DateTime<Utc>>> {
+    let v: Option<String> = get(row, i)?;
+    v.map(|s| {
+        DateTime::parse_from_rfc3339(&s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| StoreError::Corrupt(format!("time {s:?}: {e}")))
+    })
+    .transpose()
+}
+
+fn get_time(row: &rusqlite::Row<'_>, i: usize) -> Result<DateTime<Utc>> {
+    get_opt_time(row, i)?.ok_or_else(|| StoreError::Corrupt("time is null".into()))
+}
+
+fn parse<T>(what: &str, v: &str, f: impl Fn(&str) -> Option<T>) -> Result<T> {
+    f(v).ok_or_else(|| StoreError::Corrupt(format!("{what} {v:?}")))
+}
+
+/// `token_principal` of the common code, read directly (same query, same result).
+pub(super) fn token_principal(db: &rusqlite::Connection, hash: &str) -> Result<Option<crate::TokenPrincipal>> {
+    use mailroom_domain::auth::Role;
+    use mailroom_domain::token::TokenScope;
+    let mut st = db.prepare_cached(super::TOKEN_PRINCIPAL_SQL).map_err(sqlite_err)?;
+    let mut rows = st.query([hash]).map_err(sqlite_err)?;
+    let Some(row) = rows.next().map_err(sqlite_err)? else { return Ok(None) };
+    let role: Option<String> = get(row, 5)?;
+    let scope: String = get(row, 6)?;
+    let token = crate::ApiToken {
+        id: get_uuid(row, 0)?.into(),
+        tenant_id: get_uuid(row, 1)?.into(),
+        user_id: get_uuid(row, 2)?.into(),
+        token_hash: get(row, 3)?,
+        name: get(row, 4)?,
+        role: role.as_deref().map(|v| parse("token role", v, Role::parse)).transpose()?,
+        scope: parse("token scope", &scope, TokenScope::parse)?,
+        created_at: get_time(row, 7)?,
+        expires_at: get_opt_time(row, 8)?,
+        last_used_at: get_opt_time(row, 9)?,
+        revoked_at: get_opt_time(row, 10)?,
+    };
+    let user_role: String = get(row, 13)?;
+    let user = crate::User {
+        id: token.user_id,
+        tenant_id: token.tenant_id,
+        login: get(row, 11)?,
+        display_name: get(row, 12)?,
+        password_hash: None,
+        role: parse("role", &user_role, Role::parse)?,
+        person_id: get_opt_uuid(row, 14)?.map(Into::into),
+        active: get(row, 15)?,
+        created_at: get_time(row, 16)?,
+    };
+    Ok(Some(crate::TokenPrincipal {
+        token,
+        user,
+        department_id: get_opt_uuid(row, 17)?.map(Into::into),
+        clearance: get(row, 18)?,
+    }))
+}
+
+/// `person_with_department` of the common code, read directly (same query, same result).
+pub(super) fn person_with_department(
+    db: &rusqlite::Connection,
+    t: TenantId,
+    id: mailroom_domain::ids::PersonId,
+) -> Result<Option<(crate::Person, Option<crate::DepartmentNames>)>> {
+    let mut st = db.prepare_cached(super::PERSON_WITH_DEPARTMENT_SQL).map_err(sqlite_err)?;
+    let mut rows = st.query([t.0.as_bytes().as_slice(), id.0.as_bytes().as_slice()]).map_err(sqlite_err)?;
+    let Some(row) = rows.next().map_err(sqlite_err)? else { return Ok(None) };
+    let aliases: String = get(row, 4)?;
+    let person = crate::Person {
+        id: get_uuid(row, 0)?.into(),
+        tenant_id: get_uuid(row, 1)?.into(),
+        name: get(row, 2)?,
+        name_latin: get(row, 3)?,
+        aliases: serde_json::from_str(&aliases).map_err(|e| StoreError::Corrupt(format!("person aliases: {e}")))?,
+        employee_no: get(row, 5)?,
+        department_id: get_opt_uuid(row, 6)?.map(Into::into),
+        email: get(row, 7)?,
+        phone: get(row, 8)?,
+        active: get(row, 9)?,
+        forwarding: get(row, 10)?,
+    };
+    let code: Option<String> = get(row, 11)?;
+    let department = match code {
+        Some(code) => Some(crate::DepartmentNames { code, name: get(row, 12)?, name_en: get(row, 13)? }),
+        None => None,
+    };
+    Ok(Some((person, department)))
+}
