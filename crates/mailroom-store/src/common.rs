@@ -755,8 +755,13 @@ pub(crate) async fn append_event(c: &mut Conn, t: TenantId, actor: &Actor, draft
 }
 
 /// Reads the tenant's head row (locking it on PostgreSQL).
+/// A tenant's custody chain head (the SQLite writer's direct path runs it too).
+const READ_HEAD_SQL: &str = "SELECT seq, hash FROM custody_head WHERE tenant_id = $1";
+/// Moves a tenant's chain head (the SQLite writer's direct path runs it too).
+const WRITE_HEAD_SQL: &str = "UPDATE custody_head SET seq = $1, hash = $2 WHERE tenant_id = $3";
+
 async fn read_head(c: &mut Conn, t: TenantId) -> Result<(i64, String)> {
-    let head = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT seq, hash FROM custody_head WHERE tenant_id = $1{FOR_UPDATE}")))
+    let head = sqlx::query(sqlx::AssertSqlSafe(format!("{READ_HEAD_SQL}{FOR_UPDATE}")))
         .bind(t.0)
         .fetch_optional(&mut *c)
         .await?
@@ -765,7 +770,7 @@ async fn read_head(c: &mut Conn, t: TenantId) -> Result<(i64, String)> {
 }
 
 async fn write_head(c: &mut Conn, t: TenantId, seq: i64, hash: &str) -> Result<()> {
-    sqlx::query("UPDATE custody_head SET seq = $1, hash = $2 WHERE tenant_id = $3")
+    sqlx::query(WRITE_HEAD_SQL)
         .bind(seq)
         .bind(hash)
         .bind(t.0)

@@ -10,7 +10,7 @@ use mailroom_domain::throttle::ThrottleState;
 use mailroom_domain::token::TokenScope;
 use uuid::Uuid;
 
-fn parse<T>(what: &str, v: &str, f: impl Fn(&str) -> Option<T>) -> Result<T> {
+pub(crate) fn parse<T>(what: &str, v: &str, f: impl Fn(&str) -> Option<T>) -> Result<T> {
     f(v).ok_or_else(|| StoreError::Corrupt(format!("{what} {v:?}")))
 }
 

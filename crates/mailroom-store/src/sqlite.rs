@@ -195,16 +195,14 @@ impl SqliteStore {
     /// connection's handle, in the batch's shared transaction.
     async fn register_plain(&self, ins: ItemInsert, actor: Actor, draft: EventDraft) -> Result<Registered> {
         let (reply, rx) = oneshot::channel();
-        let t = ins.item.tenant_id;
-        let tracking = ins.item.tracking_number.clone();
-        let item = ins.item.clone();
         let job = Intake { ins, actor, draft, reply };
         self.jobs.send(Queued::Intake(Box::new(job))).await.map_err(|_| StoreError::WriterGone)?;
-        if rx.await.map_err(|_| StoreError::WriterGone)?? {
+        let (created, item) = rx.await.map_err(|_| StoreError::WriterGone)??;
+        if created {
             return Ok(Registered { item, created: true });
         }
         // The tracking number was registered before (its item is committed by now).
-        let tn = tracking.unwrap_or_default();
+        let (t, tn) = (item.tenant_id, item.tracking_number.unwrap_or_default());
         let found = self.read(move |c| Box::pin(async move { item_by_tracking(c, t, &tn).await })).await?;
         Ok(Registered { item: found.ok_or(StoreError::NotFound)?, created: false })
     }
@@ -380,14 +378,13 @@ async fn run_batch(conn: &mut Conn, direct: &mut Option<Direct>, batch: &mut Vec
         }
         // Jobs not run (after a failure above) were dropped, which answers their callers with `WriterGone`.
     }
-    let mut answers: Vec<(tokio::sync::oneshot::Sender<Result<bool>>, Result<bool>)> =
-        Vec::with_capacity(intakes.len());
+    let mut answers = Vec::with_capacity(intakes.len());
     // Whether the transaction was rolled back (or committed) on the handle below.
     let mut settled = false;
     let mut alive = true;
     match conn.lock_handle().await {
         Err(e) => {
-            failure = Some(failure.unwrap_or_else(|| format!("could not lock the connection: {e}")));
+            failure.get_or_insert_with(|| format!("could not lock the connection: {e}"));
             alive = false;
         }
         Ok(mut lock) => {
@@ -395,7 +392,7 @@ async fn run_batch(conn: &mut Conn, direct: &mut Option<Direct>, batch: &mut Vec
                 match Direct::attach(&mut lock) {
                     Ok(d) => *direct = Some(d),
                     Err(e) => {
-                        failure = Some(failure.unwrap_or_else(|| format!("could not attach to the connection: {e}")))
+                        failure.get_or_insert_with(|| format!("could not attach to the connection: {e}"));
                     }
                 }
             }
@@ -411,7 +408,8 @@ async fn run_batch(conn: &mut Conn, direct: &mut Option<Direct>, batch: &mut Vec
                     for job in intakes.drain(..) {
                         let r = run_intake(db, &job);
                         let lost = r.is_err() && direct::transaction_lost(db);
-                        answers.push((job.reply, r));
+                        let Intake { ins, reply, .. } = *job;
+                        answers.push((reply, r.map(|created| (created, ins.item))));
                         if lost {
                             failure = Some("SQLite ended the write transaction after an error".into());
                             break;
@@ -439,16 +437,16 @@ async fn run_batch(conn: &mut Conn, direct: &mut Option<Direct>, batch: &mut Vec
             let _ = exec(&mut *conn, "ROLLBACK").await;
         }
     }
-    let commit_error = |r: Result<bool>| match (r, &failure) {
-        (Ok(_), Some(msg)) => Err(StoreError::Db(sqlx::Error::Protocol(format!("commit failed: {msg}")))),
-        (r, _) => r,
-    };
+    let commit_failed = |msg: &str| StoreError::Db(sqlx::Error::Protocol(format!("commit failed: {msg}")));
     for (reply, r) in answers {
-        let _ = reply.send(commit_error(r));
+        let _ = reply.send(match (r, &failure) {
+            (Ok(_), Some(msg)) => Err(commit_failed(msg)),
+            (r, _) => r,
+        });
     }
     // Intakes not run (after a failure) are answered with the failure.
     for job in intakes {
-        let _ = job.reply.send(commit_error(Ok(false)));
+        let _ = job.reply.send(Err(commit_failed(failure.as_deref().unwrap_or("the batch was not run"))));
     }
     finishers.into_iter().for_each(|f| f(failure.clone()));
     alive
@@ -761,7 +759,7 @@ mod tests {
     /// matches the head row.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn failed_writes_leave_no_trace_in_the_chain() {
-        let path = std::env::temp_dir().join(format!("mailroom-store-test-{}.db", uuid::Uuid::now_v7().simple()));
+        let path = temp_db();
         let store = Arc::new(SqliteStore::open(&format!("sqlite://{}", path.display())).await.unwrap());
         let tenant = Tenant { id: TenantId::new(), slug: "t".into(), name: "T".into(), created_at: Utc::now() };
         store.create_tenant(&tenant).await.unwrap();
@@ -827,8 +825,6 @@ mod tests {
         let items = store.list_items(t, &ItemFilter { limit: 1000, ..Default::default() }).await.unwrap();
         assert_eq!(items.len(), intakes);
         drop(store);
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
+        remove_db(&path);
     }
 }

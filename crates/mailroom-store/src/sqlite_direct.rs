@@ -17,6 +17,7 @@ use mailroom_domain::ids::TenantId;
 use rusqlite::ffi;
 use sqlx::sqlite::LockedSqliteHandle;
 
+use crate::rows::parse;
 use crate::{Item, ItemInsert, Result, StoreError};
 
 /// The writer connection seen directly: a `rusqlite` view of the driver's handle. Used only while
@@ -56,8 +57,9 @@ pub(super) struct Intake {
     pub ins: ItemInsert,
     pub actor: Actor,
     pub draft: EventDraft,
-    /// `Ok(true)` once committed; `Ok(false)` when the tracking number was already registered.
-    pub reply: tokio::sync::oneshot::Sender<Result<bool>>,
+    /// Once committed: whether the item was created (false when its tracking number was already
+    /// registered), and the item handed back.
+    pub reply: tokio::sync::oneshot::Sender<Result<(bool, Item)>>,
 }
 
 /// Starts the batch's transaction (when no driver statement has started it).
@@ -67,7 +69,7 @@ pub(super) fn begin(db: &rusqlite::Connection) -> Result<()> {
 
 /// The tenant's chain head as stored.
 pub(super) fn read_head(db: &rusqlite::Connection, t: TenantId) -> Result<(i64, String)> {
-    let mut st = db.prepare_cached("SELECT seq, hash FROM custody_head WHERE tenant_id = ?1").map_err(sqlite_err)?;
+    let mut st = db.prepare_cached(super::READ_HEAD_SQL).map_err(sqlite_err)?;
     let mut rows = st.query([t.0.as_bytes().as_slice()]).map_err(sqlite_err)?;
     match rows.next().map_err(sqlite_err)? {
         Some(row) => Ok((row.get(0).map_err(sqlite_err)?, row.get(1).map_err(sqlite_err)?)),
@@ -113,9 +115,7 @@ pub(super) fn commit(db: &rusqlite::Connection, release: bool, heads: &[(TenantI
         db.execute_batch("RELEASE w").map_err(sqlite_err)?;
     }
     for (t, (seq, hash)) in heads {
-        let mut st = db
-            .prepare_cached("UPDATE custody_head SET seq = ?1, hash = ?2 WHERE tenant_id = ?3")
-            .map_err(sqlite_err)?;
+        let mut st = db.prepare_cached(super::WRITE_HEAD_SQL).map_err(sqlite_err)?;
         st.execute(rusqlite::params![seq, hash, t.0.as_bytes().as_slice()]).map_err(sqlite_err)?;
     }
     db.execute_batch("COMMIT").map_err(sqlite_err)
@@ -313,10 +313,6 @@ fn get_opt_time(row: &rusqlite::Row<'_>, i: usize) -> Result<Option<DateTime<Utc
 
 fn get_time(row: &rusqlite::Row<'_>, i: usize) -> Result<DateTime<Utc>> {
     get_opt_time(row, i)?.ok_or_else(|| StoreError::Corrupt("time is null".into()))
-}
-
-fn parse<T>(what: &str, v: &str, f: impl Fn(&str) -> Option<T>) -> Result<T> {
-    f(v).ok_or_else(|| StoreError::Corrupt(format!("{what} {v:?}")))
 }
 
 /// `token_principal` of the common code, read directly (same query, same result).
