@@ -239,8 +239,7 @@ impl crate::Store for Backend {
         self.read(move |c| Box::pin(item(c, t, id))).await
     }
     async fn list_items(&self, t: TenantId, f: &ItemFilter) -> Result<Vec<Item>> {
-        let f = f.clone();
-        self.read(move |c| Box::pin(async move { list_items(c, t, &f).await })).await
+        self.read_items(t, f).await
     }
     async fn item_events(&self, t: TenantId, id: ItemId) -> Result<Vec<CustodyEvent>> {
         self.read(move |c| Box::pin(item_events(c, t, id))).await

@@ -1023,45 +1023,56 @@ pub(crate) async fn change_item(
     item(c, t, id).await?.ok_or(StoreError::NotFound)
 }
 
-pub(crate) async fn list_items(c: &mut Conn, t: TenantId, f: &ItemFilter) -> Result<Vec<Item>> {
-    // Built from fixed fragments only; every user value is a bound parameter.
-    let mut n = 1;
-    let mut next = || {
-        n += 1;
-        n
+/// A value bound to a built query, in parameter order (`$1`, `$2`, …).
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Uuid(uuid::Uuid),
+    Text(String),
+    Int(i64),
+}
+
+/// The item list query for a filter: SQL with numbered parameters and their values.
+/// Built from fixed fragments only; every user value is a bound parameter.
+pub(crate) fn list_items_query(t: TenantId, f: &ItemFilter) -> (String, Vec<Arg>) {
+    let mut args = vec![Arg::Uuid(t.0)];
+    let mut arg = |a: Arg| {
+        args.push(a);
+        args.len()
     };
     let mut scope: Vec<String> = match &f.mine {
-        Some((_, Some(_))) => {
-            let (a, b) = (next(), next());
+        Some((p, Some(d))) => {
+            let (a, b) = (arg(Arg::Uuid(p.0)), arg(Arg::Uuid(d.0)));
             vec![format!("recipient_person_id = ${a}"), format!("recipient_department_id = ${b}")]
         }
-        Some((_, None)) => vec![format!("recipient_person_id = ${}", next())],
+        Some((p, None)) => vec![format!("recipient_person_id = ${}", arg(Arg::Uuid(p.0)))],
         None => Vec::new(),
     };
     if !f.categories.is_empty() {
-        let params: Vec<String> = f.categories.iter().map(|_| format!("${}", next())).collect();
+        let params: Vec<String> =
+            f.categories.iter().map(|cat| format!("${}", arg(Arg::Text(cat.as_str().to_string())))).collect();
         scope.push(format!("category IN ({})", params.join(", ")));
     }
     let mut filters = String::new();
-    if f.status.is_some() {
-        filters.push_str(&format!(" AND status = ${}", next()));
+    if let Some(s) = f.status {
+        filters.push_str(&format!(" AND status = ${}", arg(Arg::Text(s.as_str().to_string()))));
     }
-    if f.tracking_number.is_some() {
-        filters.push_str(&format!(" AND tracking_number = ${}", next()));
+    if let Some(tn) = &f.tracking_number {
+        filters.push_str(&format!(" AND tracking_number = ${}", arg(Arg::Text(tn.clone()))));
     }
-    if f.reference.is_some() {
-        filters.push_str(&format!(" AND reference = ${}", next()));
+    if let Some(r) = &f.reference {
+        filters.push_str(&format!(" AND reference = ${}", arg(Arg::Text(r.clone()))));
     }
-    if f.q.is_some() {
-        let (a, b, c) = (next(), next(), next());
+    if let Some(text) = &f.q {
+        let (a, b, c) =
+            (arg(Arg::Text(like_pattern(text))), arg(Arg::Int(f.clearance)), arg(Arg::Text(like_pattern(text))));
         filters.push_str(&format!(
             " AND (search_text LIKE ${a} ESCAPE '\\' OR (secret_level <= ${b} AND secret_text LIKE ${c} ESCAPE '\\'))"
         ));
     }
-    if f.before.is_some() {
-        filters.push_str(&format!(" AND id < ${}", next()));
+    if let Some(b) = f.before {
+        filters.push_str(&format!(" AND id < ${}", arg(Arg::Uuid(b.0))));
     }
-    let limit = next();
+    let limit = arg(Arg::Int(f.limit));
     let sql = match scope.as_slice() {
         [] => format!("SELECT {ITEM_COLUMNS} FROM item WHERE tenant_id = $1{filters} ORDER BY id DESC LIMIT ${limit}"),
         [only] => format!(
@@ -1088,32 +1099,19 @@ pub(crate) async fn list_items(c: &mut Conn, t: TenantId, f: &ItemFilter) -> Res
             )
         }
     };
-    let mut q = sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql)).bind(t.0);
-    if let Some((p, d)) = &f.mine {
-        q = q.bind(p.0);
-        if let Some(d) = d {
-            q = q.bind(d.0);
-        }
+    (sql, args)
+}
+
+pub(crate) async fn list_items(c: &mut Conn, t: TenantId, f: &ItemFilter) -> Result<Vec<Item>> {
+    let (sql, args) = list_items_query(t, f);
+    let mut q = sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql));
+    for a in args {
+        q = match a {
+            Arg::Uuid(u) => q.bind(u),
+            Arg::Text(s) => q.bind(s),
+            Arg::Int(i) => q.bind(i),
+        };
     }
-    for cat in &f.categories {
-        q = q.bind(cat.as_str());
-    }
-    if let Some(s) = f.status {
-        q = q.bind(s.as_str());
-    }
-    if let Some(tn) = &f.tracking_number {
-        q = q.bind(tn);
-    }
-    if let Some(r) = &f.reference {
-        q = q.bind(r);
-    }
-    if let Some(text) = &f.q {
-        q = q.bind(like_pattern(text)).bind(f.clearance).bind(like_pattern(text));
-    }
-    if let Some(b) = f.before {
-        q = q.bind(b.0);
-    }
-    q = q.bind(f.limit);
     let rows = q.fetch_all(&mut *c).await?;
     rows.into_iter().map(TryInto::try_into).collect()
 }

@@ -112,6 +112,11 @@ impl PgStore {
         self.read(move |c| Box::pin(person_with_department(c, t, id))).await
     }
 
+    async fn read_items(&self, t: TenantId, f: &ItemFilter) -> Result<Vec<Item>> {
+        let f = f.clone();
+        self.read(move |c| Box::pin(async move { list_items(c, t, &f).await })).await
+    }
+
     /// A registration whose only write is the item with its first event.
     async fn register_plain(&self, ins: ItemInsert, actor: Actor, draft: EventDraft) -> Result<Registered> {
         self.write_atomic(move |c| Box::pin(async move { register_item(c, &ins, &actor, &draft).await })).await

@@ -190,6 +190,18 @@ impl SqliteStore {
         self.read(move |c| Box::pin(person_with_department(c, t, id))).await
     }
 
+    /// A tracking or reference lookup, or one person's mail: directly when a direct read
+    /// connection is idle (see [`direct::list_is_direct`]).
+    async fn read_items(&self, t: TenantId, f: &ItemFilter) -> Result<Vec<Item>> {
+        if direct::list_is_direct(f)
+            && let Some(found) = self.direct_reads.run(|db| direct::list_items(db, t, f))
+        {
+            return Ok(found);
+        }
+        let f = f.clone();
+        self.read(move |c| Box::pin(async move { list_items(c, t, &f).await })).await
+    }
+
     /// Registers an item whose only write is the item with its first custody event (no
     /// idempotency key, no exception, no follow-up task): the writer runs it directly on the
     /// connection's handle, in the batch's shared transaction.
@@ -743,6 +755,107 @@ mod tests {
         let p = store.person_with_department(t, with_dept.id).await.unwrap().unwrap();
         assert_eq!(p.1.unwrap().name_en.as_deref(), Some("Finance"));
         assert_eq!(store.token_principal("h1").await.unwrap().unwrap().clearance, 2);
+        drop(store);
+        remove_db(&path);
+    }
+
+    /// Item lists read directly answer exactly as the driver's, for every filter the direct path
+    /// takes: one person's mail with and without a department, with a status, a cursor, readable
+    /// categories and a small limit, and tracking and reference lookups (found and not).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn direct_item_lists_match_driver_lists() {
+        use mailroom_domain::item::Status;
+        let path = temp_db();
+        let store = SqliteStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
+        let tenant = Tenant { id: TenantId::new(), slug: "t".into(), name: "T".into(), created_at: Utc::now() };
+        let t = tenant.id;
+        store.create_tenant(&tenant).await.unwrap();
+        let dept = Department {
+            id: DepartmentId::new(),
+            tenant_id: t,
+            parent_id: None,
+            code: "FIN".into(),
+            name: "财务部".into(),
+            name_en: None,
+            kind: "department".into(),
+            key_contact_id: None,
+            email: None,
+        };
+        store.upsert_department(&dept).await.unwrap();
+        let person = |n: &str, department_id: Option<DepartmentId>| Person {
+            id: PersonId::new(),
+            tenant_id: t,
+            name: n.into(),
+            name_latin: None,
+            aliases: vec![],
+            employee_no: None,
+            department_id,
+            email: None,
+            phone: None,
+            active: true,
+            forwarding: None,
+        };
+        let (a, b) = (person("王芳", Some(dept.id)), person("Li Na", None));
+        store.upsert_person(&a).await.unwrap();
+        store.upsert_person(&b).await.unwrap();
+        let mut items = Vec::new();
+        for n in 0..40u32 {
+            let mut item = sample_item(t, n);
+            match n % 4 {
+                0 => item.recipient_person_id = Some(a.id),
+                1 => item.recipient_person_id = Some(b.id),
+                2 => item.recipient_department_id = Some(dept.id),
+                _ => {}
+            }
+            if n % 3 == 0 {
+                item.status = Status::Stored;
+                item.category = Category::General;
+                item.due_by = None;
+                item.route = None;
+                item.details_pending = false;
+                item.tracking_number = None;
+                item.created_at = custody::storage_time(Utc::now());
+                item.updated_at = item.created_at;
+            }
+            if n % 5 == 0 {
+                item.condition = mailroom_domain::item::Condition::Damaged;
+                item.damage_description = Some("角破损 corner torn".into());
+            }
+            let draft = registered_draft(&item);
+            items.push(item.clone());
+            store
+                .register_plain(ItemInsert { item, idempotency: None, exception: None }, Actor::system("t", "r"), draft)
+                .await
+                .unwrap();
+        }
+        let base = ItemFilter { limit: 51, clearance: 3, ..Default::default() };
+        let mine = |p: &Person| Some((p.id, p.department_id));
+        let newest_of_a = items.iter().filter(|i| i.recipient_person_id == Some(a.id)).map(|i| i.id).max().unwrap();
+        let cases: Vec<(ItemFilter, usize)> = vec![
+            (ItemFilter { mine: mine(&a), ..base.clone() }, 20),
+            (ItemFilter { mine: mine(&b), ..base.clone() }, 10),
+            (ItemFilter { mine: mine(&a), limit: 3, ..base.clone() }, 3),
+            (ItemFilter { mine: mine(&a), status: Some(Status::Stored), ..base.clone() }, 7),
+            (ItemFilter { mine: mine(&a), before: Some(newest_of_a), ..base.clone() }, 18),
+            (ItemFilter { mine: mine(&b), categories: vec![Category::Invoice], ..base.clone() }, 29),
+            (ItemFilter { tracking_number: items[1].tracking_number.clone(), ..base.clone() }, 1),
+            (ItemFilter { tracking_number: Some("SF-NONE".into()), ..base.clone() }, 0),
+            (ItemFilter { reference: Some(items[3].reference.clone()), ..base.clone() }, 1),
+            (ItemFilter { reference: Some(items[3].reference.clone()), mine: mine(&b), ..base.clone() }, 0),
+        ];
+        for (k, (f, expected)) in cases.into_iter().enumerate() {
+            assert!(direct::list_is_direct(&f), "case {k}");
+            let direct = store.direct_reads.run(|db| direct::list_items(db, t, &f)).unwrap();
+            let g = f.clone();
+            let driver = store.read(move |c| Box::pin(async move { list_items(c, t, &g).await })).await.unwrap();
+            assert_eq!(format!("{direct:?}"), format!("{driver:?}"), "case {k}");
+            assert_eq!(direct.len(), expected, "case {k}");
+            // Through the store: the same answer.
+            assert_eq!(store.list_items(t, &f).await.unwrap().len(), expected, "case {k}");
+        }
+        // Free text stays on the driver's threads.
+        assert!(!direct::list_is_direct(&ItemFilter { q: Some("x".into()), mine: mine(&a), ..base.clone() }));
+        assert!(!direct::list_is_direct(&base));
         drop(store);
         remove_db(&path);
     }

@@ -387,3 +387,66 @@ pub(super) fn person_with_department(
     };
     Ok(Some((person, department)))
 }
+
+/// Whether an item list is read directly: only lookups that an index bounds to a few rows (a
+/// tracking number, a reference code, one person's or department's mail). Free-text search may
+/// walk many rows and stays on the driver's threads, off the request threads.
+pub(super) fn list_is_direct(f: &crate::ItemFilter) -> bool {
+    f.q.is_none() && (f.tracking_number.is_some() || f.reference.is_some() || f.mine.is_some())
+}
+
+/// `list_items` of the common code, read directly: the same query (its `$n` parameters written
+/// as SQLite's `?n`), the same values, the same row conversion.
+pub(super) fn list_items(db: &rusqlite::Connection, t: TenantId, f: &crate::ItemFilter) -> Result<Vec<Item>> {
+    let (sql, args) = super::list_items_query(t, f);
+    let mut st = db.prepare_cached(&sql.replace('$', "?")).map_err(sqlite_err)?;
+    for (i, a) in args.iter().enumerate() {
+        let r = match a {
+            super::Arg::Uuid(u) => st.raw_bind_parameter(i + 1, u.as_bytes().as_slice()),
+            super::Arg::Text(s) => st.raw_bind_parameter(i + 1, s.as_str()),
+            super::Arg::Int(n) => st.raw_bind_parameter(i + 1, *n),
+        };
+        r.map_err(sqlite_err)?;
+    }
+    let mut rows = st.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(sqlite_err)? {
+        out.push(item_row(row)?.try_into()?);
+    }
+    Ok(out)
+}
+
+/// A row of `ITEM_COLUMNS`, decoded as the driver decodes it.
+fn item_row(row: &rusqlite::Row<'_>) -> Result<crate::rows::ItemRow> {
+    Ok(crate::rows::ItemRow {
+        id: get_uuid(row, 0)?,
+        tenant_id: get_uuid(row, 1)?,
+        site_id: get_opt_uuid(row, 2)?,
+        reference: get(row, 3)?,
+        kind: get(row, 4)?,
+        category: get(row, 5)?,
+        priority: get(row, 6)?,
+        confidentiality: get(row, 7)?,
+        carrier: get(row, 8)?,
+        tracking_number: get(row, 9)?,
+        sender_name: get(row, 10)?,
+        sender_org: get(row, 11)?,
+        sender_address: get(row, 12)?,
+        sender_country: get(row, 13)?,
+        recipient_person_id: get_opt_uuid(row, 14)?,
+        recipient_department_id: get_opt_uuid(row, 15)?,
+        recipient_name: get(row, 16)?,
+        condition: get(row, 17)?,
+        damage_description: get(row, 18)?,
+        notes: get(row, 19)?,
+        seal_number: get(row, 20)?,
+        status: get(row, 21)?,
+        location_id: get_opt_uuid(row, 22)?,
+        created_at: get_time(row, 23)?,
+        updated_at: get_time(row, 24)?,
+        version: get(row, 25)?,
+        route: get(row, 26)?,
+        due_by: get_opt_time(row, 27)?,
+        details_pending: get(row, 28)?,
+    })
+}
