@@ -1023,56 +1023,48 @@ pub(crate) async fn change_item(
     item(c, t, id).await?.ok_or(StoreError::NotFound)
 }
 
-/// A value bound to a built query, in parameter order (`$1`, `$2`, …).
-#[derive(Debug, Clone)]
-pub(crate) enum Arg {
-    Uuid(uuid::Uuid),
-    Text(String),
-    Int(i64),
-}
-
 /// The item list query for a filter: SQL with numbered parameters and their values.
 /// Built from fixed fragments only; every user value is a bound parameter.
-pub(crate) fn list_items_query(t: TenantId, f: &ItemFilter) -> (String, Vec<Arg>) {
-    let mut args = vec![Arg::Uuid(t.0)];
-    let mut arg = |a: Arg| {
+pub(crate) fn list_items_query(t: TenantId, f: &ItemFilter) -> (String, Vec<Bind>) {
+    let mut args = vec![Bind::Uuid(t.0)];
+    let mut arg = |a: Bind| {
         args.push(a);
         args.len()
     };
     let mut scope: Vec<String> = match &f.mine {
         Some((p, Some(d))) => {
-            let (a, b) = (arg(Arg::Uuid(p.0)), arg(Arg::Uuid(d.0)));
+            let (a, b) = (arg(Bind::Uuid(p.0)), arg(Bind::Uuid(d.0)));
             vec![format!("recipient_person_id = ${a}"), format!("recipient_department_id = ${b}")]
         }
-        Some((p, None)) => vec![format!("recipient_person_id = ${}", arg(Arg::Uuid(p.0)))],
+        Some((p, None)) => vec![format!("recipient_person_id = ${}", arg(Bind::Uuid(p.0)))],
         None => Vec::new(),
     };
     if !f.categories.is_empty() {
         let params: Vec<String> =
-            f.categories.iter().map(|cat| format!("${}", arg(Arg::Text(cat.as_str().to_string())))).collect();
+            f.categories.iter().map(|cat| format!("${}", arg(Bind::Text(cat.as_str().to_string())))).collect();
         scope.push(format!("category IN ({})", params.join(", ")));
     }
     let mut filters = String::new();
     if let Some(s) = f.status {
-        filters.push_str(&format!(" AND status = ${}", arg(Arg::Text(s.as_str().to_string()))));
+        filters.push_str(&format!(" AND status = ${}", arg(Bind::Text(s.as_str().to_string()))));
     }
     if let Some(tn) = &f.tracking_number {
-        filters.push_str(&format!(" AND tracking_number = ${}", arg(Arg::Text(tn.clone()))));
+        filters.push_str(&format!(" AND tracking_number = ${}", arg(Bind::Text(tn.clone()))));
     }
     if let Some(r) = &f.reference {
-        filters.push_str(&format!(" AND reference = ${}", arg(Arg::Text(r.clone()))));
+        filters.push_str(&format!(" AND reference = ${}", arg(Bind::Text(r.clone()))));
     }
     if let Some(text) = &f.q {
         let (a, b, c) =
-            (arg(Arg::Text(like_pattern(text))), arg(Arg::Int(f.clearance)), arg(Arg::Text(like_pattern(text))));
+            (arg(Bind::Text(like_pattern(text))), arg(Bind::Int(f.clearance)), arg(Bind::Text(like_pattern(text))));
         filters.push_str(&format!(
             " AND (search_text LIKE ${a} ESCAPE '\\' OR (secret_level <= ${b} AND secret_text LIKE ${c} ESCAPE '\\'))"
         ));
     }
     if let Some(b) = f.before {
-        filters.push_str(&format!(" AND id < ${}", arg(Arg::Uuid(b.0))));
+        filters.push_str(&format!(" AND id < ${}", arg(Bind::Uuid(b.0))));
     }
-    let limit = arg(Arg::Int(f.limit));
+    let limit = arg(Bind::Int(f.limit));
     let sql = match scope.as_slice() {
         [] => format!("SELECT {ITEM_COLUMNS} FROM item WHERE tenant_id = $1{filters} ORDER BY id DESC LIMIT ${limit}"),
         [only] => format!(
@@ -1103,17 +1095,8 @@ pub(crate) fn list_items_query(t: TenantId, f: &ItemFilter) -> (String, Vec<Arg>
 }
 
 pub(crate) async fn list_items(c: &mut Conn, t: TenantId, f: &ItemFilter) -> Result<Vec<Item>> {
-    let (sql, args) = list_items_query(t, f);
-    let mut q = sqlx::query_as::<_, ItemRow>(sqlx::AssertSqlSafe(sql));
-    for a in args {
-        q = match a {
-            Arg::Uuid(u) => q.bind(u),
-            Arg::Text(s) => q.bind(s),
-            Arg::Int(i) => q.bind(i),
-        };
-    }
-    let rows = q.fetch_all(&mut *c).await?;
-    rows.into_iter().map(TryInto::try_into).collect()
+    let (sql, binds) = list_items_query(t, f);
+    fetch_items(c, sql, binds).await
 }
 
 const EVENT_COLUMNS: &str =
@@ -2757,17 +2740,20 @@ async fn fetch_items(c: &mut Conn, sql: String, binds: Vec<Bind>) -> Result<Vec<
             Bind::Uuid(u) => q.bind(u),
             Bind::Time(t) => q.bind(t),
             Bind::Int(i) => q.bind(i),
+            Bind::Text(s) => q.bind(s),
         };
     }
     let rows = q.fetch_all(&mut *c).await?;
     rows.into_iter().map(TryInto::try_into).collect()
 }
 
-/// A value bound to a follow-up query.
-enum Bind {
+/// A value bound to a built item query, in parameter order (`$1`, `$2`, …).
+#[derive(Debug, Clone)]
+pub(crate) enum Bind {
     Uuid(uuid::Uuid),
     Time(DateTime<Utc>),
     Int(i64),
+    Text(String),
 }
 
 /// Items still in progress whose due-by is at or before `until`, earliest first, with their

@@ -398,13 +398,14 @@ pub(super) fn list_is_direct(f: &crate::ItemFilter) -> bool {
 /// `list_items` of the common code, read directly: the same query (its `$n` parameters written
 /// as SQLite's `?n`), the same values, the same row conversion.
 pub(super) fn list_items(db: &rusqlite::Connection, t: TenantId, f: &crate::ItemFilter) -> Result<Vec<Item>> {
-    let (sql, args) = super::list_items_query(t, f);
+    let (sql, binds) = super::list_items_query(t, f);
     let mut st = db.prepare_cached(&sql.replace('$', "?")).map_err(sqlite_err)?;
-    for (i, a) in args.iter().enumerate() {
-        let r = match a {
-            super::Arg::Uuid(u) => st.raw_bind_parameter(i + 1, u.as_bytes().as_slice()),
-            super::Arg::Text(s) => st.raw_bind_parameter(i + 1, s.as_str()),
-            super::Arg::Int(n) => st.raw_bind_parameter(i + 1, *n),
+    for (i, b) in binds.iter().enumerate() {
+        let r = match b {
+            super::Bind::Uuid(u) => st.raw_bind_parameter(i + 1, u.as_bytes().as_slice()),
+            super::Bind::Time(v) => st.raw_bind_parameter(i + 1, time_text(*v)),
+            super::Bind::Int(n) => st.raw_bind_parameter(i + 1, *n),
+            super::Bind::Text(s) => st.raw_bind_parameter(i + 1, s.as_str()),
         };
         r.map_err(sqlite_err)?;
     }
