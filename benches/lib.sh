@@ -98,6 +98,8 @@ stop_server() {
 # CPU time (user + system, clock ticks) and peak resident memory (KiB) of the server.
 server_cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
 server_peak_rss_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status"; }
+# server_rss_kib FIELD: the server's current RssAnon (private memory) or RssFile (mapped files).
+server_rss_kib() { awk -v f="$1:" '$1 == f {print $2}' "/proc/$SERVER_PID/status"; }
 CLK_TCK=$(getconf CLK_TCK)
 
 token_for() { "$BIN" token create --tenant "$1" --user "$2" --db "$3"; }

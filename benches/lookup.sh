@@ -43,9 +43,22 @@ LOADS=(
 LOAD_BEFORE=$(loadavg)
 ROWS=$WORK/rows.md
 SEEDS=$WORK/seeds.md
+MISSES=$WORK/misses.md
+: >"$MISSES"
 : >"$ROWS"
 : >"$SEEDS"
 FAILED=0
+
+# The largest private (RssAnon) and file-mapped (RssFile) memory of the server seen after a row.
+PEAK_ANON=0
+PEAK_FILE=0
+sample_memory() {
+    local anon file
+    anon=$(server_rss_kib RssAnon)
+    file=$(server_rss_kib RssFile)
+    [ "$anon" -le "$PEAK_ANON" ] || PEAK_ANON=$anon
+    [ "$file" -le "$PEAK_FILE" ] || PEAK_FILE=$file
+}
 
 measure() {
     local backend=$1 what=$2 token=$3 paths=$4
@@ -57,12 +70,22 @@ measure() {
         # shellcheck disable=SC2086 # $opts is a list of options
         "$LOADGEN" get --addr "$SERVER_ADDR" --token "$token" --paths-file "$paths" \
             --duration "$DURATION" --warmup "$WARMUP" $opts >"$out"
+        sample_memory
         local errors=$(($(value measured_non_2xx "$out") + $(value io_errors "$out")))
         [ "$errors" -eq 0 ] || FAILED=1
         printf '| %s | %s | %s | %s | %s | %s | **%s** | %s | %s | %s |\n' "$backend" "$what" "$name" \
             "$(value throughput "$out")" "$(value p50_ms "$out")" "$(value p95_ms "$out")" "$(value p99_ms "$out")" \
             "$(value p999_ms "$out")" "$(value max_ms "$out")" "$errors" >>"$ROWS"
         log "$backend $what, $name: $(value throughput "$out")/s, p99 $(value p99_ms "$out") ms"
+        # The target holds for the loads a mailroom offers (one client, or a steady rate); the
+        # 8- and 64-connection closed-loop rows measure capacity, where queueing sets the latency.
+        case $name in
+        "1 connection"* | *"open loop")
+            if awk -v p="$(value p99_ms "$out")" 'BEGIN { exit !(p > 5) }'; then
+                printf -- '- %s, %s, %s: p99 %s ms\n' "$backend" "$what" "$name" "$(value p99_ms "$out")" >>"$MISSES"
+            fi
+            ;;
+        esac
     done
 }
 
@@ -80,12 +103,20 @@ run_backend() {
     seed_out=$("$BIN" seed --items "$ITEMS" --tenant demo --db "$url")
     seed_secs=$(sed -n 's/.* in \([0-9.]*\)s$/\1/p' <<<"$seed_out")
     if [ "$backend" = postgres ]; then
-        # What autovacuum does shortly after a bulk load; done now so the run does not depend on when.
-        sql "$url" "ANALYZE" >/dev/null
+        # What autovacuum does shortly after a bulk load (a million inserts pass its insert
+        # threshold: vacuum, which sets the visibility map, and analyze); done now so that the
+        # run neither overlaps it nor depends on when it comes.
+        sql "$url" "VACUUM ANALYZE" >/dev/null
+        sql "$url" "CHECKPOINT" >/dev/null
     fi
+    # The load leaves about a gigabyte of dirty pages that the kernel would write out during the
+    # first minute of measuring (a server holding a million items has long written them).
+    sync
     printf '| %s | %s | %s s | %s |\n' "$backend" "$ITEMS" "$seed_secs" \
         "$(awk -v n="$ITEMS" -v s="$seed_secs" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "-" }')" >>"$SEEDS"
     start_server "$url"
+    PEAK_ANON=0
+    PEAK_FILE=0
     local clerk employee total mine
     clerk=$(token_for demo clerk "$url")
     employee=$(token_for demo employee "$url")
@@ -105,7 +136,8 @@ run_backend() {
     log "$backend: $total items; measuring"
     measure "$backend" "tracking lookup" "$clerk" "$WORK/tracking.txt"
     measure "$backend" "my mail (first page, $mine items)" "$employee" "$WORK/mine.txt"
-    printf '| %s | %s MiB |\n' "$backend" "$(($(server_peak_rss_kib) / 1024))" >>"$WORK/rss.md"
+    printf '| %s | %s MiB | %s MiB | %s MiB |\n' "$backend" "$(($(server_peak_rss_kib) / 1024))" \
+        "$((PEAK_ANON / 1024))" "$((PEAK_FILE / 1024))" >>"$WORK/rss.md"
     stop_server TERM
 }
 
@@ -133,9 +165,21 @@ BODY=$WORK/section.md
     cat "$ROWS"
     printf '\nLoading the items (`mailroom seed --items %s`):\n\n| Backend | Items | Time | Items/s |\n|---|---:|---:|---:|\n' "$ITEMS"
     cat "$SEEDS"
-    printf '\nServer peak resident memory during the run:\n\n| Backend | Peak RSS |\n|---|---:|\n'
+    printf '\nServer resident memory: the peak during the run, and the largest seen after any row of how much\n'
+    printf 'was private (heap, stacks) and how much was files mapped into memory (SQLite reads the database\n'
+    printf 'through a memory map per connection; those pages are the page cache, shared, and counted once\n'
+    printf 'for each connection that touched them):\n\n| Backend | Peak RSS | Largest private | Largest mapped files |\n|---|---:|---:|---:|\n'
     cat "$WORK/rss.md"
-    printf '\nTarget: p99 at most 5 ms for both requests with 1,000,000 items, on SQLite and PostgreSQL.\n'
+    printf '\nTarget: p99 at most 5 ms for both requests with 1,000,000 items, on SQLite and PostgreSQL, for one\n'
+    printf 'client and for steady offered rates (the "1 connection" and "open loop" rows). The 8- and\n'
+    printf '64-connection closed-loop rows measure capacity: each connection sends again the moment it is\n'
+    printf 'answered, so requests queue and latency grows with the number of connections.\n'
+    if [ -s "$MISSES" ]; then
+        printf '**Not met** on these rows:\n\n'
+        cat "$MISSES"
+    else
+        printf 'Met on every such row.\n'
+    fi
 } >"$BODY"
 replace_section lookup "$BODY"
 cat "$BODY" >&2

@@ -85,12 +85,10 @@ impl SqliteStore {
         let checkpoints = base.clone().connect().await?;
         // A reader discards its whole page cache whenever it sees that the file changed, which
         // under a stream of writes is at nearly every read, and the discarding takes longer the
-        // bigger the cache: readers keep a small cache and read the file through a memory map.
-        let read_options = base
-            .read_only(true)
-            .pragma("query_only", "1")
-            .pragma("cache_size", "-2048")
-            .pragma("mmap_size", "1073741824");
+        // bigger the cache: readers keep a small cache. They do not read through a memory map:
+        // SQLite unmaps a reader's whole map at the same moment, and unmapping the pages of a
+        // large database stalls the thread for tens of milliseconds (see docs/PERFORMANCE.md).
+        let read_options = base.read_only(true).pragma("query_only", "1").pragma("cache_size", "-2048");
         let mut idle = Vec::with_capacity(READ_CONNECTIONS);
         for _ in 0..READ_CONNECTIONS {
             idle.push(read_options.connect().await?);

@@ -262,9 +262,8 @@ impl DirectReads {
             )
             .map_err(sqlite_err)?;
             db.busy_timeout(std::time::Duration::from_secs(30)).map_err(sqlite_err)?;
-            // As the driver's read connections: small cache, reads through a memory map.
-            db.execute_batch("PRAGMA query_only = 1; PRAGMA cache_size = -2048; PRAGMA mmap_size = 1073741824;")
-                .map_err(sqlite_err)?;
+            // As the driver's read connections: small cache, no memory map.
+            db.execute_batch("PRAGMA query_only = 1; PRAGMA cache_size = -2048;").map_err(sqlite_err)?;
             idle.push(db);
         }
         Ok(DirectReads { idle: std::sync::Mutex::new(idle) })
