@@ -166,9 +166,8 @@ BODY=$WORK/section.md
     printf '\nLoading the items (`mailroom seed --items %s`):\n\n| Backend | Items | Time | Items/s |\n|---|---:|---:|---:|\n' "$ITEMS"
     cat "$SEEDS"
     printf '\nServer resident memory: the peak during the run, and the largest seen after any row of how much\n'
-    printf 'was private (heap, stacks) and how much was files mapped into memory (SQLite reads the database\n'
-    printf 'through a memory map per connection; those pages are the page cache, shared, and counted once\n'
-    printf 'for each connection that touched them):\n\n| Backend | Peak RSS | Largest private | Largest mapped files |\n|---|---:|---:|---:|\n'
+    printf 'was private (heap, stacks) and how much was files mapped into memory (the binary, and any\n'
+    printf 'database file read through a memory map):\n\n| Backend | Peak RSS | Largest private | Largest mapped files |\n|---|---:|---:|---:|\n'
     cat "$WORK/rss.md"
     printf '\nTarget: p99 at most 5 ms for both requests with 1,000,000 items, on SQLite and PostgreSQL, for one\n'
     printf 'client and for steady offered rates (the "1 connection" and "open loop" rows). The 8- and\n'
