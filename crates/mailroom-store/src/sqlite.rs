@@ -666,29 +666,34 @@ mod tests {
         remove_db(&path);
     }
 
+    /// A store in a new file with one organisation and its finance department.
+    async fn store_with_department(name_en: Option<&str>) -> (std::path::PathBuf, SqliteStore, TenantId, Department) {
+        let path = temp_db();
+        let store = SqliteStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
+        let tenant = Tenant { id: TenantId::new(), slug: "t".into(), name: "T".into(), created_at: Utc::now() };
+        store.create_tenant(&tenant).await.unwrap();
+        let dept = Department {
+            id: DepartmentId::new(),
+            tenant_id: tenant.id,
+            parent_id: None,
+            code: "FIN".into(),
+            name: "财务部".into(),
+            name_en: name_en.map(Into::into),
+            kind: "department".into(),
+            key_contact_id: None,
+            email: None,
+        };
+        store.upsert_department(&dept).await.unwrap();
+        (path, store, tenant.id, dept)
+    }
+
     /// The direct reads answer exactly as the driver's: a token with and without its optional
     /// parts, a person with and without a department, and nothing for unknown keys.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn direct_reads_match_driver_reads() {
         use mailroom_domain::auth::Role;
         use mailroom_domain::token::TokenScope;
-        let path = temp_db();
-        let store = SqliteStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
-        let tenant = Tenant { id: TenantId::new(), slug: "t".into(), name: "T".into(), created_at: Utc::now() };
-        let t = tenant.id;
-        store.create_tenant(&tenant).await.unwrap();
-        let dept = Department {
-            id: DepartmentId::new(),
-            tenant_id: t,
-            parent_id: None,
-            code: "FIN".into(),
-            name: "财务部".into(),
-            name_en: Some("Finance".into()),
-            kind: "department".into(),
-            key_contact_id: None,
-            email: None,
-        };
-        store.upsert_department(&dept).await.unwrap();
+        let (path, store, t, dept) = store_with_department(Some("Finance")).await;
         let person = |dept: Option<DepartmentId>, n: &str| Person {
             id: PersonId::new(),
             tenant_id: t,
@@ -763,23 +768,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn direct_item_lists_match_driver_lists() {
         use mailroom_domain::item::Status;
-        let path = temp_db();
-        let store = SqliteStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
-        let tenant = Tenant { id: TenantId::new(), slug: "t".into(), name: "T".into(), created_at: Utc::now() };
-        let t = tenant.id;
-        store.create_tenant(&tenant).await.unwrap();
-        let dept = Department {
-            id: DepartmentId::new(),
-            tenant_id: t,
-            parent_id: None,
-            code: "FIN".into(),
-            name: "财务部".into(),
-            name_en: None,
-            kind: "department".into(),
-            key_contact_id: None,
-            email: None,
-        };
-        store.upsert_department(&dept).await.unwrap();
+        let (path, store, t, dept) = store_with_department(None).await;
         let person = |n: &str, department_id: Option<DepartmentId>| Person {
             id: PersonId::new(),
             tenant_id: t,
