@@ -2809,14 +2809,32 @@ pub(crate) async fn waiting_items(
         }
         None => "",
     };
-    let limit_at = binds.len() + 1;
     binds.push(Bind::Int(limit));
-    let sql = format!(
-        "SELECT {ITEM_COLUMNS} FROM item WHERE tenant_id = $1 AND status IN ('stored', 'notified', 'ready_for_pickup') \
-         AND created_at <= $2{cursor} ORDER BY id LIMIT ${limit_at}"
-    );
-    let items = fetch_items(c, sql, binds).await?;
+    let items = fetch_items(c, waiting_items_query(cursor, binds.len()), binds).await?;
     with_followup(c, t, items).await
+}
+
+/// The statuses of an item waiting in the mailroom for its recipient.
+const WAITING_STATUSES: [&str; 3] = ["stored", "notified", "ready_for_pickup"];
+
+/// The waiting-items query: `$1` tenant, `$2` arrived at or before, `cursor` (empty, or
+/// " AND id > $3"), `$limit_at` the limit. The oldest of each waiting status, walked along the
+/// `(tenant_id, status, id)` index, then merged: one `status IN (…)` condition made SQLite walk the
+/// organisation's whole item index in id order, checking each item (seconds with a million items).
+pub(crate) fn waiting_items_query(cursor: &str, limit_at: usize) -> String {
+    let each: Vec<String> = WAITING_STATUSES
+        .iter()
+        .map(|status| {
+            format!(
+                "SELECT id FROM (SELECT id FROM item WHERE tenant_id = $1 AND status = '{status}' \
+                 AND created_at <= $2{cursor} ORDER BY id LIMIT ${limit_at}) AS {status}"
+            )
+        })
+        .collect();
+    format!(
+        "SELECT {ITEM_COLUMNS} FROM item WHERE tenant_id = $1 AND id IN ({}) ORDER BY id LIMIT ${limit_at}",
+        each.join(" UNION ALL ")
+    )
 }
 
 /// Items still in the mailroom whose final-step request awaits a supervisor's decision (an item

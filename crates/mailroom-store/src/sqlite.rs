@@ -722,6 +722,61 @@ mod tests {
         remove_db(&path);
     }
 
+    /// Waiting items: those of every waiting status that arrived by the cut-off, oldest id first,
+    /// paged by id; and SQLite reads each status along the status index instead of walking the
+    /// organisation's whole item index.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn waiting_items_are_read_per_status() {
+        use mailroom_domain::item::Status;
+        let path = temp_db();
+        let store = SqliteStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
+        let tenant = Tenant { id: TenantId::new(), slug: "t".into(), name: "T".into(), created_at: Utc::now() };
+        store.create_tenant(&tenant).await.unwrap();
+        let statuses = [Status::Received, Status::Stored, Status::Notified, Status::ReadyForPickup, Status::Delivered];
+        let start = custody::storage_time(Utc::now()).with_nanosecond(0).unwrap() - chrono::Duration::hours(1);
+        let cutoff = start + chrono::Duration::minutes(11);
+        let mut expected = Vec::new();
+        for n in 0..15u32 {
+            let mut item = sample_item(tenant.id, n);
+            item.status = statuses[n as usize % statuses.len()];
+            item.created_at = start + chrono::Duration::minutes(i64::from(n));
+            if item.status.awaits_recipient() && item.created_at <= cutoff {
+                expected.push(item.id);
+            }
+            let draft = registered_draft(&item);
+            let reg = store
+                .register_plain(ItemInsert { item, idempotency: None, exception: None }, Actor::system("t", "r"), draft)
+                .await
+                .unwrap();
+            assert!(reg.created);
+        }
+        assert_eq!(expected.len(), 7);
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store.waiting_items(tenant.id, cutoff, after, 2).await.unwrap();
+            assert!(page.len() <= 2);
+            let Some(last) = page.last() else { break };
+            after = Some(last.item.id);
+            seen.extend(page.iter().map(|f| f.item.id));
+        }
+        assert_eq!(seen, expected);
+
+        let db = rusqlite::Connection::open(&path).unwrap();
+        for cursor in ["", " AND id > $3"] {
+            let sql = waiting_items_query(cursor, 4);
+            let mut st = db.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let nulls = rusqlite::params_from_iter(std::iter::repeat_n(rusqlite::types::Null, st.parameter_count()));
+            let plan: Vec<String> =
+                st.query_map(nulls, |r| r.get::<_, String>(3)).unwrap().map(|r| r.unwrap()).collect();
+            let per_status = plan.iter().filter(|d| d.contains("item_status (tenant_id=? AND status=?")).count();
+            assert_eq!(per_status, 3, "{plan:#?}");
+            assert!(!plan.iter().any(|d| d.contains("item_tenant (tenant_id=?)")), "{plan:#?}");
+        }
+        drop(store);
+        remove_db(&path);
+    }
+
     /// A store in a new file with one organisation and its finance department.
     async fn store_with_department(name_en: Option<&str>) -> (std::path::PathBuf, SqliteStore, TenantId, Department) {
         let path = temp_db();
