@@ -806,9 +806,10 @@ async fn insert_event(c: &mut Conn, ev: &CustodyEvent) -> Result<()> {
     Ok(())
 }
 
-/// The columns an item is inserted with: `ITEM_COLUMNS` and the derived search columns. SQLite
-/// registers items through the `item_intake` view (migration 0008), whose columns and trigger
-/// must list the same ones; the tests notice at once when they do not.
+/// The columns an item is inserted with: `ITEM_COLUMNS` and the derived search columns. SQLite's
+/// driver path registers items through the `item_intake` view (migration 0008), whose columns and
+/// trigger must list the same ones; the tests notice at once when they do not. (The writer's direct
+/// path inserts into `item` and `custody_event` itself, see `sqlite_direct::insert_intake`.)
 const ITEM_INSERT_COLUMNS: &str = "id, tenant_id, site_id, reference, kind, category, priority, confidentiality, \
     carrier, tracking_number, sender_name, sender_org, sender_address, sender_country, recipient_person_id, \
     recipient_department_id, recipient_name, condition, damage_description, notes, seal_number, status, location_id, \
