@@ -12,7 +12,6 @@ PG_BASE=${MAILROOM_BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mailroom-bench.XXXXXX")
 SERVER_PID=""
 SERVER_ADDR=""
-PG_DATABASES=()
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() {
@@ -30,9 +29,11 @@ require_tools() {
 cleanup() {
     stop_server KILL || true
     local db
-    for db in "${PG_DATABASES[@]}"; do
-        psql -q "$PG_BASE/postgres" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-    done
+    if [ -f "$WORK/pg_databases" ]; then
+        while read -r db; do
+            psql -q "$PG_BASE/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+        done <"$WORK/pg_databases"
+    fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -43,12 +44,14 @@ build() {
     cargo build --release --manifest-path "$ROOT/benches/loadgen/Cargo.toml" --target-dir "$TARGET_DIR/loadgen" >&2
 }
 
-# A fresh PostgreSQL database; prints its URL.
+# A fresh PostgreSQL database; prints its URL. Callers take the URL with `$(new_pg_db)`, a
+# subshell, so the name is recorded in a file for `cleanup` to drop, not in a variable.
 new_pg_db() {
     local name
-    name="mr_bench_$(date +%s)_$$_${#PG_DATABASES[@]}"
+    touch "$WORK/pg_databases"
+    name="mr_bench_$(date +%s)_$$_$(wc -l <"$WORK/pg_databases")"
     psql -q "$PG_BASE/postgres" -c "CREATE DATABASE $name" >/dev/null || die "cannot create database $name on $PG_BASE"
-    PG_DATABASES+=("$name")
+    echo "$name" >>"$WORK/pg_databases"
     printf '%s/%s\n' "$PG_BASE" "$name"
 }
 
