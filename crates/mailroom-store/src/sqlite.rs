@@ -675,49 +675,55 @@ mod tests {
         remove_db(&path);
     }
 
+    /// A store in a new file with one organisation.
+    async fn store_with_tenant() -> (std::path::PathBuf, SqliteStore, TenantId) {
+        let path = temp_db();
+        let store = SqliteStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
+        let tenant = Tenant { id: TenantId::new(), slug: "t".into(), name: "T".into(), created_at: Utc::now() };
+        store.create_tenant(&tenant).await.unwrap();
+        (path, store, tenant.id)
+    }
+
+    /// Registers `item` through the writer's intake path, as the system.
+    async fn register_intake(store: &SqliteStore, item: Item) -> Result<Registered> {
+        let draft = registered_draft(&item);
+        store
+            .register_plain(ItemInsert { item, idempotency: None, exception: None }, Actor::system("t", "r"), draft)
+            .await
+    }
+
     /// An intake whose custody event cannot be written (here the stored chain head is moved back
     /// one step, so the event's sequence number is taken) is refused and leaves no item behind;
     /// the next intake, with the head put right, is written.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_intake_whose_event_fails_leaves_no_item() {
-        let path = temp_db();
-        let store = SqliteStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
-        let tenant = Tenant { id: TenantId::new(), slug: "t".into(), name: "T".into(), created_at: Utc::now() };
-        store.create_tenant(&tenant).await.unwrap();
+        let (path, store, tenant) = store_with_tenant().await;
         let register = |n: u32| {
-            let item = sample_item(tenant.id, n);
-            let draft = registered_draft(&item);
-            (
-                item.id,
-                store.register_plain(
-                    ItemInsert { item, idempotency: None, exception: None },
-                    Actor::system("t", "r"),
-                    draft,
-                ),
-            )
+            let item = sample_item(tenant, n);
+            (item.id, register_intake(&store, item))
         };
         let (first, reg) = register(1);
         assert!(reg.await.unwrap().created);
-        let (seq, _) = store.custody_head(tenant.id).await.unwrap();
+        let (seq, _) = store.custody_head(tenant).await.unwrap();
         let head = |seq: i64| {
             let db = rusqlite::Connection::open(&path).unwrap();
             db.execute(
                 "UPDATE custody_head SET seq = ?1 WHERE tenant_id = ?2",
-                rusqlite::params![seq, tenant.id.0.as_bytes().as_slice()],
+                rusqlite::params![seq, tenant.0.as_bytes().as_slice()],
             )
             .unwrap();
         };
         head(seq - 1);
         let (refused, reg) = register(2);
         assert!(reg.await.is_err(), "an intake whose event clashes must fail");
-        assert!(store.item(tenant.id, refused).await.unwrap().is_none(), "the refused item was kept");
+        assert!(store.item(tenant, refused).await.unwrap().is_none(), "the refused item was kept");
         head(seq);
         let (third, reg) = register(3);
         assert!(reg.await.unwrap().created);
         for id in [first, third] {
-            assert!(store.item(tenant.id, id).await.unwrap().is_some());
+            assert!(store.item(tenant, id).await.unwrap().is_some());
         }
-        assert_eq!(store.count_items(tenant.id).await.unwrap(), 2);
+        assert_eq!(store.count_items(tenant).await.unwrap(), 2);
         drop(store);
         remove_db(&path);
     }
@@ -728,33 +734,25 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn waiting_items_are_read_per_status() {
         use mailroom_domain::item::Status;
-        let path = temp_db();
-        let store = SqliteStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
-        let tenant = Tenant { id: TenantId::new(), slug: "t".into(), name: "T".into(), created_at: Utc::now() };
-        store.create_tenant(&tenant).await.unwrap();
+        let (path, store, tenant) = store_with_tenant().await;
         let statuses = [Status::Received, Status::Stored, Status::Notified, Status::ReadyForPickup, Status::Delivered];
         let start = custody::storage_time(Utc::now()).with_nanosecond(0).unwrap() - chrono::Duration::hours(1);
         let cutoff = start + chrono::Duration::minutes(11);
         let mut expected = Vec::new();
         for n in 0..15u32 {
-            let mut item = sample_item(tenant.id, n);
+            let mut item = sample_item(tenant, n);
             item.status = statuses[n as usize % statuses.len()];
             item.created_at = start + chrono::Duration::minutes(i64::from(n));
             if item.status.awaits_recipient() && item.created_at <= cutoff {
                 expected.push(item.id);
             }
-            let draft = registered_draft(&item);
-            let reg = store
-                .register_plain(ItemInsert { item, idempotency: None, exception: None }, Actor::system("t", "r"), draft)
-                .await
-                .unwrap();
-            assert!(reg.created);
+            assert!(register_intake(&store, item).await.unwrap().created);
         }
         assert_eq!(expected.len(), 7);
         let mut seen = Vec::new();
         let mut after = None;
         loop {
-            let page = store.waiting_items(tenant.id, cutoff, after, 2).await.unwrap();
+            let page = store.waiting_items(tenant, cutoff, after, 2).await.unwrap();
             assert!(page.len() <= 2);
             let Some(last) = page.last() else { break };
             after = Some(last.item.id);
@@ -779,13 +777,10 @@ mod tests {
 
     /// A store in a new file with one organisation and its finance department.
     async fn store_with_department(name_en: Option<&str>) -> (std::path::PathBuf, SqliteStore, TenantId, Department) {
-        let path = temp_db();
-        let store = SqliteStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
-        let tenant = Tenant { id: TenantId::new(), slug: "t".into(), name: "T".into(), created_at: Utc::now() };
-        store.create_tenant(&tenant).await.unwrap();
+        let (path, store, tenant) = store_with_tenant().await;
         let dept = Department {
             id: DepartmentId::new(),
-            tenant_id: tenant.id,
+            tenant_id: tenant,
             parent_id: None,
             code: "FIN".into(),
             name: "财务部".into(),
@@ -795,7 +790,7 @@ mod tests {
             email: None,
         };
         store.upsert_department(&dept).await.unwrap();
-        (path, store, tenant.id, dept)
+        (path, store, tenant, dept)
     }
 
     /// The direct reads answer exactly as the driver's: a token with and without its optional
