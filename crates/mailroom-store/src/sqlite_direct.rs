@@ -94,12 +94,14 @@ pub(super) fn insert_intake(
     head: &(i64, String),
 ) -> Result<Option<CustodyEvent>> {
     static ITEM_SQL: LazyLock<String> = LazyLock::new(|| {
-        let marks: Vec<String> = (1..=super::ITEM_INSERT_COUNT).map(|i| format!("?{i}")).collect();
-        format!("INSERT INTO item ({}) VALUES ({})", super::ITEM_INSERT_COLUMNS, marks.join(", "))
+        format!(
+            "INSERT INTO item ({}) VALUES {}",
+            super::ITEM_INSERT_COLUMNS,
+            super::values_placeholders(1, super::ITEM_INSERT_COUNT)
+        )
     });
     static EVENT_SQL: LazyLock<String> = LazyLock::new(|| {
-        let marks: Vec<String> = (1..=14).map(|i| format!("?{i}")).collect();
-        format!("INSERT INTO custody_event ({}) VALUES ({})", super::EVENT_COLUMNS, marks.join(", "))
+        format!("INSERT INTO custody_event ({}) VALUES {}", super::EVENT_COLUMNS, super::values_placeholders(1, 14))
     });
     let i = &job.ins.item;
     let ev = custody::seal(i.tenant_id, head.0 + 1, &head.1, &job.actor, &job.draft, Utc::now());
