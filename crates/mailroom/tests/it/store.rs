@@ -508,3 +508,33 @@ both_backends!(
     people_update_and_left,
     directory_version_counts_every_change,
 );
+
+/// PostgreSQL's pool lends a connection in steady use without a check first, so connections cut
+/// under it (the server restarted, or an administrator ended the sessions) must cost no write,
+/// and no read once the loss is known or the connection has been idle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_pool_recovers_from_cut_connections() {
+    let Some((db, fx)) = setup(Backend::Postgres).await else { return };
+    let s = &fx.app.store;
+    fx.app.register_item(&fx.staff, &ctx(), &parcel(&fx, "SF2000000001"), None).await.unwrap();
+    let cut = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+               WHERE datname = current_database() AND pid <> pg_backend_pid()";
+    db.exec(cut).await.unwrap();
+    // A write right away: its BEGIN meets a cut connection, and is tried again on a checked one.
+    s.set_user_clearance(fx.tenant.id, fx.staff.user_id, 2).await.unwrap();
+    // The loss is known now: every connection lent is checked, so reads and writes succeed.
+    for n in 2..6 {
+        fx.app.register_item(&fx.staff, &ctx(), &parcel(&fx, &format!("SF200000000{n}")), None).await.unwrap();
+    }
+    // A pool that has lost nothing yet: cut, then idle. A connection idle for a second is
+    // checked before it is lent.
+    let app = crate::support::open_app(&db.url).await;
+    assert_eq!(app.store.count_items(fx.tenant.id).await.unwrap(), 5);
+    db.exec(cut).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    for _ in 0..4 {
+        assert_eq!(app.store.count_items(fx.tenant.id).await.unwrap(), 5);
+    }
+    assert_eq!(app.store.user_clearance(fx.tenant.id, fx.staff.user_id).await.unwrap(), 2);
+    db.cleanup().await;
+}
