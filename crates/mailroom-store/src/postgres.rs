@@ -68,6 +68,7 @@ async fn insert_item_with_event(c: &mut Conn, i: &Item, ev: &CustodyEvent) -> Re
 pub struct PgStore {
     pool: PgPool,
     health: Arc<PoolHealth>,
+    intakes: Arc<IntakeQueue>,
 }
 
 /// A pooled connection idle at least this long is checked (a round trip) before it is lent out;
@@ -148,7 +149,7 @@ impl PgStore {
             .connect_with(opts)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(PgStore { pool, health })
+        Ok(PgStore { pool, health, intakes: Arc::new(IntakeQueue::default()) })
     }
 
     async fn read<T, F>(&self, f: F) -> Result<T>
@@ -166,35 +167,12 @@ impl PgStore {
         r
     }
 
-    /// A transaction on a pooled connection. When the connection turns out to be broken at
-    /// BEGIN, nothing was sent yet, so it is tried once more (on a checked connection).
-    async fn begin(&self) -> Result<sqlx::Transaction<'static, Db>> {
-        match self.pool.begin().await {
-            Err(e) if self.health.note(&e) => Ok(self.pool.begin().await?),
-            r => Ok(r?),
-        }
-    }
-
     async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut Conn) -> BoxFut<'c, Result<T>> + Send + 'static,
     {
-        let mut tx = self.begin().await?;
-        let r = match f(&mut tx).await {
-            Ok(r) => r,
-            Err(e) => {
-                if let StoreError::Db(d) = &e {
-                    self.health.note(d);
-                }
-                return Err(e);
-            }
-        };
-        if let Err(e) = tx.commit().await {
-            self.health.note(&e);
-            return Err(e.into());
-        }
-        Ok(r)
+        write_on(&self.pool, &self.health, f).await
     }
 
     async fn read_token_principal(&self, hash: &str) -> Result<Option<TokenPrincipal>> {
@@ -215,9 +193,21 @@ impl PgStore {
         self.read(move |c| Box::pin(async move { list_items(c, t, &f).await })).await
     }
 
-    /// A registration whose only write is the item with its first event.
+    /// A registration whose only write is the item with its first event: queued, and written with
+    /// the other intakes that arrive meanwhile in one transaction (see [`IntakeQueue`]).
     async fn register_plain(&self, ins: ItemInsert, actor: Actor, draft: EventDraft) -> Result<Registered> {
-        self.write_atomic(move |c| Box::pin(async move { register_item(c, &ins, &actor, &draft).await })).await
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let start = {
+            let mut q = self.intakes.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            q.waiting.push(QueuedIntake { ins, actor, draft, reply });
+            !std::mem::replace(&mut q.draining, true)
+        };
+        if start {
+            // A task of its own, so that a caller who goes away does not take the others' writes
+            // with it.
+            tokio::spawn(drain_intakes(self.pool.clone(), self.health.clone(), self.intakes.clone()));
+        }
+        rx.await.map_err(|_| StoreError::WriterGone)?
     }
 
     /// Each write is its own transaction here, so nothing differs from `write`.
@@ -228,6 +218,172 @@ impl PgStore {
     {
         self.write(f).await
     }
+}
+
+/// A transaction on a pooled connection. When the connection turns out to be broken at BEGIN,
+/// nothing was sent yet, so it is tried once more (on a checked connection).
+async fn begin_on(pool: &PgPool, health: &PoolHealth) -> Result<sqlx::Transaction<'static, Db>> {
+    match pool.begin().await {
+        Err(e) if health.note(&e) => Ok(pool.begin().await?),
+        r => Ok(r?),
+    }
+}
+
+/// Runs `f` in a transaction of its own and commits.
+async fn write_on<T, F>(pool: &PgPool, health: &PoolHealth, f: F) -> Result<T>
+where
+    F: for<'c> FnOnce(&'c mut Conn) -> BoxFut<'c, Result<T>>,
+{
+    let mut tx = begin_on(pool, health).await?;
+    let r = match f(&mut tx).await {
+        Ok(r) => r,
+        Err(e) => {
+            if let StoreError::Db(d) = &e {
+                health.note(d);
+            }
+            return Err(e);
+        }
+    };
+    if let Err(e) = tx.commit().await {
+        health.note(&e);
+        return Err(e.into());
+    }
+    Ok(r)
+}
+
+/// Most intakes one shared transaction takes.
+const MAX_INTAKE_BATCH: usize = 64;
+
+/// Group commit for plain intakes. Each intake holds its organisation's chain head, locked,
+/// from its event's insert to its COMMIT, so one transaction per intake lets intakes of one
+/// organisation through one at a time, each waiting for its own WAL flush. Instead, intakes
+/// queue here; one task at a time takes everything waiting and writes it in one transaction
+/// (each organisation's head locked and moved once), then takes what arrived meanwhile.
+#[derive(Default)]
+struct IntakeQueue {
+    state: std::sync::Mutex<IntakeQueueState>,
+}
+
+#[derive(Default)]
+struct IntakeQueueState {
+    waiting: Vec<QueuedIntake>,
+    /// Whether a task is writing the queue's intakes (it ends when it finds the queue empty).
+    draining: bool,
+}
+
+struct QueuedIntake {
+    ins: ItemInsert,
+    actor: Actor,
+    draft: EventDraft,
+    reply: tokio::sync::oneshot::Sender<Result<Registered>>,
+}
+
+/// Writes the queued intakes, a batch at a time, until none are waiting.
+async fn drain_intakes(pool: PgPool, health: Arc<PoolHealth>, queue: Arc<IntakeQueue>) {
+    loop {
+        let batch: Vec<QueuedIntake> = {
+            let mut q = queue.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if q.waiting.is_empty() {
+                q.draining = false;
+                return;
+            }
+            let n = q.waiting.len().min(MAX_INTAKE_BATCH);
+            q.waiting.drain(..n).collect()
+        };
+        write_intakes(&pool, &health, batch).await;
+    }
+}
+
+/// Writes a batch of intakes in one transaction and answers each caller. When the batch fails
+/// before its COMMIT (an intake broke a constraint, say), nothing of it was written: each half is
+/// written again the same way, down to single intakes, so that each caller gets its own answer
+/// and the others still share transactions. When the COMMIT itself fails, every caller of the
+/// batch gets that error (as a lone intake's caller would).
+fn write_intakes<'a>(
+    pool: &'a PgPool,
+    health: &'a PoolHealth,
+    mut batch: Vec<QueuedIntake>,
+) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+    Box::pin(async move {
+        if batch.len() == 1 {
+            let QueuedIntake { ins, actor, draft, reply } = batch.remove(0);
+            let answer =
+                write_on(pool, health, move |c| Box::pin(async move { register_item(c, &ins, &actor, &draft).await }))
+                    .await;
+            let _ = reply.send(answer);
+            return;
+        }
+        match write_batch(pool, health, &batch).await {
+            Err(e) => {
+                tracing::debug!(error = %e, intakes = batch.len(), "a shared intake transaction failed; splitting it");
+                let second = batch.split_off(batch.len() / 2);
+                write_intakes(pool, health, batch).await;
+                write_intakes(pool, health, second).await;
+            }
+            Ok((tx, created)) => {
+                let committed = tx.commit().await;
+                if let Err(e) = &committed {
+                    health.note(e);
+                }
+                for (job, created) in batch.into_iter().zip(created) {
+                    let answer = match &committed {
+                        Err(e) => Err(StoreError::Db(sqlx::Error::Protocol(format!("commit failed: {e}")))),
+                        Ok(()) if created => Ok(Registered { item: job.ins.item, created: true }),
+                        // The tracking number was registered before (that item is committed by now).
+                        Ok(()) => existing_by_tracking(pool, &job.ins.item).await,
+                    };
+                    let _ = job.reply.send(answer);
+                }
+            }
+        }
+    })
+}
+
+/// Inserts a batch's items with their events, organisation by organisation (in one order, so
+/// that two nodes' batches cannot deadlock on the heads), and moves the heads; returns the open
+/// transaction and, per intake, whether its item was created.
+async fn write_batch(
+    pool: &PgPool,
+    health: &PoolHealth,
+    batch: &[QueuedIntake],
+) -> Result<(sqlx::Transaction<'static, Db>, Vec<bool>)> {
+    let mut tx = begin_on(pool, health).await?;
+    let mut order: Vec<usize> = (0..batch.len()).collect();
+    order.sort_by_key(|&i| batch[i].ins.item.tenant_id.0);
+    let mut created = vec![false; batch.len()];
+    let mut k = 0;
+    while k < order.len() {
+        let t = batch[order[k]].ins.item.tenant_id;
+        let (mut seq, mut hash) = read_head(&mut tx, t).await.inspect_err(|e| note_store(health, e))?;
+        let before = seq;
+        while k < order.len() && batch[order[k]].ins.item.tenant_id == t {
+            let job = &batch[order[k]];
+            let ev = custody::seal(t, seq + 1, &hash, &job.actor, &job.draft, Utc::now());
+            if insert_item_with_event(&mut tx, &job.ins.item, &ev).await.inspect_err(|e| note_store(health, e))? {
+                (seq, hash) = (ev.seq, ev.hash);
+                created[order[k]] = true;
+            }
+            k += 1;
+        }
+        if seq != before {
+            write_head(&mut tx, t, seq, &hash).await.inspect_err(|e| note_store(health, e))?;
+        }
+    }
+    Ok((tx, created))
+}
+
+fn note_store(health: &PoolHealth, e: &StoreError) {
+    if let StoreError::Db(d) = e {
+        health.note(d);
+    }
+}
+
+/// The committed item that holds `item`'s tracking number.
+async fn existing_by_tracking(pool: &PgPool, item: &Item) -> Result<Registered> {
+    let mut c = pool.acquire().await?;
+    let tn = item.tracking_number.as_deref().unwrap_or_default();
+    let found = item_by_tracking(&mut c, item.tenant_id, tn).await?.ok_or(StoreError::NotFound)?;
+    Ok(Registered { item: found, created: false })
 }
 
 #[cfg(test)]
