@@ -93,7 +93,7 @@ run_backend() {
             "$(sqlite3 "${url#sqlite://}" 'PRAGMA journal_mode')" >>"$NOTES"
         ;;
     postgres)
-        printf -- '- PostgreSQL %s: fsync=%s, synchronous_commit=%s, wal_sync_method=%s (server defaults); one\n  transaction per intake on a pool of 32 connections.\n' \
+        printf -- '- PostgreSQL %s: fsync=%s, synchronous_commit=%s, wal_sync_method=%s (server defaults); intakes\n  that arrive together share one transaction (group commit), each answered after its COMMIT.\n' \
             "$(sql "$url" 'SHOW server_version' | cut -d' ' -f1)" "$(sql "$url" 'SHOW fsync')" \
             "$(sql "$url" 'SHOW synchronous_commit')" "$(sql "$url" 'SHOW wal_sync_method')" >>"$NOTES"
         ;;
