@@ -38,13 +38,13 @@ async fn chain_advanced(c: &mut Conn, ev: &CustodyEvent) -> Result<()> {
     write_head(c, ev.tenant_id, ev.seq, &ev.hash).await
 }
 
-/// `INSERT INTO item` with `$1`–`$ITEM_INSERT_COUNT` that does nothing when the tenant already has
-/// an item with that tracking number.
-fn insert_item_unless_tracked_sql() -> String {
+/// `INSERT INTO item` of `rows` rows (`$1`–`$ITEM_INSERT_COUNT` for the first) that skips a row
+/// when the tenant already has an item with its tracking number, or an earlier row has it.
+fn insert_items_unless_tracked_sql(rows: usize) -> String {
     format!(
         "INSERT INTO item ({ITEM_INSERT_COLUMNS}) VALUES {} \
          ON CONFLICT (tenant_id, tracking_number) WHERE tracking_number IS NOT NULL DO NOTHING",
-        values_placeholders(1, ITEM_INSERT_COUNT)
+        values_placeholders(rows, ITEM_INSERT_COUNT)
     )
 }
 
@@ -57,7 +57,7 @@ async fn insert_item_with_event(c: &mut Conn, i: &Item, ev: &CustodyEvent) -> Re
         format!(
             "WITH new_item AS ({} RETURNING id) INSERT INTO custody_event ({EVENT_COLUMNS}) \
              SELECT {} FROM new_item",
-            insert_item_unless_tracked_sql(),
+            insert_items_unless_tracked_sql(1),
             event_values.join(", ")
         )
     });
@@ -351,25 +351,48 @@ async fn write_batch(
     let mut order: Vec<usize> = (0..batch.len()).collect();
     order.sort_by_key(|&i| batch[i].ins.item.tenant_id.0);
     let mut created = vec![false; batch.len()];
-    let mut k = 0;
-    while k < order.len() {
-        let t = batch[order[k]].ins.item.tenant_id;
-        let (mut seq, mut hash) = read_head(&mut tx, t).await.inspect_err(|e| note_store(health, e))?;
-        let before = seq;
-        while k < order.len() && batch[order[k]].ins.item.tenant_id == t {
-            let job = &batch[order[k]];
-            let ev = custody::seal(t, seq + 1, &hash, &job.actor, &job.draft, Utc::now());
-            if insert_item_with_event(&mut tx, &job.ins.item, &ev).await.inspect_err(|e| note_store(health, e))? {
-                (seq, hash) = (ev.seq, ev.hash);
-                created[order[k]] = true;
-            }
-            k += 1;
-        }
-        if seq != before {
-            write_head(&mut tx, t, seq, &hash).await.inspect_err(|e| note_store(health, e))?;
-        }
+    for group in order.chunk_by(|&a, &b| batch[a].ins.item.tenant_id == batch[b].ins.item.tenant_id) {
+        write_group(&mut tx, batch, group, &mut created).await.inspect_err(|e| note_store(health, e))?;
     }
     Ok((tx, created))
+}
+
+/// One organisation's part of [`write_batch`], the intakes `group` (indexes into `batch`): the
+/// head locked, one multi-row `INSERT` of the items that skips tracking numbers registered
+/// before (or earlier in the batch), one of the new items' events, chained in batch order, and
+/// the head moved.
+async fn write_group(c: &mut Conn, batch: &[QueuedIntake], group: &[usize], created: &mut [bool]) -> Result<()> {
+    let t = batch[group[0]].ins.item.tenant_id;
+    let (mut seq, mut hash) = read_head(c, t).await?;
+    // The statements' text depends on the number of rows: not kept as prepared statements, so
+    // that up to `MAX_INTAKE_BATCH` variants do not push the others out of the connection's cache.
+    let sql = format!("{} RETURNING id", insert_items_unless_tracked_sql(group.len()));
+    let q = group.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, &i| bind_item(q, &batch[i].ins.item));
+    let inserted: std::collections::HashSet<uuid::Uuid> = q
+        .persistent(false)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<std::result::Result<_, _>>()?;
+    if inserted.is_empty() {
+        return Ok(());
+    }
+    let mut events = Vec::with_capacity(inserted.len());
+    for &i in group {
+        let job = &batch[i];
+        if inserted.contains(&job.ins.item.id.0) {
+            let ev = custody::seal(t, seq + 1, &hash, &job.actor, &job.draft, Utc::now());
+            (seq, hash) = (ev.seq, ev.hash.clone());
+            created[i] = true;
+            events.push(ev);
+        }
+    }
+    let sql = format!("INSERT INTO custody_event ({EVENT_COLUMNS}) VALUES {}", values_placeholders(events.len(), 14));
+    let q = events.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), bind_event);
+    q.persistent(false).execute(&mut *c).await.map_err(db_err)?;
+    write_head(c, t, seq, &hash).await
 }
 
 fn note_store(health: &PoolHealth, e: &StoreError) {
