@@ -280,17 +280,46 @@ struct QueuedIntake {
 
 /// Writes the queued intakes, a batch at a time, until none are waiting.
 async fn drain_intakes(pool: PgPool, health: Arc<PoolHealth>, queue: Arc<IntakeQueue>) {
+    let mut guard = Draining { pool, health, queue, done: false };
     loop {
         let batch: Vec<QueuedIntake> = {
-            let mut q = queue.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut q = guard.queue.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             if q.waiting.is_empty() {
                 q.draining = false;
+                guard.done = true;
                 return;
             }
             let n = q.waiting.len().min(MAX_INTAKE_BATCH);
             q.waiting.drain(..n).collect()
         };
-        write_intakes(&pool, &health, batch).await;
+        write_intakes(&guard.pool, &guard.health, batch).await;
+    }
+}
+
+/// The draining task's mark. Should the task end otherwise than by finding the queue empty (a
+/// panic, or its runtime shutting down), the queue is handed to a new task if one can be
+/// started, and otherwise left for the next intake to start one; the intakes of the batch in
+/// hand are answered with `WriterGone` as their reply channels close.
+struct Draining {
+    pool: PgPool,
+    health: Arc<PoolHealth>,
+    queue: Arc<IntakeQueue>,
+    done: bool,
+}
+
+impl Drop for Draining {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let mut q = self.queue.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let runtime = tokio::runtime::Handle::try_current();
+        match runtime {
+            Ok(rt) if !q.waiting.is_empty() => {
+                rt.spawn(drain_intakes(self.pool.clone(), self.health.clone(), self.queue.clone()));
+            }
+            _ => q.draining = false,
+        }
     }
 }
 
@@ -410,8 +439,22 @@ async fn existing_by_tracking(pool: &PgPool, item: &Item) -> Result<Registered> 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// A draining task that ends abnormally with nothing waiting lets the next intake start a
+    /// new one (else every later intake would wait for ever).
+    #[tokio::test]
+    async fn an_abandoned_drain_lets_the_next_intake_start_one() {
+        let pool = PgPoolOptions::new().connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
+        let queue = Arc::new(IntakeQueue::default());
+        queue.state.lock().unwrap().draining = true;
+        drop(Draining { pool: pool.clone(), health: Arc::new(PoolHealth::new()), queue: queue.clone(), done: true });
+        assert!(queue.state.lock().unwrap().draining, "a task that finished normally has reset it itself");
+        drop(Draining { pool, health: Arc::new(PoolHealth::new()), queue: queue.clone(), done: false });
+        assert!(!queue.state.lock().unwrap().draining);
+    }
 
     #[test]
     fn connections_are_checked_when_idle_or_after_a_loss() {
