@@ -5,7 +5,8 @@
 //! flight, so the status counts are exact (the intake benchmark compares them with the database).
 //!
 //! ```text
-//! loadgen intake --addr HOST:PORT --token T --people-file F --prefix P [common options]
+//! loadgen intake --addr HOST:PORT --token T --people-file F --prefix P [--idempotency-keys yes|no]
+//!                [common options]
 //! loadgen get    --addr HOST:PORT --token T --paths-file F [common options]
 //! common options: --connections N (64) --duration SECS (20) --warmup SECS (2) --threads N (1)
 //!                 --rate REQ_PER_SEC (open loop: latency counts from the scheduled send time, less
@@ -24,8 +25,9 @@ type Res<T> = Result<T, String>;
 const TIMER_SLACK: Duration = Duration::from_millis(2);
 
 enum Mode {
-    /// POST /api/v1/items with a unique tracking number per request.
-    Intake { people: Vec<String>, prefix: String },
+    /// POST /api/v1/items with a unique tracking number per request, and with a unique
+    /// `Idempotency-Key` if `keys` (as the console's intake screen sends).
+    Intake { people: Vec<String>, prefix: String, keys: bool },
     /// GET one of the paths, chosen at random.
     Get { paths: Vec<String> },
 }
@@ -55,7 +57,7 @@ struct Stats {
 }
 
 fn usage() -> String {
-    "usage: loadgen intake|get --addr HOST:PORT --token T (--people-file F --prefix P | --paths-file F) \
+    "usage: loadgen intake|get --addr HOST:PORT --token T (--people-file F --prefix P [--idempotency-keys yes|no] | --paths-file F) \
      [--connections N] [--duration SECS] [--warmup SECS] [--threads N] [--rate R]"
         .to_string()
 }
@@ -74,6 +76,7 @@ fn parse_args() -> Res<Opts> {
     let kind = args.next().ok_or_else(usage)?;
     let get = |name: &str, v: Option<String>| v.ok_or_else(|| format!("{name} needs a value"));
     let (mut addr, mut token, mut people, mut prefix, mut paths) = (None, None, None, None, None);
+    let mut keys = false;
     let (mut connections, mut duration, mut warmup, mut threads, mut rate) = (64usize, 20.0f64, 2.0f64, 1usize, None);
     while let Some(a) = args.next() {
         let v = get(&a, args.next())?;
@@ -83,6 +86,13 @@ fn parse_args() -> Res<Opts> {
             "--token" => token = Some(v),
             "--people-file" => people = Some(lines_of(&v)?),
             "--prefix" => prefix = Some(v),
+            "--idempotency-keys" => {
+                keys = match v.as_str() {
+                    "yes" => true,
+                    "no" => false,
+                    _ => return Err("--idempotency-keys takes yes or no".into()),
+                }
+            }
             "--paths-file" => paths = Some(lines_of(&v)?),
             "--connections" => connections = num(&v)? as usize,
             "--duration" => duration = num(&v)?,
@@ -98,7 +108,7 @@ fn parse_args() -> Res<Opts> {
             if !prefix.bytes().all(|b| b.is_ascii_alphanumeric()) || prefix.len() > 40 {
                 return Err("--prefix must be at most 40 letters and digits".into());
             }
-            Mode::Intake { people: people.ok_or("intake needs --people-file")?, prefix }
+            Mode::Intake { people: people.ok_or("intake needs --people-file")?, prefix, keys }
         }
         "get" => Mode::Get { paths: paths.ok_or("get needs --paths-file")? },
         _ => return Err(usage()),
@@ -139,14 +149,15 @@ impl Rng {
 
 fn build_request(opts: &Opts, conn: usize, seq: u64, rng: &mut Rng) -> Vec<u8> {
     match &opts.mode {
-        Mode::Intake { people, prefix } => {
+        Mode::Intake { people, prefix, keys } => {
             let person = &people[rng.below(people.len())];
             let body = format!(
                 "{{\"tracking_number\":\"{prefix}C{conn:04}N{seq:09}\",\"recipient\":{{\"person_id\":\"{person}\"}},\"kind\":\"parcel\"}}"
             );
+            let key = if *keys { format!("Idempotency-Key: {prefix}-{conn}-{seq}\r\n") } else { String::new() };
             format!(
                 "POST /api/v1/items HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\n\
-                 Content-Length: {}\r\n\r\n{body}",
+                 {key}Content-Length: {}\r\n\r\n{body}",
                 opts.addr,
                 opts.token,
                 body.len()

@@ -18,6 +18,8 @@ const CLAIM_LOCK: &str = " FOR UPDATE SKIP LOCKED";
 /// Rows per multi-row INSERT in bulk loads (2,900 item values, far below the limit of 65,535).
 const BULK_ROWS: usize = 100;
 const BACKEND_NAME: &str = "postgres";
+/// Intakes with an idempotency key are written one transaction each (only plain ones in groups).
+const KEYED_INTAKES_DIRECT: bool = false;
 type Backend = PgStore;
 
 include!("common.rs");

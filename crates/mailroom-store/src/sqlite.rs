@@ -26,6 +26,8 @@ const CLAIM_LOCK: &str = "";
 /// items in 2 s one row a statement, 10 s ten rows a statement).
 const BULK_ROWS: usize = 1;
 const BACKEND_NAME: &str = "sqlite";
+/// Intakes with an idempotency key go the writer's direct way too (see `run_intake`).
+const KEYED_INTAKES_DIRECT: bool = true;
 type Backend = SqliteStore;
 
 include!("common.rs");
@@ -47,7 +49,7 @@ type WriteJob = Box<dyn for<'c> FnOnce(&'c mut Conn) -> BoxFut<'c, (bool, Finish
 
 #[path = "sqlite_direct.rs"]
 mod direct;
-use direct::{Direct, Intake};
+use direct::{Direct, Intake, Written};
 
 /// A queued write.
 enum Queued {
@@ -213,17 +215,23 @@ impl SqliteStore {
     /// idempotency key, no exception, no follow-up task): the writer runs it directly on the
     /// connection's handle, in the batch's shared transaction.
     async fn register_plain(&self, ins: ItemInsert, actor: Actor, draft: EventDraft) -> Result<Registered> {
+        let t = ins.item.tenant_id;
         let (reply, rx) = oneshot::channel();
         let job = Intake { ins, actor, draft, reply };
         self.jobs.send(Queued::Intake(Box::new(job))).await.map_err(|_| StoreError::WriterGone)?;
-        let (created, item) = rx.await.map_err(|_| StoreError::WriterGone)??;
-        if created {
-            return Ok(Registered { item, created: true });
-        }
-        // The tracking number was registered before (its item is committed by now).
-        let (t, tn) = (item.tenant_id, item.tracking_number.unwrap_or_default());
-        let found = self.read(move |c| Box::pin(async move { item_by_tracking(c, t, &tn).await })).await?;
-        Ok(Registered { item: found.ok_or(StoreError::NotFound)?, created: false })
+        // Items other than a created one are committed by now (before, or in this batch).
+        let found = match rx.await.map_err(|_| StoreError::WriterGone)?? {
+            Written::Created(item) => return Ok(Registered { item, created: true }),
+            Written::Tracked(item) => {
+                let tn = item.tracking_number.unwrap_or_default();
+                let found = self.read(move |c| Box::pin(async move { item_by_tracking(c, t, &tn).await })).await?;
+                (found, false)
+            }
+            Written::Replayed { item: id, created } => {
+                (self.read(move |c| Box::pin(async move { item(c, t, id).await })).await?, created)
+            }
+        };
+        Ok(Registered { item: found.0.ok_or(StoreError::NotFound)?, created: found.1 })
     }
 }
 
@@ -428,7 +436,7 @@ async fn run_batch(conn: &mut Conn, direct: &mut Option<Direct>, batch: &mut Vec
                         let r = run_intake(db, &job);
                         let lost = r.is_err() && direct::transaction_lost(db);
                         let Intake { ins, reply, .. } = *job;
-                        answers.push((reply, r.map(|created| (created, ins.item))));
+                        answers.push((reply, r.map(|w| w.with_item(ins.item))));
                         if lost {
                             failure = Some("SQLite ended the write transaction after an error".into());
                             break;
@@ -471,21 +479,67 @@ async fn run_batch(conn: &mut Conn, direct: &mut Option<Direct>, batch: &mut Vec
     alive
 }
 
-/// One plain intake on the locked handle: chained after this batch's head for the tenant (or
-/// the stored one), which moves only when the item is written.
-fn run_intake(db: &rusqlite::Connection, job: &Intake) -> Result<bool> {
+/// What [`run_intake`] wrote, before the item is handed back.
+enum Outcome {
+    Created,
+    Tracked,
+    Replayed { item: ItemId, created: bool },
+}
+
+impl Outcome {
+    fn with_item(self, item: Item) -> Written {
+        match self {
+            Outcome::Created => Written::Created(item),
+            Outcome::Tracked => Written::Tracked(item),
+            Outcome::Replayed { item, created } => Written::Replayed { item, created },
+        }
+    }
+}
+
+/// One intake on the locked handle: chained after this batch's head for the tenant (or the
+/// stored one), which moves only when the item is written. With an idempotency key, as the
+/// driver path does: a key used before answers as it did then (or is refused, for another
+/// request), and a new one is recorded with the answer, all behind a savepoint.
+fn run_intake(db: &rusqlite::Connection, job: &Intake) -> Result<Outcome> {
     let t = job.ins.item.tenant_id;
     let head = match PENDING_HEADS.with(|p| p.borrow().get(&t).cloned()) {
         Some(h) => h,
         None => direct::read_head(db, t)?,
     };
-    match direct::insert_intake(db, job, &head)? {
+    let Some((key, hash)) = &job.ins.idempotency else {
+        return Ok(match direct::insert_intake(db, job, &head)? {
+            Some(ev) => {
+                PENDING_HEADS.with(|p| p.borrow_mut().insert(t, (ev.seq, ev.hash)));
+                Outcome::Created
+            }
+            None => Outcome::Tracked,
+        });
+    };
+    if let Some((prev_hash, item, created)) = direct::read_key(db, t, key)? {
+        if &prev_hash != hash {
+            return Err(StoreError::Domain(mailroom_domain::DomainError::new(
+                mailroom_domain::ErrorCode::IdempotencyMismatch,
+                "this Idempotency-Key was already used for a different request",
+            )));
+        }
+        return Ok(Outcome::Replayed { item, created });
+    }
+    let ev = direct::all_or_nothing(db, || {
+        let ev = direct::insert_intake(db, job, &head)?;
+        let item = match &ev {
+            Some(_) => job.ins.item.id,
+            None => direct::item_id_by_tracking(db, t, job.ins.item.tracking_number.as_deref().unwrap_or_default())?,
+        };
+        direct::insert_key(db, t, (key, hash), item, ev.is_some())?;
+        Ok(ev)
+    })?;
+    Ok(match ev {
         Some(ev) => {
             PENDING_HEADS.with(|p| p.borrow_mut().insert(t, (ev.seq, ev.hash)));
-            Ok(true)
+            Outcome::Created
         }
-        None => Ok(false),
-    }
+        None => Outcome::Tracked,
+    })
 }
 
 #[cfg(test)]
@@ -690,6 +744,93 @@ mod tests {
         store
             .register_plain(ItemInsert { item, idempotency: None, exception: None }, Actor::system("t", "r"), draft)
             .await
+    }
+
+    /// Intakes with an idempotency key take the writer's direct path and answer as the driver
+    /// path does: a new key records the answer, a replay gets it again, the key with another
+    /// request is refused, a key whose tracking number was registered before records that item;
+    /// the records read the same in both databases (times in the same format). Five intakes
+    /// with one key at once make one item, and all five get it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn keyed_intakes_answer_as_the_driver_path_does() {
+        let tenant = Tenant { id: TenantId::new(), slug: "t".into(), name: "T".into(), created_at: Utc::now() };
+        let a = sample_item(tenant.id, 1);
+        let mut a_again = sample_item(tenant.id, 2);
+        a_again.tracking_number = a.tracking_number.clone();
+        let mut b = sample_item(tenant.id, 3);
+        b.tracking_number = a.tracking_number.clone();
+        let key = |k: &str, h: &str| Some((k.to_string(), h.to_string()));
+        let steps = [
+            (a.clone(), key("k1", "h1")),
+            (a_again, key("k1", "h1")),
+            (a.clone(), key("k1", "h2")),
+            (b, key("k2", "h9")),
+        ];
+        let mut keys_of = Vec::new();
+        for direct in [false, true] {
+            let path = temp_db();
+            let store = SqliteStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
+            store.create_tenant(&tenant).await.unwrap();
+            let mut answers = Vec::new();
+            for (item, idempotency) in steps.clone() {
+                let draft = registered_draft(&item);
+                let ins = ItemInsert { item, idempotency, exception: None };
+                let actor = Actor::system("clerk", "req");
+                answers.push(if direct {
+                    store.register_plain(ins, actor, draft).await
+                } else {
+                    store.write(move |c| Box::pin(async move { register_item(c, &ins, &actor, &draft).await })).await
+                });
+            }
+            let got: Vec<_> =
+                answers.iter().map(|r| r.as_ref().map(|r| (r.item.id, r.created)).map_err(|e| e.to_string())).collect();
+            assert_eq!(got[0], Ok((a.id, true)), "direct: {direct}");
+            assert_eq!(got[1], Ok((a.id, true)), "a replay answers as the first time");
+            assert!(got[2].as_ref().is_err_and(|e| e.contains("different request")), "{:?}", got[2]);
+            assert_eq!(got[3], Ok((a.id, false)), "the tracking number was registered before");
+            assert_eq!(store.count_items(tenant.id).await.unwrap(), 1);
+            keys_of.push(dump(&path, "idempotency_key"));
+            drop(store);
+            remove_db(&path);
+        }
+        let (driver, direct) = (&keys_of[0], &keys_of[1]);
+        assert_eq!(driver.len(), 2);
+        assert_eq!(direct.len(), 2);
+        for (d, r) in driver.iter().zip(direct) {
+            // tenant, key, hash, item, created alike; the time differs, its form does not.
+            assert_eq!(d[..5], r[..5]);
+            // RFC 3339 with the UTC offset written out, as the driver writes a time.
+            for v in [&d[5], &r[5]] {
+                let v = v.trim_matches('\'');
+                assert!(DateTime::parse_from_rfc3339(v).is_ok() && v.ends_with("+00:00"), "{v}");
+            }
+        }
+
+        // Five at once with one key: one item, the same answer for all.
+        let (path, store, t) = store_with_tenant().await;
+        let store = Arc::new(store);
+        let first = sample_item(t, 10);
+        let mut tasks = Vec::new();
+        for n in 0..5 {
+            let store = store.clone();
+            let mut item = sample_item(t, 20 + n);
+            item.tracking_number = first.tracking_number.clone();
+            tasks.push(tokio::spawn(async move {
+                let draft = registered_draft(&item);
+                let ins = ItemInsert { item, idempotency: Some(("same".into(), "h".into())), exception: None };
+                store.register_plain(ins, Actor::system("clerk", "req"), draft).await.unwrap()
+            }));
+        }
+        let mut ids = Vec::new();
+        for task in tasks {
+            let r = task.await.unwrap();
+            assert!(r.created);
+            ids.push(r.item.id);
+        }
+        assert!(ids.iter().all(|id| *id == ids[0]));
+        assert_eq!(store.count_items(t).await.unwrap(), 1);
+        drop(store);
+        remove_db(&path);
     }
 
     /// An intake whose custody event cannot be written (here the stored chain head is moved back

@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use mailroom_domain::custody::{self, Actor, CustodyEvent, EventDraft};
-use mailroom_domain::ids::TenantId;
+use mailroom_domain::ids::{ItemId, TenantId};
 use rusqlite::ffi;
 use sqlx::sqlite::LockedSqliteHandle;
 
@@ -51,15 +51,99 @@ impl Direct {
     }
 }
 
-/// A registration the writer runs directly: the common intake, one all-or-nothing statement
-/// (no idempotency key, no exception, not damaged).
+/// A registration the writer runs directly: the common intake (no exception, not damaged), with
+/// or without an idempotency key.
 pub(super) struct Intake {
     pub ins: ItemInsert,
     pub actor: Actor,
     pub draft: EventDraft,
-    /// Once committed: whether the item was created (false when its tracking number was already
-    /// registered), and the item handed back.
-    pub reply: tokio::sync::oneshot::Sender<Result<(bool, Item)>>,
+    /// Once committed: what was written.
+    pub reply: tokio::sync::oneshot::Sender<Result<Written>>,
+}
+
+/// What a direct intake wrote.
+pub(super) enum Written {
+    /// The item, created.
+    Created(Item),
+    /// Nothing new: the item's tracking number was registered before (to that item).
+    Tracked(Item),
+    /// Nothing: the idempotency key was used before, for the same request, which then answered
+    /// with this item (`created` as it was then).
+    Replayed { item: ItemId, created: bool },
+}
+
+/// The request hash, item and `created` recorded for an idempotency key.
+pub(super) fn read_key(db: &rusqlite::Connection, t: TenantId, key: &str) -> Result<Option<(String, ItemId, bool)>> {
+    let mut st = db
+        .prepare_cached("SELECT request_hash, item_id, created FROM idempotency_key WHERE tenant_id = ?1 AND key = ?2")
+        .map_err(sqlite_err)?;
+    let mut rows = st.query(rusqlite::params![t.0.as_bytes().as_slice(), key]).map_err(sqlite_err)?;
+    match rows.next().map_err(sqlite_err)? {
+        Some(row) => {
+            let id: Vec<u8> = row.get(1).map_err(sqlite_err)?;
+            let id =
+                uuid::Uuid::from_slice(&id).map_err(|e| StoreError::Corrupt(format!("idempotency key item: {e}")))?;
+            Ok(Some((row.get(0).map_err(sqlite_err)?, ItemId(id), row.get(2).map_err(sqlite_err)?)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The id of the tenant's item with this tracking number.
+pub(super) fn item_id_by_tracking(db: &rusqlite::Connection, t: TenantId, tracking: &str) -> Result<ItemId> {
+    let mut st =
+        db.prepare_cached("SELECT id FROM item WHERE tenant_id = ?1 AND tracking_number = ?2").map_err(sqlite_err)?;
+    let mut rows = st.query(rusqlite::params![t.0.as_bytes().as_slice(), tracking]).map_err(sqlite_err)?;
+    let row = rows.next().map_err(sqlite_err)?.ok_or(StoreError::NotFound)?;
+    let id: Vec<u8> = row.get(0).map_err(sqlite_err)?;
+    Ok(ItemId(uuid::Uuid::from_slice(&id).map_err(|e| StoreError::Corrupt(format!("item id: {e}")))?))
+}
+
+/// Records the answer given under an idempotency key, as the driver path does.
+pub(super) fn insert_key(
+    db: &rusqlite::Connection,
+    t: TenantId,
+    (key, hash): (&str, &str),
+    item: ItemId,
+    created: bool,
+) -> Result<()> {
+    let mut st = db
+        .prepare_cached(
+            "INSERT INTO idempotency_key (tenant_id, key, request_hash, item_id, created, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(sqlite_err)?;
+    st.execute(rusqlite::params![
+        t.0.as_bytes().as_slice(),
+        key,
+        hash,
+        item.0.as_bytes().as_slice(),
+        created,
+        time_text(Utc::now())
+    ])
+    .map_err(sqlite_err)?;
+    Ok(())
+}
+
+/// Runs `f` behind savepoint `k`: all of it or, when it fails, none of it.
+pub(super) fn all_or_nothing<T>(db: &rusqlite::Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    db.execute_batch("SAVEPOINT k").map_err(sqlite_err)?;
+    match f() {
+        Ok(v) => {
+            db.execute_batch("RELEASE k").map_err(sqlite_err)?;
+            Ok(v)
+        }
+        Err(e) => {
+            if !db.is_autocommit()
+                && let Err(u) = db.execute_batch("ROLLBACK TO k; RELEASE k")
+            {
+                tracing::error!(error = %u, "could not undo a failed intake");
+                // Ends the transaction, so the writer answers the whole batch with the failure.
+                let _ = db.execute_batch("ROLLBACK");
+            }
+            Err(e)
+        }
+    }
 }
 
 /// Starts the batch's transaction (when no driver statement has started it).
