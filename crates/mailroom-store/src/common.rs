@@ -888,8 +888,20 @@ async fn item_by_tracking(c: &mut Conn, t: TenantId, tracking: &str) -> Result<O
 }
 
 /// Registers an item (see [`crate::Store::register_item`]). Runs inside the caller's transaction.
+/// The answer to an idempotency key used before for a different request.
+fn key_reused() -> StoreError {
+    StoreError::Domain(mailroom_domain::DomainError::new(
+        mailroom_domain::ErrorCode::IdempotencyMismatch,
+        "this Idempotency-Key was already used for a different request",
+    ))
+}
+
 pub(crate) async fn register_item(c: &mut Conn, ins: &ItemInsert, actor: &Actor, draft: &EventDraft) -> Result<Registered> {
     let t = ins.item.tenant_id;
+    // The chain head first: on PostgreSQL that locks it, and every registration does, so a
+    // concurrent request with the same idempotency key has committed its record before this one
+    // looks for it (looking first, both would find none and the second would fail on the key).
+    let (seq, head_hash) = chain_head(c, t).await?;
     if let Some((key, hash)) = &ins.idempotency {
         let prev = sqlx::query("SELECT request_hash, item_id, created FROM idempotency_key WHERE tenant_id = $1 AND key = $2")
             .bind(t.0)
@@ -899,10 +911,7 @@ pub(crate) async fn register_item(c: &mut Conn, ins: &ItemInsert, actor: &Actor,
         if let Some(row) = prev {
             let prev_hash: String = row.try_get(0)?;
             if &prev_hash != hash {
-                return Err(StoreError::Domain(mailroom_domain::DomainError::new(
-                    mailroom_domain::ErrorCode::IdempotencyMismatch,
-                    "this Idempotency-Key was already used for a different request",
-                )));
+                return Err(key_reused());
             }
             let id: uuid::Uuid = row.try_get(1)?;
             let created: bool = row.try_get(2)?;
@@ -913,8 +922,7 @@ pub(crate) async fn register_item(c: &mut Conn, ins: &ItemInsert, actor: &Actor,
     // One round trip in the common case: the item with its event, unless the tracking number is
     // already registered. Without an idempotency key that is the only write, and it is all or
     // nothing (the SQLite writer relies on it).
-    let (seq, prev) = chain_head(c, t).await?;
-    let ev = custody::seal(t, seq + 1, &prev, actor, draft, Utc::now());
+    let ev = custody::seal(t, seq + 1, &head_hash, actor, draft, Utc::now());
     let reg = if insert_item_with_event(c, &ins.item, &ev).await? {
         chain_advanced(c, &ev).await?;
         // Only with an exception is this a second write: the store runs such registrations as

@@ -18,8 +18,8 @@ const CLAIM_LOCK: &str = " FOR UPDATE SKIP LOCKED";
 /// Rows per multi-row INSERT in bulk loads (2,900 item values, far below the limit of 65,535).
 const BULK_ROWS: usize = 100;
 const BACKEND_NAME: &str = "postgres";
-/// Intakes with an idempotency key are written one transaction each (only plain ones in groups).
-const KEYED_INTAKES_DIRECT: bool = false;
+/// Intakes with an idempotency key are committed in groups too (see `write_group`).
+const KEYED_INTAKES_DIRECT: bool = true;
 type Backend = PgStore;
 
 include!("common.rs");
@@ -351,17 +351,21 @@ fn write_intakes<'a>(
                 write_intakes(pool, health, batch).await;
                 write_intakes(pool, health, second).await;
             }
-            Ok((tx, created)) => {
+            Ok((tx, outcomes)) => {
                 let committed = tx.commit().await;
                 if let Err(e) = &committed {
                     health.note(e);
                 }
-                for (job, created) in batch.into_iter().zip(created) {
-                    let answer = match &committed {
-                        Err(e) => Err(StoreError::Db(sqlx::Error::Protocol(format!("commit failed: {e}")))),
-                        Ok(()) if created => Ok(Registered { item: job.ins.item, created: true }),
+                for (job, outcome) in batch.into_iter().zip(outcomes) {
+                    let answer = match (&committed, outcome) {
+                        (Err(e), _) => Err(StoreError::Db(sqlx::Error::Protocol(format!("commit failed: {e}")))),
+                        (Ok(()), Outcome::Created) => Ok(Registered { item: job.ins.item, created: true }),
                         // The tracking number was registered before (that item is committed by now).
-                        Ok(()) => existing_by_tracking(pool, &job.ins.item).await,
+                        (Ok(()), Outcome::Tracked) => existing_by_tracking(pool, &job.ins.item).await,
+                        (Ok(()), Outcome::Replayed { item: id, created }) => {
+                            replayed(pool, job.ins.item.tenant_id, id, created).await
+                        }
+                        (Ok(()), Outcome::Refused(e)) => Err(e),
                     };
                     let _ = job.reply.send(answer);
                 }
@@ -370,35 +374,99 @@ fn write_intakes<'a>(
     })
 }
 
+/// What a batch did for one intake; the answer is read after the COMMIT.
+enum Outcome {
+    /// Its item was created.
+    Created,
+    /// Its tracking number was registered before (or earlier in the batch): that item.
+    Tracked,
+    /// Its idempotency key was used before (or earlier in the batch) for the same request, which
+    /// was answered with this item, created or not.
+    Replayed { item: ItemId, created: bool },
+    /// Its idempotency key was used before for another request.
+    Refused(StoreError),
+}
+
 /// Inserts a batch's items with their events, organisation by organisation (in one order, so
 /// that two nodes' batches cannot deadlock on the heads), and moves the heads; returns the open
-/// transaction and, per intake, whether its item was created.
+/// transaction and what was done for each intake.
 async fn write_batch(
     pool: &PgPool,
     health: &PoolHealth,
     batch: &[QueuedIntake],
-) -> Result<(sqlx::Transaction<'static, Db>, Vec<bool>)> {
+) -> Result<(sqlx::Transaction<'static, Db>, Vec<Outcome>)> {
     let mut tx = begin_on(pool, health).await?;
     let mut order: Vec<usize> = (0..batch.len()).collect();
     order.sort_by_key(|&i| batch[i].ins.item.tenant_id.0);
-    let mut created = vec![false; batch.len()];
+    let mut outcomes: Vec<Outcome> = (0..batch.len()).map(|_| Outcome::Tracked).collect();
     for group in order.chunk_by(|&a, &b| batch[a].ins.item.tenant_id == batch[b].ins.item.tenant_id) {
-        write_group(&mut tx, batch, group, &mut created).await.inspect_err(|e| note_store(health, e))?;
+        write_group(&mut tx, batch, group, &mut outcomes).await.inspect_err(|e| note_store(health, e))?;
     }
-    Ok((tx, created))
+    Ok((tx, outcomes))
 }
 
-/// One organisation's part of [`write_batch`], the intakes `group` (indexes into `batch`): the
-/// head locked, one multi-row `INSERT` of the items that skips tracking numbers registered
-/// before (or earlier in the batch), one of the new items' events, chained in batch order, and
-/// the head moved.
-async fn write_group(c: &mut Conn, batch: &[QueuedIntake], group: &[usize], created: &mut [bool]) -> Result<()> {
+/// The records of these idempotency keys (`$2`) in the organisation (`$1`). One index probe per
+/// key: `key = ANY($2)` may be planned as a walk over all of the organisation's keys when the
+/// table has grown since it was last analysed.
+const KEYS_SQL: &str = "SELECT k.key, x.request_hash, x.item_id, x.created FROM unnest($2::text[]) AS k(key), \
+     LATERAL (SELECT request_hash, item_id, created FROM idempotency_key i \
+     WHERE i.tenant_id = $1 AND i.key = k.key OFFSET 0) x";
+/// The ids of the organisation's (`$1`) items with these tracking numbers (`$2`), as `KEYS_SQL`.
+const TRACKED_SQL: &str = "SELECT k.tn, x.id FROM unnest($2::text[]) AS k(tn), \
+     LATERAL (SELECT id FROM item i WHERE i.tenant_id = $1 AND i.tracking_number = k.tn OFFSET 0) x";
+
+/// One organisation's part of [`write_batch`], the intakes `group` (indexes into `batch`), with
+/// the head locked:
+/// 1. the idempotency keys' records: a key used before answers as it did then (or refuses
+///    another request), and so does a key used earlier in the batch;
+/// 2. one multi-row `INSERT` of the other intakes' items, which skips tracking numbers registered
+///    before (or earlier in the batch), and one of the new items' events, chained in batch order;
+/// 3. the new keys' records, and the head moved.
+async fn write_group(c: &mut Conn, batch: &[QueuedIntake], group: &[usize], outcomes: &mut [Outcome]) -> Result<()> {
+    use std::collections::HashMap;
     let t = batch[group[0]].ins.item.tenant_id;
     let (mut seq, mut hash) = read_head(c, t).await?;
+    let keys: Vec<&str> =
+        group.iter().filter_map(|&i| batch[i].ins.idempotency.as_ref().map(|(k, _)| k.as_str())).collect();
+    let mut known: HashMap<String, (String, ItemId, bool)> = HashMap::new();
+    if !keys.is_empty() {
+        for r in sqlx::query(KEYS_SQL).bind(t.0).bind(&keys).fetch_all(&mut *c).await? {
+            let item: uuid::Uuid = r.try_get(2)?;
+            known.insert(r.try_get(0)?, (r.try_get(1)?, ItemId(item), r.try_get(3)?));
+        }
+    }
+    // The intakes that write, and those that answer as an earlier one of the batch (i, j).
+    let mut writers = Vec::with_capacity(group.len());
+    let mut first_with_key: HashMap<&str, usize> = HashMap::new();
+    let mut repeats = Vec::new();
+    for &i in group {
+        let Some((key, req)) = &batch[i].ins.idempotency else {
+            writers.push(i);
+            continue;
+        };
+        if let Some((prev, item, created)) = known.get(key) {
+            outcomes[i] = if prev == req {
+                Outcome::Replayed { item: *item, created: *created }
+            } else {
+                Outcome::Refused(key_reused())
+            };
+        } else if let Some(&j) = first_with_key.get(key.as_str()) {
+            match &batch[j].ins.idempotency {
+                Some((_, first)) if first == req => repeats.push((i, j)),
+                _ => outcomes[i] = Outcome::Refused(key_reused()),
+            }
+        } else {
+            first_with_key.insert(key, i);
+            writers.push(i);
+        }
+    }
+    if writers.is_empty() {
+        return Ok(());
+    }
     // The statements' text depends on the number of rows: not kept as prepared statements, so
     // that up to `MAX_INTAKE_BATCH` variants do not push the others out of the connection's cache.
-    let sql = format!("{} RETURNING id", insert_items_unless_tracked_sql(group.len()));
-    let q = group.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, &i| bind_item(q, &batch[i].ins.item));
+    let sql = format!("{} RETURNING id", insert_items_unless_tracked_sql(writers.len()));
+    let q = writers.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, &i| bind_item(q, &batch[i].ins.item));
     let inserted: std::collections::HashSet<uuid::Uuid> = q
         .persistent(false)
         .fetch_all(&mut *c)
@@ -407,29 +475,84 @@ async fn write_group(c: &mut Conn, batch: &[QueuedIntake], group: &[usize], crea
         .iter()
         .map(|r| r.try_get(0))
         .collect::<std::result::Result<_, _>>()?;
-    if inserted.is_empty() {
-        return Ok(());
-    }
     let mut events = Vec::with_capacity(inserted.len());
-    for &i in group {
+    for &i in &writers {
         let job = &batch[i];
         if inserted.contains(&job.ins.item.id.0) {
             let ev = custody::seal(t, seq + 1, &hash, &job.actor, &job.draft, Utc::now());
             (seq, hash) = (ev.seq, ev.hash.clone());
-            created[i] = true;
+            outcomes[i] = Outcome::Created;
             events.push(ev);
+        } else {
+            outcomes[i] = Outcome::Tracked;
         }
     }
-    let sql = format!("INSERT INTO custody_event ({EVENT_COLUMNS}) VALUES {}", values_placeholders(events.len(), 14));
-    let q = events.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), bind_event);
+    if !events.is_empty() {
+        let sql =
+            format!("INSERT INTO custody_event ({EVENT_COLUMNS}) VALUES {}", values_placeholders(events.len(), 14));
+        let q = events.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), bind_event);
+        q.persistent(false).execute(&mut *c).await.map_err(db_err)?;
+        write_head(c, t, seq, &hash).await?;
+    }
+    // The new keys' records, each with the item its intake is answered with.
+    let keyed: Vec<usize> = writers.iter().copied().filter(|&i| batch[i].ins.idempotency.is_some()).collect();
+    if keyed.is_empty() {
+        return Ok(());
+    }
+    let tracked: Vec<&str> = keyed
+        .iter()
+        .filter(|&&i| matches!(outcomes[i], Outcome::Tracked))
+        .filter_map(|&i| batch[i].ins.item.tracking_number.as_deref())
+        .collect();
+    let mut by_tracking: HashMap<String, ItemId> = HashMap::new();
+    if !tracked.is_empty() {
+        for r in sqlx::query(TRACKED_SQL).bind(t.0).bind(&tracked).fetch_all(&mut *c).await? {
+            let id: uuid::Uuid = r.try_get(1)?;
+            by_tracking.insert(r.try_get(0)?, ItemId(id));
+        }
+    }
+    let mut answered: HashMap<usize, (ItemId, bool)> = HashMap::new();
+    for &i in &keyed {
+        let item = &batch[i].ins.item;
+        let answer = match outcomes[i] {
+            Outcome::Created => (item.id, true),
+            _ => {
+                let tn = item.tracking_number.as_deref().unwrap_or_default();
+                (*by_tracking.get(tn).ok_or(StoreError::NotFound)?, false)
+            }
+        };
+        answered.insert(i, answer);
+    }
+    let sql = format!(
+        "INSERT INTO idempotency_key (tenant_id, key, request_hash, item_id, created, created_at) VALUES {}",
+        values_placeholders(keyed.len(), 6)
+    );
+    let now = Utc::now();
+    let q = keyed.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, i| {
+        let (key, req) = batch[*i].ins.idempotency.as_ref().map(|(k, h)| (k.as_str(), h.as_str())).unwrap_or_default();
+        let (item, created) = answered.get(i).copied().unwrap_or((batch[*i].ins.item.id, false));
+        q.bind(t.0).bind(key).bind(req).bind(item.0).bind(created).bind(now)
+    });
     q.persistent(false).execute(&mut *c).await.map_err(db_err)?;
-    write_head(c, t, seq, &hash).await
+    for (i, j) in repeats {
+        if let Some(&(item, created)) = answered.get(&j) {
+            outcomes[i] = Outcome::Replayed { item, created };
+        }
+    }
+    Ok(())
 }
 
 fn note_store(health: &PoolHealth, e: &StoreError) {
     if let StoreError::Db(d) = e {
         health.note(d);
     }
+}
+
+/// The item an idempotency key's first request was answered with.
+async fn replayed(pool: &PgPool, t: TenantId, id: ItemId, created: bool) -> Result<Registered> {
+    let mut c = pool.acquire().await?;
+    let found = item(&mut c, t, id).await?.ok_or(StoreError::NotFound)?;
+    Ok(Registered { item: found, created })
 }
 
 /// The committed item that holds `item`'s tracking number.

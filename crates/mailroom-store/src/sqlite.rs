@@ -517,10 +517,7 @@ fn run_intake(db: &rusqlite::Connection, job: &Intake) -> Result<Outcome> {
     };
     if let Some((prev_hash, item, created)) = direct::read_key(db, t, key)? {
         if &prev_hash != hash {
-            return Err(StoreError::Domain(mailroom_domain::DomainError::new(
-                mailroom_domain::ErrorCode::IdempotencyMismatch,
-                "this Idempotency-Key was already used for a different request",
-            )));
+            return Err(key_reused());
         }
         return Ok(Outcome::Replayed { item, created });
     }

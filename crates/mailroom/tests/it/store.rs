@@ -586,7 +586,98 @@ async fn concurrent_intakes_each_get_their_own_answer(b: Backend) {
     db.cleanup().await;
 }
 
+/// Intakes with idempotency keys that arrive together (group commit on both backends) answer as
+/// one at a time would: a new key creates and records; a key used before answers as then, or
+/// refuses another request; one key sent several times at once makes one item; a key whose
+/// tracking number was registered before records that item.
+async fn concurrent_keyed_intakes_answer_as_one_at_a_time(b: Backend) {
+    use mailroom_app::store::ItemInsert;
+    use mailroom_domain::ids::ItemId;
+    let Some((db, fx)) = setup(b).await else { return };
+    let s = fx.app.store.clone();
+    let template = fx.app.register_item(&fx.staff, &ctx(), &parcel(&fx, "SF4000000000"), None).await.unwrap().item;
+    let intake = |n: u32, tracking: &str, key: &str, hash: &str| {
+        let mut item = template.clone();
+        item.id = ItemId::new();
+        item.reference = format!("K{n:07}");
+        item.tracking_number = Some(tracking.to_string());
+        let draft = EventDraft {
+            item_id: Some(item.id),
+            kind: "registered".into(),
+            location_id: None,
+            details: serde_json::json!({ "reference": item.reference }),
+        };
+        (ItemInsert { item, idempotency: Some((key.to_string(), hash.to_string())), exception: None }, draft)
+    };
+    let actor = Actor::system("scanner", "req");
+    let (ins, draft) = intake(0, "SF4100000000", "before", "h1");
+    let before = s.register_item(ins, &actor, draft).await.unwrap();
+    assert!(before.created);
+    let mut tasks = Vec::new();
+    for n in 1..40u32 {
+        let (ins, draft) = match n {
+            // The same request three times at once.
+            30..33 => intake(n, "SF4200000000", "same", "h"),
+            // A key used before: the same request, and another one.
+            33 => intake(n, "SF4100000000", "before", "h1"),
+            34 => intake(n, "SF4300000000", "before", "h2"),
+            // New keys, tracking number registered before.
+            35..38 => intake(n, "SF4000000000", &format!("old-{n}"), "h"),
+            _ => intake(n, &format!("SF44{n:08}"), &format!("k{n}"), "h"),
+        };
+        let (s, actor) = (s.clone(), actor.clone());
+        tasks.push(tokio::spawn(async move { (n, s.register_item(ins, &actor, draft).await) }));
+    }
+    let mut same = Vec::new();
+    for t in tasks {
+        let (n, r) = t.await.unwrap();
+        match n {
+            30..33 => {
+                let r = r.unwrap();
+                assert!(r.created, "a repeat answers as the first did");
+                same.push(r.item.id);
+            }
+            33 => {
+                let r = r.unwrap();
+                assert_eq!((r.item.id, r.created), (before.item.id, true));
+            }
+            34 => assert_eq!(r.err().map(|e| e.to_string().contains("different request")), Some(true)),
+            35..38 => {
+                let r = r.unwrap();
+                assert_eq!((r.item.id, r.created), (template.id, false), "intake {n}");
+            }
+            _ => {
+                let r = r.unwrap();
+                assert!(r.created, "intake {n}");
+                assert_eq!(r.item.reference, format!("K{n:07}"));
+            }
+        }
+    }
+    assert!(same.iter().all(|id| *id == same[0]));
+    // The records answer later repeats as the first time.
+    let (ins, draft) = intake(99, "SF4000000000", "old-35", "h");
+    let again = s.register_item(ins, &actor, draft).await.unwrap();
+    assert_eq!((again.item.id, again.created), (template.id, false));
+    let (ins, draft) = intake(98, "SF4200000000", "same", "h");
+    let again = s.register_item(ins, &actor, draft).await.unwrap();
+    assert_eq!((again.item.id, again.created), (same[0], true));
+    // Template, "before", 31 new keys (1–29, 38, 39), one for "same".
+    assert_eq!(s.count_items(fx.tenant.id).await.unwrap(), 34);
+    // "before", the 31, "same", "old-35" to "old-37".
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM idempotency_key").await, 1 + 31 + 1 + 3);
+    if b == Backend::Postgres {
+        // The keyed intakes shared transactions: fewer transactions than key records.
+        let transactions = db.scalar("SELECT COUNT(DISTINCT xmin::text) FROM idempotency_key").await;
+        assert!(transactions < 36, "{transactions} transactions for 36 key records");
+    }
+    for v in fx.app.verify_custody().await.unwrap() {
+        assert!(v.ok(), "chain of {}: {:?}", v.tenant, v.broken);
+    }
+    db.cleanup().await;
+}
+
 both_backends!(
+    concurrent_keyed_intakes_answer_as_one_at_a_time,
     concurrent_intakes_each_get_their_own_answer,
     directory_roundtrip,
     register_is_idempotent,
