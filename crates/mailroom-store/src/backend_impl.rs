@@ -182,11 +182,11 @@ impl crate::Store for Backend {
     async fn register_item(&self, ins: ItemInsert, actor: &Actor, event: EventDraft) -> Result<Registered> {
         let actor = actor.clone();
         let damaged = ins.item.condition == mailroom_domain::item::Condition::Damaged;
-        if (ins.idempotency.is_some() && !KEYED_INTAKES_DIRECT) || ins.exception.is_some() || damaged {
+        if ins.exception.is_some() || damaged {
             self.write(move |c| Box::pin(async move { register_item(c, &ins, &actor, &event).await })).await
         } else {
-            // The item with its event (and, on SQLite, the idempotency key's record): the
-            // backend's group-committed way.
+            // The item with its event (and its idempotency key's record): the backend's
+            // group-committed way.
             self.register_plain(ins, actor, event).await
         }
     }

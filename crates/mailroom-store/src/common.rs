@@ -887,7 +887,6 @@ async fn item_by_tracking(c: &mut Conn, t: TenantId, tracking: &str) -> Result<O
     r.map(TryInto::try_into).transpose()
 }
 
-/// Registers an item (see [`crate::Store::register_item`]). Runs inside the caller's transaction.
 /// The answer to an idempotency key used before for a different request.
 fn key_reused() -> StoreError {
     StoreError::Domain(mailroom_domain::DomainError::new(
@@ -896,6 +895,7 @@ fn key_reused() -> StoreError {
     ))
 }
 
+/// Registers an item (see [`crate::Store::register_item`]). Runs inside the caller's transaction.
 pub(crate) async fn register_item(c: &mut Conn, ins: &ItemInsert, actor: &Actor, draft: &EventDraft) -> Result<Registered> {
     let t = ins.item.tenant_id;
     // The chain head first: on PostgreSQL that locks it, and every registration does, so a

@@ -18,8 +18,6 @@ const CLAIM_LOCK: &str = " FOR UPDATE SKIP LOCKED";
 /// Rows per multi-row INSERT in bulk loads (2,900 item values, far below the limit of 65,535).
 const BULK_ROWS: usize = 100;
 const BACKEND_NAME: &str = "postgres";
-/// Intakes with an idempotency key are committed in groups too (see `write_group`).
-const KEYED_INTAKES_DIRECT: bool = true;
 type Backend = PgStore;
 
 include!("common.rs");
@@ -160,8 +158,8 @@ impl PgStore {
     {
         let mut c = self.pool.acquire().await?;
         let r = f(&mut c).await;
-        if let Err(StoreError::Db(e)) = &r
-            && self.health.note(e)
+        if let Err(e) = &r
+            && note_store(&self.health, e)
         {
             // Not back into the pool.
             c.close_on_drop();
@@ -195,8 +193,9 @@ impl PgStore {
         self.read(move |c| Box::pin(async move { list_items(c, t, &f).await })).await
     }
 
-    /// A registration whose only write is the item with its first event: queued, and written with
-    /// the other intakes that arrive meanwhile in one transaction (see [`IntakeQueue`]).
+    /// A registration whose only writes are the item with its first event and, with an
+    /// idempotency key, the key's record: queued, and written with the other intakes that arrive
+    /// meanwhile in one transaction (see [`IntakeQueue`]).
     async fn register_plain(&self, ins: ItemInsert, actor: Actor, draft: EventDraft) -> Result<Registered> {
         let (reply, rx) = tokio::sync::oneshot::channel();
         let start = {
@@ -237,15 +236,9 @@ where
     F: for<'c> FnOnce(&'c mut Conn) -> BoxFut<'c, Result<T>>,
 {
     let mut tx = begin_on(pool, health).await?;
-    let r = match f(&mut tx).await {
-        Ok(r) => r,
-        Err(e) => {
-            if let StoreError::Db(d) = &e {
-                health.note(d);
-            }
-            return Err(e);
-        }
-    };
+    let r = f(&mut tx).await.inspect_err(|e| {
+        note_store(health, e);
+    })?;
     if let Err(e) = tx.commit().await {
         health.note(&e);
         return Err(e.into());
@@ -256,7 +249,7 @@ where
 /// Most intakes one shared transaction takes.
 const MAX_INTAKE_BATCH: usize = 64;
 
-/// Group commit for plain intakes. Each intake holds its organisation's chain head, locked,
+/// Group commit for intakes. Each intake holds its organisation's chain head, locked,
 /// from its event's insert to its COMMIT, so one transaction per intake lets intakes of one
 /// organisation through one at a time, each waiting for its own WAL flush. Instead, intakes
 /// queue here; one task at a time takes everything waiting and writes it in one transaction
@@ -400,7 +393,9 @@ async fn write_batch(
     order.sort_by_key(|&i| batch[i].ins.item.tenant_id.0);
     let mut outcomes: Vec<Outcome> = (0..batch.len()).map(|_| Outcome::Tracked).collect();
     for group in order.chunk_by(|&a, &b| batch[a].ins.item.tenant_id == batch[b].ins.item.tenant_id) {
-        write_group(&mut tx, batch, group, &mut outcomes).await.inspect_err(|e| note_store(health, e))?;
+        write_group(&mut tx, batch, group, &mut outcomes).await.inspect_err(|e| {
+            note_store(health, e);
+        })?;
     }
     Ok((tx, outcomes))
 }
@@ -494,15 +489,19 @@ async fn write_group(c: &mut Conn, batch: &[QueuedIntake], group: &[usize], outc
         q.persistent(false).execute(&mut *c).await.map_err(db_err)?;
         write_head(c, t, seq, &hash).await?;
     }
-    // The new keys' records, each with the item its intake is answered with.
-    let keyed: Vec<usize> = writers.iter().copied().filter(|&i| batch[i].ins.idempotency.is_some()).collect();
+    // The new keys' records, each with the item its intake is answered with: its own, or the
+    // one holding its tracking number.
+    let keyed: Vec<(usize, &str, &str)> = writers
+        .iter()
+        .filter_map(|&i| batch[i].ins.idempotency.as_ref().map(|(k, h)| (i, k.as_str(), h.as_str())))
+        .collect();
     if keyed.is_empty() {
         return Ok(());
     }
     let tracked: Vec<&str> = keyed
         .iter()
-        .filter(|&&i| matches!(outcomes[i], Outcome::Tracked))
-        .filter_map(|&i| batch[i].ins.item.tracking_number.as_deref())
+        .filter(|(i, ..)| matches!(outcomes[*i], Outcome::Tracked))
+        .filter_map(|(i, ..)| batch[*i].ins.item.tracking_number.as_deref())
         .collect();
     let mut by_tracking: HashMap<String, ItemId> = HashMap::new();
     if !tracked.is_empty() {
@@ -511,41 +510,39 @@ async fn write_group(c: &mut Conn, batch: &[QueuedIntake], group: &[usize], outc
             by_tracking.insert(r.try_get(0)?, ItemId(id));
         }
     }
-    let mut answered: HashMap<usize, (ItemId, bool)> = HashMap::new();
-    for &i in &keyed {
+    let mut records: HashMap<usize, (&str, &str, ItemId, bool)> = HashMap::with_capacity(keyed.len());
+    for (i, key, req) in keyed {
         let item = &batch[i].ins.item;
-        let answer = match outcomes[i] {
+        let (id, created) = match outcomes[i] {
             Outcome::Created => (item.id, true),
             _ => {
                 let tn = item.tracking_number.as_deref().unwrap_or_default();
                 (*by_tracking.get(tn).ok_or(StoreError::NotFound)?, false)
             }
         };
-        answered.insert(i, answer);
+        records.insert(i, (key, req, id, created));
     }
     let sql = format!(
         "INSERT INTO idempotency_key (tenant_id, key, request_hash, item_id, created, created_at) VALUES {}",
-        values_placeholders(keyed.len(), 6)
+        values_placeholders(records.len(), 6)
     );
     let now = Utc::now();
-    let q = keyed.iter().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, i| {
-        let (key, req) = batch[*i].ins.idempotency.as_ref().map(|(k, h)| (k.as_str(), h.as_str())).unwrap_or_default();
-        let (item, created) = answered.get(i).copied().unwrap_or((batch[*i].ins.item.id, false));
-        q.bind(t.0).bind(key).bind(req).bind(item.0).bind(created).bind(now)
+    let q = records.values().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |q, &(key, req, id, created)| {
+        q.bind(t.0).bind(key).bind(req).bind(id.0).bind(created).bind(now)
     });
     q.persistent(false).execute(&mut *c).await.map_err(db_err)?;
     for (i, j) in repeats {
-        if let Some(&(item, created)) = answered.get(&j) {
+        // `j` wrote with the same key, so it has a record.
+        if let Some(&(_, _, item, created)) = records.get(&j) {
             outcomes[i] = Outcome::Replayed { item, created };
         }
     }
     Ok(())
 }
 
-fn note_store(health: &PoolHealth, e: &StoreError) {
-    if let StoreError::Db(d) = e {
-        health.note(d);
-    }
+/// Records a store error that says the connection is broken (see [`PoolHealth::note`]).
+fn note_store(health: &PoolHealth, e: &StoreError) -> bool {
+    matches!(e, StoreError::Db(d) if health.note(d))
 }
 
 /// The item an idempotency key's first request was answered with.

@@ -26,8 +26,6 @@ const CLAIM_LOCK: &str = "";
 /// items in 2 s one row a statement, 10 s ten rows a statement).
 const BULK_ROWS: usize = 1;
 const BACKEND_NAME: &str = "sqlite";
-/// Intakes with an idempotency key go the writer's direct way too (see `run_intake`).
-const KEYED_INTAKES_DIRECT: bool = true;
 type Backend = SqliteStore;
 
 include!("common.rs");
@@ -56,7 +54,7 @@ enum Queued {
     /// Runs on the driver's connection. An `atomic` one leaves nothing behind when it fails, so
     /// it runs without a savepoint of its own.
     Job { job: WriteJob, atomic: bool },
-    /// A plain intake, run directly on the connection's handle (see `direct`).
+    /// An intake (with or without an idempotency key), run directly on the connection's handle (see `direct`).
     Intake(Box<Intake>),
 }
 
@@ -211,9 +209,9 @@ impl SqliteStore {
         self.read(move |c| Box::pin(async move { list_items(c, t, &f).await })).await
     }
 
-    /// Registers an item whose only write is the item with its first custody event (no
-    /// idempotency key, no exception, no follow-up task): the writer runs it directly on the
-    /// connection's handle, in the batch's shared transaction.
+    /// Registers an item whose only writes are the item with its first custody event and, with an
+    /// idempotency key, the key's record (no exception, no follow-up task): the writer runs it
+    /// directly on the connection's handle, in the batch's shared transaction.
     async fn register_plain(&self, ins: ItemInsert, actor: Actor, draft: EventDraft) -> Result<Registered> {
         let t = ins.item.tenant_id;
         let (reply, rx) = oneshot::channel();
@@ -221,13 +219,13 @@ impl SqliteStore {
         self.jobs.send(Queued::Intake(Box::new(job))).await.map_err(|_| StoreError::WriterGone)?;
         // Items other than a created one are committed by now (before, or in this batch).
         let found = match rx.await.map_err(|_| StoreError::WriterGone)?? {
-            Written::Created(item) => return Ok(Registered { item, created: true }),
-            Written::Tracked(item) => {
+            (Written::Created, item) => return Ok(Registered { item, created: true }),
+            (Written::Tracked, item) => {
                 let tn = item.tracking_number.unwrap_or_default();
                 let found = self.read(move |c| Box::pin(async move { item_by_tracking(c, t, &tn).await })).await?;
                 (found, false)
             }
-            Written::Replayed { item: id, created } => {
+            (Written::Replayed { item: id, created }, _) => {
                 (self.read(move |c| Box::pin(async move { item(c, t, id).await })).await?, created)
             }
         };
@@ -356,7 +354,7 @@ async fn writer_loop(mut conn: Conn, mut rx: mpsc::Receiver<Queued>, committed: 
 }
 
 /// Runs one batch in one transaction: the driver's jobs first (each behind savepoint `w` unless
-/// atomic), then, with the connection's handle locked, the plain intakes, the chain heads and the
+/// atomic), then, with the connection's handle locked, the intakes, the chain heads and the
 /// COMMIT; then answers every caller. False when the connection is gone.
 async fn run_batch(conn: &mut Conn, direct: &mut Option<Direct>, batch: &mut Vec<Queued>) -> bool {
     let mut jobs = Vec::new();
@@ -436,7 +434,7 @@ async fn run_batch(conn: &mut Conn, direct: &mut Option<Direct>, batch: &mut Vec
                         let r = run_intake(db, &job);
                         let lost = r.is_err() && direct::transaction_lost(db);
                         let Intake { ins, reply, .. } = *job;
-                        answers.push((reply, r.map(|w| w.with_item(ins.item))));
+                        answers.push((reply, r.map(|w| (w, ins.item))));
                         if lost {
                             failure = Some("SQLite ended the write transaction after an error".into());
                             break;
@@ -479,28 +477,11 @@ async fn run_batch(conn: &mut Conn, direct: &mut Option<Direct>, batch: &mut Vec
     alive
 }
 
-/// What [`run_intake`] wrote, before the item is handed back.
-enum Outcome {
-    Created,
-    Tracked,
-    Replayed { item: ItemId, created: bool },
-}
-
-impl Outcome {
-    fn with_item(self, item: Item) -> Written {
-        match self {
-            Outcome::Created => Written::Created(item),
-            Outcome::Tracked => Written::Tracked(item),
-            Outcome::Replayed { item, created } => Written::Replayed { item, created },
-        }
-    }
-}
-
 /// One intake on the locked handle: chained after this batch's head for the tenant (or the
 /// stored one), which moves only when the item is written. With an idempotency key, as the
 /// driver path does: a key used before answers as it did then (or is refused, for another
 /// request), and a new one is recorded with the answer, all behind a savepoint.
-fn run_intake(db: &rusqlite::Connection, job: &Intake) -> Result<Outcome> {
+fn run_intake(db: &rusqlite::Connection, job: &Intake) -> Result<Written> {
     let t = job.ins.item.tenant_id;
     let head = match PENDING_HEADS.with(|p| p.borrow().get(&t).cloned()) {
         Some(h) => h,
@@ -510,16 +491,16 @@ fn run_intake(db: &rusqlite::Connection, job: &Intake) -> Result<Outcome> {
         return Ok(match direct::insert_intake(db, job, &head)? {
             Some(ev) => {
                 PENDING_HEADS.with(|p| p.borrow_mut().insert(t, (ev.seq, ev.hash)));
-                Outcome::Created
+                Written::Created
             }
-            None => Outcome::Tracked,
+            None => Written::Tracked,
         });
     };
     if let Some((prev_hash, item, created)) = direct::read_key(db, t, key)? {
         if &prev_hash != hash {
             return Err(key_reused());
         }
-        return Ok(Outcome::Replayed { item, created });
+        return Ok(Written::Replayed { item, created });
     }
     let ev = direct::all_or_nothing(db, || {
         let ev = direct::insert_intake(db, job, &head)?;
@@ -533,9 +514,9 @@ fn run_intake(db: &rusqlite::Connection, job: &Intake) -> Result<Outcome> {
     Ok(match ev {
         Some(ev) => {
             PENDING_HEADS.with(|p| p.borrow_mut().insert(t, (ev.seq, ev.hash)));
-            Outcome::Created
+            Written::Created
         }
-        None => Outcome::Tracked,
+        None => Written::Tracked,
     })
 }
 

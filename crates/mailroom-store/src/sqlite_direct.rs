@@ -57,16 +57,16 @@ pub(super) struct Intake {
     pub ins: ItemInsert,
     pub actor: Actor,
     pub draft: EventDraft,
-    /// Once committed: what was written.
-    pub reply: tokio::sync::oneshot::Sender<Result<Written>>,
+    /// Once committed: what was written, and the intake's item handed back.
+    pub reply: tokio::sync::oneshot::Sender<Result<(Written, Item)>>,
 }
 
 /// What a direct intake wrote.
 pub(super) enum Written {
     /// The item, created.
-    Created(Item),
-    /// Nothing new: the item's tracking number was registered before (to that item).
-    Tracked(Item),
+    Created,
+    /// Nothing new: the item's tracking number was registered before (to another item).
+    Tracked,
     /// Nothing: the idempotency key was used before, for the same request, which then answered
     /// with this item (`created` as it was then).
     Replayed { item: ItemId, created: bool },

@@ -495,13 +495,34 @@ async fn people_update_and_left(b: Backend) {
     db.cleanup().await;
 }
 
+/// An intake like `template` (a new id, reference and tracking number) with its `registered`
+/// event, as the store receives it.
+fn intake_like(
+    template: &mailroom_app::store::Item,
+    reference: String,
+    tracking: &str,
+    key: Option<(&str, &str)>,
+) -> (mailroom_app::store::ItemInsert, EventDraft) {
+    let mut item = template.clone();
+    item.id = mailroom_domain::ids::ItemId::new();
+    item.reference = reference;
+    item.tracking_number = Some(tracking.to_string());
+    let draft = EventDraft {
+        item_id: Some(item.id),
+        kind: "registered".into(),
+        location_id: None,
+        details: serde_json::json!({ "reference": item.reference }),
+    };
+    let idempotency = key.map(|(k, h)| (k.to_string(), h.to_string()));
+    (mailroom_app::store::ItemInsert { item, idempotency, exception: None }, draft)
+}
+
 /// Plain intakes that arrive together share transactions (group commit, on both backends), and
 /// each caller still gets its own answer: an intake that breaks a constraint fails alone, a
 /// tracking number sent several times at once makes one item, two organisations' chains stay
 /// whole, and nothing is half written.
 async fn concurrent_intakes_each_get_their_own_answer(b: Backend) {
-    use mailroom_app::store::ItemInsert;
-    use mailroom_domain::ids::{ItemId, PersonId};
+    use mailroom_domain::ids::PersonId;
     let Some((db, fx)) = setup(b).await else { return };
     let other = Fixture::new(fx.app.clone(), "beta").await;
     let first = fx.app.register_item(&fx.staff, &ctx(), &parcel(&fx, "SF3000000000"), None).await.unwrap().item;
@@ -510,28 +531,20 @@ async fn concurrent_intakes_each_get_their_own_answer(b: Backend) {
     let mut tasks = Vec::new();
     for n in 0..80u32 {
         // Even: the first organisation; odd: the second.
-        let mut item = if n % 2 == 0 { first.clone() } else { second.clone() };
-        item.id = ItemId::new();
-        item.reference = format!("T{n:07}");
-        item.tracking_number = Some(match n {
+        let tracking = match n {
             40..46 => "SF3999999999".to_string(),
             // Registered before, above.
             50..54 => "SF3000000000".to_string(),
             _ => format!("SF31{n:08}"),
-        });
+        };
+        let template = if n % 2 == 0 { &first } else { &second };
+        let (mut ins, draft) = intake_like(template, format!("T{n:07}"), &tracking, None);
         if n % 20 == 7 {
             // Unknown recipient: the database refuses the row.
-            item.recipient_person_id = Some(PersonId::new());
+            ins.item.recipient_person_id = Some(PersonId::new());
         }
         let store = fx.app.store.clone();
         tasks.push(tokio::spawn(async move {
-            let draft = EventDraft {
-                item_id: Some(item.id),
-                kind: "registered".into(),
-                location_id: None,
-                details: serde_json::json!({ "reference": item.reference }),
-            };
-            let ins = ItemInsert { item, idempotency: None, exception: None };
             (n, store.register_item(ins, &Actor::system("scanner", format!("req-{n}")), draft).await)
         }));
     }
@@ -591,23 +604,11 @@ async fn concurrent_intakes_each_get_their_own_answer(b: Backend) {
 /// refuses another request; one key sent several times at once makes one item; a key whose
 /// tracking number was registered before records that item.
 async fn concurrent_keyed_intakes_answer_as_one_at_a_time(b: Backend) {
-    use mailroom_app::store::ItemInsert;
-    use mailroom_domain::ids::ItemId;
     let Some((db, fx)) = setup(b).await else { return };
     let s = fx.app.store.clone();
     let template = fx.app.register_item(&fx.staff, &ctx(), &parcel(&fx, "SF4000000000"), None).await.unwrap().item;
     let intake = |n: u32, tracking: &str, key: &str, hash: &str| {
-        let mut item = template.clone();
-        item.id = ItemId::new();
-        item.reference = format!("K{n:07}");
-        item.tracking_number = Some(tracking.to_string());
-        let draft = EventDraft {
-            item_id: Some(item.id),
-            kind: "registered".into(),
-            location_id: None,
-            details: serde_json::json!({ "reference": item.reference }),
-        };
-        (ItemInsert { item, idempotency: Some((key.to_string(), hash.to_string())), exception: None }, draft)
+        intake_like(&template, format!("K{n:07}"), tracking, Some((key, hash)))
     };
     let actor = Actor::system("scanner", "req");
     let (ins, draft) = intake(0, "SF4100000000", "before", "h1");
