@@ -784,8 +784,8 @@ impl Receiver {
             body: axum::body::Bytes,
         ) -> (axum::http::StatusCode, &'static str) {
             use std::sync::atomic::Ordering;
-            if fail.load(Ordering::SeqCst) > 0 {
-                fail.fetch_sub(1, Ordering::SeqCst);
+            // One atomic step: two requests arriving together must not both take the last refusal.
+            if fail.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
                 return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy");
             }
             got.lock().expect("lock").push(Received {
