@@ -16,6 +16,9 @@ pub enum AppError {
     /// A rule set is not valid: where and why.
     #[error("the rules are not valid: {0}")]
     Rules(mailroom_domain::rules::RuleError),
+    /// The database cannot be reached for the moment; the details go to the log.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -37,6 +40,7 @@ impl AppError {
             AppError::Rows(_) => ErrorCode::Validation,
             AppError::Throttled { .. } => ErrorCode::TooManyAttempts,
             AppError::Rules(_) => ErrorCode::InvalidRules,
+            AppError::Unavailable(_) => ErrorCode::StoreUnavailable,
             AppError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -64,6 +68,7 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => AppError::not_found("record"),
             StoreError::Stale => AppError::new(ErrorCode::Conflict, e.to_string()),
             StoreError::Duplicate(what) => AppError::new(ErrorCode::Conflict, format!("already exists: {what}")),
+            other if other.is_unavailable() => AppError::Unavailable(other.to_string()),
             other => AppError::Internal(other.to_string()),
         }
     }

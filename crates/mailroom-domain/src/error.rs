@@ -35,6 +35,9 @@ pub enum ErrorCode {
     /// An outbound item's customs declaration is missing, wrong, or names prohibited goods or
     /// goods whose certificates are not enclosed: it cannot be requested or accepted for dispatch.
     CustomsIncomplete,
+    /// The database cannot be reached for the moment (restarting, cut off, out of
+    /// connections): nothing was done; try again after `Retry-After` seconds.
+    StoreUnavailable,
     Internal,
 }
 
@@ -60,6 +63,7 @@ impl ErrorCode {
             ErrorCode::InsufficientBalance => "insufficient_balance",
             ErrorCode::PdfFontMissing => "pdf_font_missing",
             ErrorCode::CustomsIncomplete => "customs_incomplete",
+            ErrorCode::StoreUnavailable => "store_unavailable",
             ErrorCode::Internal => "internal_error",
         }
     }

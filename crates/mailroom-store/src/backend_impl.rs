@@ -17,7 +17,7 @@ impl crate::Store for Backend {
     }
     async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>> {
         let slug = slug.to_string();
-        self.read(move |c| Box::pin(async move { tenant_by_slug(c, &slug).await })).await
+        self.read(move |c| { let slug = slug.clone(); Box::pin(async move { tenant_by_slug(c, &slug).await }) }).await
     }
     async fn list_tenants(&self) -> Result<Vec<Tenant>> {
         self.read(move |c| Box::pin(list_tenants(c))).await
@@ -50,7 +50,7 @@ impl crate::Store for Backend {
     }
     async fn department_by_code(&self, t: TenantId, code: &str) -> Result<Option<Department>> {
         let code = code.to_string();
-        self.read(move |c| Box::pin(async move { department_by_code(c, t, &code).await })).await
+        self.read(move |c| { let code = code.clone(); Box::pin(async move { department_by_code(c, t, &code).await }) }).await
     }
     async fn list_departments(&self, t: TenantId) -> Result<Vec<Department>> {
         self.read(move |c| Box::pin(list_departments(c, t))).await
@@ -68,11 +68,11 @@ impl crate::Store for Backend {
     }
     async fn person_by_employee_no(&self, t: TenantId, no: &str) -> Result<Option<Person>> {
         let no = no.to_string();
-        self.read(move |c| Box::pin(async move { person_by_employee_no(c, t, &no).await })).await
+        self.read(move |c| { let no = no.clone(); Box::pin(async move { person_by_employee_no(c, t, &no).await }) }).await
     }
     async fn search_people(&self, t: TenantId, q: &str, after: Option<PersonId>, limit: i64) -> Result<Vec<Person>> {
         let q = q.to_string();
-        self.read(move |c| Box::pin(async move { search_people(c, t, &q, after, limit).await })).await
+        self.read(move |c| { let q = q.clone(); Box::pin(async move { search_people(c, t, &q, after, limit).await }) }).await
     }
     async fn count_people(&self, t: TenantId) -> Result<i64> {
         self.read(move |c| Box::pin(count_people(c, t))).await
@@ -96,7 +96,7 @@ impl crate::Store for Backend {
     }
     async fn user_by_login(&self, t: TenantId, login: &str) -> Result<Option<User>> {
         let login = login.to_string();
-        self.read(move |c| Box::pin(async move { user_by_login(c, t, &login).await })).await
+        self.read(move |c| { let login = login.clone(); Box::pin(async move { user_by_login(c, t, &login).await }) }).await
     }
 
     async fn list_users(&self, t: TenantId) -> Result<Vec<User>> {
@@ -124,7 +124,7 @@ impl crate::Store for Backend {
     }
     async fn session(&self, id_hash: &str) -> Result<Option<WebSession>> {
         let h = id_hash.to_string();
-        self.read(move |c| Box::pin(async move { session(c, &h).await })).await
+        self.read(move |c| { let h = h.clone(); Box::pin(async move { session(c, &h).await }) }).await
     }
     async fn delete_session(&self, id_hash: &str) -> Result<()> {
         let h = id_hash.to_string();
@@ -138,7 +138,7 @@ impl crate::Store for Backend {
 
     async fn login_throttle(&self, keys: &[ThrottleKey], now: chrono::DateTime<Utc>) -> Result<Vec<ThrottleEntry>> {
         let keys = keys.to_vec();
-        self.read(move |c| Box::pin(async move { login_throttle(c, &keys, now).await })).await
+        self.read(move |c| { let keys = keys.clone(); Box::pin(async move { login_throttle(c, &keys, now).await }) }).await
     }
     async fn record_login_failure(
         &self,
@@ -154,7 +154,7 @@ impl crate::Store for Backend {
     }
     async fn login_lockouts(&self, tenant_slug: &str, now: chrono::DateTime<Utc>) -> Result<Vec<ThrottleEntry>> {
         let slug = tenant_slug.to_string();
-        self.read(move |c| Box::pin(async move { login_lockouts(c, &slug, now).await })).await
+        self.read(move |c| { let slug = slug.clone(); Box::pin(async move { login_lockouts(c, &slug, now).await }) }).await
     }
 
     async fn admin_write(&self, t: TenantId, change: AdminChange, actor: &Actor, event: EventDraft) -> Result<CustodyEvent> {
@@ -163,7 +163,7 @@ impl crate::Store for Backend {
     }
     async fn audit_events(&self, t: TenantId, kind_prefix: Option<&str>, before: Option<i64>, limit: i64) -> Result<Vec<CustodyEvent>> {
         let prefix = kind_prefix.map(str::to_string);
-        self.read(move |c| Box::pin(async move { audit_events(c, t, prefix.as_deref(), before, limit).await })).await
+        self.read(move |c| { let prefix = prefix.clone(); Box::pin(async move { audit_events(c, t, prefix.as_deref(), before, limit).await }) }).await
     }
 
     async fn attachment(&self, t: TenantId, id: AttachmentId) -> Result<Option<Attachment>> {
@@ -172,7 +172,7 @@ impl crate::Store for Backend {
 
     async fn idempotent_response(&self, t: TenantId, key: &str) -> Result<Option<(String, i64, String)>> {
         let key = key.to_string();
-        self.read(move |c| Box::pin(async move { idempotent_response(c, t, &key).await })).await
+        self.read(move |c| { let key = key.clone(); Box::pin(async move { idempotent_response(c, t, &key).await }) }).await
     }
     async fn save_idempotent_response(&self, t: TenantId, key: &str, request_hash: &str, status: i64, body: &str) -> Result<()> {
         let (key, hash, body) = (key.to_string(), request_hash.to_string(), body.to_string());
@@ -261,7 +261,7 @@ impl crate::Store for Backend {
 
     async fn installation_key(&self, name: &str) -> Result<Option<InstallationKey>> {
         let name = name.to_string();
-        self.read(move |c| Box::pin(async move { installation_key(c, &name).await })).await
+        self.read(move |c| { let name = name.clone(); Box::pin(async move { installation_key(c, &name).await }) }).await
     }
     async fn put_installation_key(&self, key: &InstallationKey) -> Result<InstallationKey> {
         let key = key.clone();
@@ -429,7 +429,7 @@ impl crate::Store for Backend {
     }
     async fn notification_by_key(&self, t: TenantId, key: &str) -> Result<Option<NotificationRecord>> {
         let key = key.to_string();
-        self.read(move |c| Box::pin(async move { notification_by_key(c, t, &key).await })).await
+        self.read(move |c| { let key = key.clone(); Box::pin(async move { notification_by_key(c, t, &key).await }) }).await
     }
     async fn item_notifications(&self, t: TenantId, item: ItemId) -> Result<Vec<NotificationRecord>> {
         self.read(move |c| Box::pin(item_notifications(c, t, item))).await
@@ -450,7 +450,7 @@ impl crate::Store for Backend {
     }
     async fn list_tasks(&self, t: TenantId, status: Option<&str>, limit: i64) -> Result<Vec<StaffTask>> {
         let status = status.map(str::to_string);
-        self.read(move |c| Box::pin(async move { list_tasks(c, t, status.as_deref(), limit).await })).await
+        self.read(move |c| { let status = status.clone(); Box::pin(async move { list_tasks(c, t, status.as_deref(), limit).await }) }).await
     }
     async fn task(&self, t: TenantId, id: uuid::Uuid) -> Result<Option<StaffTask>> {
         self.read(move |c| Box::pin(task(c, t, id))).await
@@ -503,7 +503,7 @@ impl crate::Store for Backend {
     }
     async fn list_outbound(&self, t: TenantId, f: &OutboundFilter) -> Result<Vec<OutboundRecord>> {
         let f = f.clone();
-        self.read(move |c| Box::pin(async move { list_outbound(c, t, &f).await })).await
+        self.read(move |c| { let f = f.clone(); Box::pin(async move { list_outbound(c, t, &f).await }) }).await
     }
     async fn change_outbound(
         &self,
@@ -539,7 +539,7 @@ impl crate::Store for Backend {
         self.read(move |c| Box::pin(batch(c, t, id))).await
     }
     async fn dispatch_batches(&self, t: TenantId, status: Option<String>, limit: i64) -> Result<Vec<DispatchBatch>> {
-        self.read(move |c| Box::pin(async move { batches(c, t, status.as_deref(), limit).await })).await
+        self.read(move |c| { let status = status.clone(); Box::pin(async move { batches(c, t, status.as_deref(), limit).await }) }).await
     }
     async fn hand_over_batch(
         &self,
@@ -608,7 +608,7 @@ impl crate::Store for Backend {
     }
     async fn list_jobs(&self, t: TenantId, status: Option<&str>, limit: i64) -> Result<Vec<Job>> {
         let status = status.map(str::to_string);
-        self.read(move |c| Box::pin(async move { list_jobs(c, t, status.as_deref(), limit).await })).await
+        self.read(move |c| { let status = status.clone(); Box::pin(async move { list_jobs(c, t, status.as_deref(), limit).await }) }).await
     }
     async fn retry_job(&self, t: TenantId, id: JobId, now: DateTime<Utc>, actor: &Actor, event: EventDraft) -> Result<bool> {
         let actor = actor.clone();
@@ -647,7 +647,7 @@ impl crate::Store for Backend {
     }
     async fn notify_preferences(&self, t: TenantId, people: &[PersonId]) -> Result<Vec<NotifyPreference>> {
         let people = people.to_vec();
-        self.read(move |c| Box::pin(async move { notify_preferences(c, t, &people).await })).await
+        self.read(move |c| { let people = people.clone(); Box::pin(async move { notify_preferences(c, t, &people).await }) }).await
     }
     async fn put_notify_preference(&self, t: TenantId, pref: &NotifyPreference, actor: &Actor, event: EventDraft) -> Result<CustodyEvent> {
         let (pref, actor) = (pref.clone(), actor.clone());

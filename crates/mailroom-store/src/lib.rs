@@ -49,6 +49,37 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+impl StoreError {
+    /// Whether the database could not be reached or answered "not now" (connection refused or
+    /// cut, the server shutting down or out of connections, the pool exhausted, SQLite busy),
+    /// rather than that the request or the data was wrong: worth retrying in a moment.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::WriterGone => true,
+            StoreError::Db(e) => match e {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                // PostgreSQL classes 08 (connection exception), 53 (insufficient resources, such
+                // as too many connections) and 57P (the server ended the session or is starting
+                // or stopping); SQLite's BUSY (5) and LOCKED (6), extended codes included.
+                sqlx::Error::Database(d) => {
+                    let code = d.code().unwrap_or_default();
+                    if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                        code.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
+                    } else {
+                        code.starts_with("08") || code.starts_with("53") || code.starts_with("57P")
+                    }
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
 /// Directory import: everything or nothing.
 #[derive(Debug, Clone, Default)]
 pub struct DirectoryImport {
@@ -632,5 +663,57 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         Ok(Arc::new(PgStore::open(url).await?))
     } else {
         Err(StoreError::BadUrl(format!("{url}: use sqlite://PATH or postgres://…")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+
+    #[test]
+    fn unreachable_databases_are_told_from_wrong_requests() {
+        let io = |kind| StoreError::Db(sqlx::Error::Io(std::io::Error::from(kind)));
+        for e in [
+            io(std::io::ErrorKind::ConnectionRefused),
+            io(std::io::ErrorKind::UnexpectedEof),
+            io(std::io::ErrorKind::BrokenPipe),
+            StoreError::Db(sqlx::Error::PoolTimedOut),
+            StoreError::Db(sqlx::Error::PoolClosed),
+            StoreError::WriterGone,
+        ] {
+            assert!(e.is_unavailable(), "{e}");
+        }
+        for e in [
+            StoreError::Db(sqlx::Error::RowNotFound),
+            StoreError::Db(sqlx::Error::Protocol("unexpected message".into())),
+            StoreError::NotFound,
+            StoreError::Stale,
+            StoreError::Duplicate("item_tracking".into()),
+            StoreError::Corrupt("bad row".into()),
+            StoreError::BadUrl("x".into()),
+        ] {
+            assert!(!e.is_unavailable(), "{e}");
+        }
+    }
+
+    /// SQLite's "database is locked" reaches the caller as a database error with code 5.
+    #[tokio::test]
+    async fn a_busy_sqlite_database_is_unavailable() {
+        use sqlx::{ConnectOptions, Connection};
+        let path = std::env::temp_dir().join(format!("mailroom-busy-{}.db", uuid::Uuid::now_v7().simple()));
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .busy_timeout(std::time::Duration::ZERO);
+        let mut a = opts.connect().await.unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER)").execute(&mut a).await.unwrap();
+        sqlx::query("BEGIN EXCLUSIVE").execute(&mut a).await.unwrap();
+        let mut b = opts.connect().await.unwrap();
+        let e = sqlx::query("INSERT INTO t VALUES (1)").execute(&mut b).await.unwrap_err();
+        let e = StoreError::Db(e);
+        assert!(e.is_unavailable(), "{e:?}");
+        b.close().await.unwrap();
+        a.close().await.unwrap();
+        let _ = std::fs::remove_file(&path);
     }
 }

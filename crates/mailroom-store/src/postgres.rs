@@ -152,11 +152,30 @@ impl PgStore {
         Ok(PgStore { pool, health, intakes: Arc::new(IntakeQueue::default()) })
     }
 
+    /// Runs `f` on a pooled connection. A read that meets a cut connection (the server
+    /// restarted, or ended the session) is tried once more: the loss is noted first, so the
+    /// next connection lent is checked, and a read changes nothing when tried twice.
     async fn read<T, F>(&self, f: F) -> Result<T>
     where
-        F: for<'c> FnOnce(&'c mut Conn) -> BoxFut<'c, Result<T>>,
+        F: for<'c> Fn(&'c mut Conn) -> BoxFut<'c, Result<T>>,
     {
-        let mut c = self.pool.acquire().await?;
+        match self.read_once(&f).await {
+            Err(StoreError::Db(e)) if connection_lost(&e) => self.read_once(&f).await,
+            r => r,
+        }
+    }
+
+    async fn read_once<T, F>(&self, f: &F) -> Result<T>
+    where
+        F: for<'c> Fn(&'c mut Conn) -> BoxFut<'c, Result<T>>,
+    {
+        let mut c = match self.pool.acquire().await {
+            Ok(c) => c,
+            Err(e) => {
+                self.health.note(&e);
+                return Err(e.into());
+            }
+        };
         let r = f(&mut c).await;
         if let Err(e) = &r
             && note_store(&self.health, e)
@@ -177,7 +196,11 @@ impl PgStore {
 
     async fn read_token_principal(&self, hash: &str) -> Result<Option<TokenPrincipal>> {
         let hash = hash.to_owned();
-        self.read(move |c| Box::pin(async move { token_principal(c, &hash).await })).await
+        self.read(move |c| {
+            let hash = hash.clone();
+            Box::pin(async move { token_principal(c, &hash).await })
+        })
+        .await
     }
 
     async fn read_person_with_department(
@@ -190,7 +213,11 @@ impl PgStore {
 
     async fn read_items(&self, t: TenantId, f: &ItemFilter) -> Result<Vec<Item>> {
         let f = f.clone();
-        self.read(move |c| Box::pin(async move { list_items(c, t, &f).await })).await
+        self.read(move |c| {
+            let f = f.clone();
+            Box::pin(async move { list_items(c, t, &f).await })
+        })
+        .await
     }
 
     /// A registration whose only writes are the item with its first event and, with an

@@ -52,7 +52,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ErrorCode::Shredded => StatusCode::GONE,
         ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::PdfFontMissing => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::PdfFontMissing | ErrorCode::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::CustomsIncomplete => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -79,6 +79,7 @@ fn title_for(code: ErrorCode) -> &'static str {
         ErrorCode::InsufficientBalance => "Insufficient balance",
         ErrorCode::PdfFontMissing => "No font installed for PDF documents",
         ErrorCode::CustomsIncomplete => "Customs declaration incomplete",
+        ErrorCode::StoreUnavailable => "Database unavailable",
         ErrorCode::Internal => "Internal error",
     }
 }
@@ -107,6 +108,13 @@ impl ApiError {
             }
             AppError::Rows(rows) => (self.error.to_string(), None, Some(rows.clone())),
             AppError::Throttled { .. } => (self.error.to_string(), None, None),
+            AppError::Unavailable(_) => (
+                format!(
+                    "the database cannot be reached at the moment; nothing was done, try again in {UNAVAILABLE_RETRY_AFTER} seconds"
+                ),
+                None,
+                None,
+            ),
             AppError::Internal(_) => {
                 (format!("something went wrong; quote request id {}", self.request_id), None, None)
             }
@@ -129,8 +137,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let AppError::Internal(msg) = &self.error {
-            tracing::error!(request_id = %self.request_id, error = %msg, "internal error");
+        match &self.error {
+            AppError::Internal(msg) => tracing::error!(request_id = %self.request_id, error = %msg, "internal error"),
+            AppError::Unavailable(msg) => {
+                tracing::warn!(request_id = %self.request_id, error = %msg, "database unavailable")
+            }
+            _ => {}
         }
         let p = self.problem();
         let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -147,10 +159,16 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The `Retry-After` header (seconds) for a throttled request.
+/// Seconds a client is asked to wait when the database is unavailable: long enough for a
+/// restarted PostgreSQL to accept connections again, short enough for a scanner's retry.
+pub const UNAVAILABLE_RETRY_AFTER: u64 = 5;
+
+/// The `Retry-After` header (seconds) for a throttled request, or while the database is
+/// unavailable.
 pub fn retry_after(e: &AppError) -> Option<HeaderValue> {
     match e {
         AppError::Throttled { retry_after } => Some(HeaderValue::from(*retry_after)),
+        AppError::Unavailable(_) => Some(HeaderValue::from(UNAVAILABLE_RETRY_AFTER)),
         _ => None,
     }
 }

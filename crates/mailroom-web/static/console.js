@@ -84,6 +84,9 @@
     if (p.code === "internal_error") {
       return msgf("js.internal_error", { id: p.request_id || "" });
     }
+    if (p.code === "store_unavailable") {
+      return msg("js.store_unavailable");
+    }
     var title = p.code ? label("error", p.code) : msgf("js.http_error", { status: res.status });
     if (p.detail) {
       return msgf("js.problem", { title: title, detail: p.detail });

@@ -144,14 +144,19 @@ impl IntoResponse for UiError {
         let code = self.error.code();
         let status = status_for(code);
         let t = self.t;
-        if let AppError::Internal(msg) = &self.error {
-            tracing::error!(request_id = %self.request_id, error = %msg, "internal error");
+        match &self.error {
+            AppError::Internal(msg) => tracing::error!(request_id = %self.request_id, error = %msg, "internal error"),
+            AppError::Unavailable(msg) => {
+                tracing::warn!(request_id = %self.request_id, error = %msg, "database unavailable")
+            }
+            _ => {}
         }
         let hint_key = match code {
             ErrorCode::NotFound => "errorpage.not_found_hint",
             ErrorCode::Forbidden => "errorpage.forbidden_hint",
             ErrorCode::Unauthorized => "errorpage.unauthorized_hint",
             ErrorCode::Internal => "errorpage.internal_hint",
+            ErrorCode::StoreUnavailable => "errorpage.unavailable_hint",
             _ => "errorpage.input_hint",
         };
         let detail = match &self.error {

@@ -720,5 +720,119 @@ async fn postgres_pool_recovers_from_cut_connections() {
         assert_eq!(app.store.count_items(fx.tenant.id).await.unwrap(), 5);
     }
     assert_eq!(app.store.user_clearance(fx.tenant.id, fx.staff.user_id).await.unwrap(), 2);
+    // Cut while in use, read at once: the connection is lent unchecked, the read meets the cut,
+    // and is tried again on a checked connection, so the caller never sees the loss.
+    let app = crate::support::open_app(&db.url).await;
+    assert_eq!(app.store.count_items(fx.tenant.id).await.unwrap(), 5);
+    db.exec(cut).await.unwrap();
+    assert_eq!(app.store.count_items(fx.tenant.id).await.unwrap(), 5);
+    assert!(app.store.tenant_by_slug(&fx.tenant.slug).await.unwrap().is_some());
+    db.exec(cut).await.unwrap();
+    let found = app.store.search_people(fx.tenant.id, &fx.person.name, None, 10).await.unwrap();
+    assert!(found.iter().any(|p| p.id == fx.person.id));
+    db.cleanup().await;
+}
+
+/// A TCP relay to PostgreSQL that can be taken down (every relayed connection cut, every new
+/// one closed at once) and brought back, as when the server restarts or the network drops.
+struct Relay {
+    addr: String,
+    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    pipes: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Relay {
+    async fn start(target: String) -> Relay {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let pipes = std::sync::Arc::new(std::sync::Mutex::new(Vec::<tokio::task::AbortHandle>::new()));
+        let (d, p) = (down.clone(), pipes.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if d.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let target = target.clone();
+                let pipe = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                p.lock().unwrap().push(pipe.abort_handle());
+            }
+        });
+        Relay { addr, down, pipes }
+    }
+
+    fn take_down(&self) {
+        self.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        for pipe in self.pipes.lock().unwrap().drain(..) {
+            pipe.abort();
+        }
+    }
+
+    fn bring_back(&self) {
+        self.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// While PostgreSQL cannot be reached, requests answer 503 `store_unavailable` with
+/// `Retry-After` (not a 500, and nothing is written); once it is back, the same server answers
+/// again without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_database_answers_503_until_it_is_back() {
+    let Some((db, fx)) = setup(Backend::Postgres).await else { return };
+    let token = fx.app.create_token(&fx.tenant.slug, "clerk").await.unwrap();
+    // The server reaches the database through the relay.
+    let (head, name) = db.url.rsplit_once('/').unwrap();
+    let (user, target) = head.rsplit_once('@').unwrap();
+    let relay = Relay::start(target.to_string()).await;
+    let app = crate::support::open_app(&format!("{user}@{}/{name}", relay.addr)).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(mailroom_web::serve(mailroom_web::AppState::new(app.clone()), listener, async {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::new();
+    let get = |path: &str| http.get(format!("{base}{path}")).bearer_auth(&token).send();
+    let intake = |tracking: &str| {
+        http.post(format!("{base}/api/v1/items"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"tracking_number": tracking, "recipient": {"person_id": fx.person.id}}))
+            .send()
+    };
+    assert_eq!(intake("SF3000000001").await.unwrap().status(), 201);
+    assert_eq!(get("/api/v1/items?tracking=SF3000000001").await.unwrap().status(), 200);
+
+    relay.take_down();
+    for r in [get("/api/v1/items?tracking=SF3000000001").await.unwrap(), intake("SF3000000002").await.unwrap()] {
+        assert_eq!(r.status(), 503);
+        assert_eq!(r.headers()["retry-after"], "5");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let p: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(p["code"], "store_unavailable", "{p}");
+    }
+    assert_eq!(get("/readyz").await.unwrap().status(), 503, "a load balancer takes the node out");
+
+    relay.bring_back();
+    let mut back = None;
+    for _ in 0..50 {
+        let r = get("/api/v1/items?tracking=SF3000000001").await.unwrap();
+        if r.status() == 200 {
+            back = Some(r);
+            break;
+        }
+        assert_eq!(r.status(), 503);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(back.is_some(), "the server answers again once the database is back");
+    assert_eq!(get("/readyz").await.unwrap().status(), 200);
+    assert_eq!(intake("SF3000000002").await.unwrap().status(), 201, "the refused intake wrote nothing");
+    assert_eq!(fx.app.store.count_items(fx.tenant.id).await.unwrap(), 2);
+    let _ = stop.send(());
     db.cleanup().await;
 }
