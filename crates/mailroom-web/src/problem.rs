@@ -137,13 +137,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        match &self.error {
-            AppError::Internal(msg) => tracing::error!(request_id = %self.request_id, error = %msg, "internal error"),
-            AppError::Unavailable(msg) => {
-                tracing::warn!(request_id = %self.request_id, error = %msg, "database unavailable")
-            }
-            _ => {}
-        }
+        log_failure(&self.error, &self.request_id);
         let p = self.problem();
         let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&p).unwrap_or_default();
@@ -156,6 +150,16 @@ impl IntoResponse for ApiError {
             r.headers_mut().insert(header::RETRY_AFTER, v);
         }
         r
+    }
+}
+
+/// Logs what the caller is not told: an internal error's details (an error), or why the database
+/// was unavailable (a warning), under the request id. The caller's own mistakes are not logged.
+pub fn log_failure(e: &AppError, request_id: &str) {
+    match e {
+        AppError::Internal(msg) => tracing::error!(request_id = %request_id, error = %msg, "internal error"),
+        AppError::Unavailable(msg) => tracing::warn!(request_id = %request_id, error = %msg, "database unavailable"),
+        _ => {}
     }
 }
 

@@ -144,13 +144,7 @@ impl IntoResponse for UiError {
         let code = self.error.code();
         let status = status_for(code);
         let t = self.t;
-        match &self.error {
-            AppError::Internal(msg) => tracing::error!(request_id = %self.request_id, error = %msg, "internal error"),
-            AppError::Unavailable(msg) => {
-                tracing::warn!(request_id = %self.request_id, error = %msg, "database unavailable")
-            }
-            _ => {}
-        }
+        crate::problem::log_failure(&self.error, &self.request_id);
         let hint_key = match code {
             ErrorCode::NotFound => "errorpage.not_found_hint",
             ErrorCode::Forbidden => "errorpage.forbidden_hint",
